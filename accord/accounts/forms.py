@@ -1,0 +1,60 @@
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+
+from accord.accounts.models import Membership
+from accord.lib.time import timezone_names
+
+
+class LoginForm(forms.Form):
+    # Named "username" because django-axes throttles on that field.
+    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Authentication code",
+        max_length=32,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(timezone_names())]
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Pages show every instant in UTC and in this zone.",
+        choices=_zone_choices,
+    )
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label="Token name", max_length=100, help_text="What the token is for, e.g. 'PSIRT sync'."
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=200, required=False)
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html(),
+    )

@@ -1,0 +1,345 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from accord.accounts import actions, twofactor
+from accord.accounts.forms import (
+    AcceptInvitationForm,
+    CodeForm,
+    InviteForm,
+    LoginForm,
+    MemberRoleForm,
+    ProfileForm,
+    TokenForm,
+)
+from accord.accounts.models import Membership, User
+from accord.accounts.queries import (
+    access_membership,
+    access_organization,
+    access_token,
+    organizations_visible_to,
+)
+from accord.core.access import access
+from accord.lib.errors import InvalidInput, RuleViolation
+
+PENDING = "accord_pending_2fa"
+PENDING_SECONDS = 300
+MAX_CODE_ATTEMPTS = 5
+
+
+def lockout(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
+    """django-axes calls this when a username+client pair is locked out."""
+    response = render(request, "accounts/locked.html", status=429)
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME * 3600))
+    return response
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+@access("public")
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request, next_url))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request, username=form.cleaned_data["username"].lower(), password=form.cleaned_data["password"]
+        )
+        if isinstance(user, HttpResponse):  # axes lockout
+            return user
+        if user is None:
+            form.add_error(None, "The email address or the password is not right.")
+        elif twofactor.has_2fa(user):
+            # Not logged in yet: the second step finishes the login.
+            request.session[PENDING] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "next": next_url,
+                "at": time.time(),
+                "tries": 0,
+            }
+            return redirect("accounts:login_code")
+        else:
+            login(request, user)
+            return redirect(_safe_next(request, next_url))
+    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+@access("public")
+def login_code_view(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING)
+    if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        messages.info(request, "Please log in again.")
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(pk=pending["user"], is_active=True).first()
+        device = twofactor.verify_code(user, form.cleaned_data["code"]) if user else None
+        if user is not None and device is not None:
+            request.session.pop(PENDING, None)
+            login(request, user, backend=pending["backend"])
+            otp_login(request, device)
+            if device.persistent_id.startswith("otp_static"):
+                left = twofactor.recovery_codes_left(user)
+                messages.warning(request, f"You used a recovery code; {left} are left.")
+            return redirect(_safe_next(request, pending["next"]))
+        pending["tries"] += 1
+        if pending["tries"] >= MAX_CODE_ATTEMPTS:
+            request.session.pop(PENDING, None)
+            messages.error(request, "Too many wrong codes. Please log in again.")
+            return redirect("accounts:login")
+        request.session[PENDING] = pending
+        form.add_error("code", "That code is not right, or it was already used. Wait for the next code.")
+    return render(request, "accounts/login_code.html", {"form": form})
+
+
+@require_POST
+@access("public")
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You are logged out.")
+    return redirect("accounts:login")
+
+
+password_reset = access("public")(
+    auth_views.PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        email_template_name="accounts/password_reset_email.txt",
+        subject_template_name="accounts/password_reset_subject.txt",
+        success_url=reverse_lazy("accounts:password_reset_done"),
+        extra_email_context={"site_url": settings.SITE_URL},
+    )
+)
+password_reset_done = access("public")(
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+)
+password_reset_confirm = access("public")(
+    auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_reset_confirm.html",
+        success_url=reverse_lazy("accounts:password_reset_complete"),
+    )
+)
+password_reset_complete = access("public")(
+    auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")
+)
+
+
+@access("authenticated")
+def profile_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = ProfileForm(request.POST or None, initial={"name": user.name, "timezone": user.timezone})
+    if request.method == "POST" and form.is_valid():
+        actions.set_name(user, form.cleaned_data["name"], by=user)
+        actions.set_timezone(user, form.cleaned_data["timezone"], by=user)
+        messages.success(request, "Your profile is saved.")
+        return redirect("accounts:profile")
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "has_2fa": twofactor.has_2fa(user),
+            "codes_left": twofactor.recovery_codes_left(user),
+        },
+    )
+
+
+@access("authenticated")
+def twofactor_setup_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    device = twofactor.pending_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and device is not None and form.is_valid():
+        try:
+            codes = twofactor.confirm_totp(user, device, form.cleaned_data["code"])
+        except InvalidInput as exc:
+            form.add_error("code", exc.message)
+        else:
+            otp_login(request, device)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes})
+    if device is None:
+        device = twofactor.start_totp_setup(user)
+    return render(
+        request,
+        "accounts/twofactor_setup.html",
+        {
+            "form": form,
+            "secret": twofactor.base32_secret(device),
+            "qr": twofactor.qr_svg(device),
+            "required": settings.REQUIRE_2FA_FOR_STAFF and user.is_coordinator_staff,
+        },
+    )
+
+
+@require_POST
+@access("authenticated")
+def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if not twofactor.has_2fa(user):
+        messages.error(request, "Set up two-factor authentication first.")
+        return redirect("accounts:profile")
+    codes = twofactor.regenerate_recovery_codes(user)
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})
+
+
+@require_POST
+@access("authenticated")
+def twofactor_disable_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if settings.REQUIRE_2FA_FOR_STAFF and user.is_coordinator_staff:
+        messages.error(request, "Coordinator staff must keep two-factor authentication on.")
+    else:
+        twofactor.disable_2fa(user, by=user)
+        messages.success(request, "Two-factor authentication is off.")
+    return redirect("accounts:profile")
+
+
+@access("authenticated")
+def tokens_view(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, secret = actions.create_token(user, form.cleaned_data["name"], by=user)
+        except InvalidInput as exc:
+            form.add_error("name", exc.message)
+        else:
+            form = TokenForm()
+    tokens = user.api_tokens.all()
+    return render(request, "accounts/tokens.html", {"form": form, "tokens": tokens, "secret": secret})
+
+
+@require_POST
+@access("object:token")
+def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    token = access_token(user, token_id)
+    try:
+        actions.revoke_token(token, by=user)
+        messages.success(request, f"Token {token.name!r} is revoked.")
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    return redirect("accounts:tokens")
+
+
+@access("authenticated")
+def organizations_view(request: HttpRequest) -> HttpResponse:
+    orgs = organizations_visible_to(request.user).order_by("kind", "name")  # type: ignore[arg-type]
+    return render(request, "accounts/organizations.html", {"organizations": orgs})
+
+
+@access("object:organization")
+def organization_view(request: HttpRequest, org_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    org = access_organization(user, org_id)
+    can_manage = actions.can_manage_members(user, org)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            messages.error(request, "Only the organisation's admins or an analyst can invite members.")
+        elif form.is_valid():
+            try:
+                actions.invite_member(org, form.cleaned_data["email"], form.cleaned_data["role"], by=user)
+            except (RuleViolation, InvalidInput) as exc:
+                form.add_error("email" if isinstance(exc, InvalidInput) else None, exc.message)
+            else:
+                messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+                return redirect("accounts:organization", org_id=org.pk)
+    members = org.memberships.select_related("user").order_by("user__email")
+    invitations = (
+        [inv for inv in org.invitations.select_related("invited_by") if inv.is_open] if can_manage else []
+    )
+    return render(
+        request,
+        "accounts/organization.html",
+        {
+            "org": org,
+            "members": members,
+            "invitations": invitations,
+            "can_manage": can_manage,
+            "form": form,
+            "role_choices": Membership.Role.choices,
+        },
+    )
+
+
+@require_POST
+@access("object:organization")
+def member_role_view(request: HttpRequest, org_id: int, membership_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    org = access_organization(user, org_id)
+    membership = access_membership(user, org, membership_id)
+    form = MemberRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.set_member_role(membership, form.cleaned_data["role"], by=user)
+            messages.success(request, f"{membership.user.email} is now {form.cleaned_data['role']}.")
+        except (RuleViolation, InvalidInput) as exc:
+            messages.error(request, exc.message)
+    return redirect("accounts:organization", org_id=org.pk)
+
+
+@require_POST
+@access("object:organization")
+def member_remove_view(request: HttpRequest, org_id: int, membership_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    org = access_organization(user, org_id)
+    membership = access_membership(user, org, membership_id)
+    try:
+        actions.remove_member(membership, by=user)
+        messages.success(request, f"{membership.user.email} was removed from {org.name}.")
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    return redirect("accounts:organization", org_id=org.pk)
+
+
+@access("public")
+def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = actions.find_invitation(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    user = request.user if request.user.is_authenticated else None
+    form = AcceptInvitationForm(request.POST or None) if user is None else None
+    if request.method == "POST":
+        try:
+            if user is not None:
+                actions.accept_invitation(invitation, user=user)  # type: ignore[arg-type]
+            elif form is not None and form.is_valid():
+                actions.accept_invitation(
+                    invitation, password=form.cleaned_data["password"], name=form.cleaned_data["name"]
+                )
+            else:
+                raise InvalidInput("password", "Choose a password.")
+        except InvalidInput as exc:
+            if form is not None and exc.field not in form.errors:
+                form.add_error(exc.field if exc.field in ("password", "name") else None, exc.message)
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Welcome to {invitation.organization.name}.")
+            if user is not None:
+                return redirect("core:dashboard")
+            messages.info(request, "Log in with your new password.")
+            return redirect("accounts:login")
+    return render(request, "accounts/invitation.html", {"invitation": invitation, "form": form})

@@ -1,0 +1,143 @@
+"""Helpers every router uses: the access decorator, cursors, ETags and If-Match."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import functools
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from ninja.errors import AuthenticationError
+
+from accord.api.errors import ApiError
+from accord.core.access import is_known_rule, user_meets
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def api_access(rule: str) -> Callable[[F], F]:
+    """Declare and enforce an operation's access rule (see accord.core.access)."""
+    if not is_known_rule(rule):
+        raise ValueError(f"unknown access rule {rule!r}")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if rule != "public" and not request.user.is_authenticated:
+                raise AuthenticationError()
+            if not user_meets(request.user, rule):
+                raise ApiError(403, "Your role does not allow this.")
+            return view(request, *args, **kwargs)
+
+        wrapper.access_rule = rule  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# --- Cursor pagination ----------------------------------------------------------------------
+
+
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, dt.datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, count: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != count:
+        raise ApiError(
+            400,
+            "The cursor is not valid: use the 'next' value of an earlier page.",
+            [{"field": "cursor", "message": "not a cursor this list produced"}],
+        )
+    return values
+
+
+def _after(ordering: Sequence[str], values: list[Any]) -> Q:
+    """Rows strictly after `values` in `ordering` (keyset pagination)."""
+    condition = Q()
+    for index, field in enumerate(ordering):
+        name = field.lstrip("-")
+        op = "lt" if field.startswith("-") else "gt"
+        step = Q(**{f"{name}__{op}": values[index]})
+        for earlier, value in zip(ordering[:index], values[:index], strict=False):
+            step &= Q(**{earlier.lstrip("-"): value})
+        condition |= step
+    return condition
+
+
+def paginate(
+    queryset: QuerySet[Any],
+    *,
+    ordering: Sequence[str],
+    cursor: str | None,
+    limit: int | None,
+    serialize: Callable[[list[Any]], list[Any]],
+) -> dict[str, Any]:
+    """The list envelope {"items": [...], "next": cursor|null}, with a constant query count.
+
+    `ordering` must end with a unique field (the primary key). `serialize` receives the
+    whole page, so it can fetch related rows in bulk.
+    """
+    size = DEFAULT_LIMIT if limit is None else limit
+    if not 1 <= size <= MAX_LIMIT:
+        raise ApiError(
+            400,
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            [{"field": "limit", "message": f"between 1 and {MAX_LIMIT}"}],
+        )
+    queryset = queryset.order_by(*ordering)
+    if cursor:
+        queryset = queryset.filter(_after(ordering, _decode(cursor, len(ordering))))
+    rows = list(queryset[: size + 1])
+    page, more = rows[:size], len(rows) > size
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = _encode(
+            [_cursor_value(getattr(last, f.lstrip("-").replace("__", "."))) for f in ordering]
+        )
+    return {"items": serialize(page), "next": next_cursor}
+
+
+def _cursor_value(value: Any) -> Any:
+    if isinstance(value, Model):
+        return value.pk
+    return value
+
+
+# --- ETag and If-Match -----------------------------------------------------------------------
+
+
+def etag_of(obj: Model, stamp: Any) -> str:
+    digest = hashlib.sha256(f"{obj._meta.label}:{obj.pk}:{stamp}".encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def check_if_match(request: HttpRequest, current: str) -> None:
+    """Honour If-Match when sent; never require it."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    if "*" in candidates or current in candidates:
+        return
+    raise ApiError(412, "The object changed since you read it (If-Match does not match): fetch it again.")
+
+
+def set_etag(response: HttpResponse, tag: str) -> None:
+    response["ETag"] = tag

@@ -1,0 +1,88 @@
+"""Response schemas shared by routers. Request bodies are pydantic BaseModels next to their route."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, PlainSerializer
+
+from accord.lib.time import rfc3339
+
+# Every instant in the API: RFC 3339 in UTC with a Z.
+Instant = Annotated[dt.datetime, PlainSerializer(lambda v: rfc3339(v), return_type=str)]
+
+
+class ErrorItem(BaseModel):
+    field: str
+    message: str
+
+
+class Error(BaseModel):
+    detail: str
+    errors: list[ErrorItem] | None = None
+
+
+class OrganizationRef(BaseModel):
+    id: int
+    name: str
+    kind: str
+
+
+class MembershipOut(BaseModel):
+    organization: OrganizationRef
+    role: str
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    name: str
+    timezone: str
+    roles: list[str]
+    organizations: list[MembershipOut]
+
+
+class MemberOut(BaseModel):
+    id: int
+    user_id: int
+    email: str
+    name: str
+    role: str
+    joined_at: Instant
+
+
+class OrganizationOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    created_at: Instant
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: Instant
+    last_used_at: Instant | None
+    revoked_at: Instant | None
+
+
+class TokenCreated(TokenOut):
+    token: str
+
+
+class InvitationOut(BaseModel):
+    id: int
+    email: str
+    organization: OrganizationRef
+    role: str
+    created_at: Instant
+    expires_at: Instant
+
+
+def page_of(item: type[BaseModel]) -> type[BaseModel]:
+    """The list envelope's schema for `item`."""
+    return type(
+        f"{item.__name__}Page", (BaseModel,), {"__annotations__": {"items": list[item], "next": str | None}}
+    )  # type: ignore[valid-type]

@@ -1,0 +1,23 @@
+from django.conf import settings
+from ninja import NinjaAPI
+
+from accord.api import errors
+from accord.api.auth import AUTH
+from accord.api.routes import me, organizations, tokens
+
+api = NinjaAPI(
+    title=f"{settings.INSTANCE_NAME} API",
+    version="1",
+    description=(
+        "Coordinated vulnerability disclosure. Lists answer {items, next}; errors answer "
+        "{detail, errors}; instants are RFC 3339 in UTC."
+    ),
+    urls_namespace="api",
+    auth=AUTH,
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+api.add_router("", me.router)
+api.add_router("", tokens.router)
+api.add_router("", organizations.router)

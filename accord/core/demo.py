@@ -1,0 +1,120 @@
+"""Demo accounts for `accord demo`: fixed logins so a person can try Accord at once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accord.accounts.models import Membership, Organization, User
+from accord.accounts.queries import roles_of
+
+COORDINATOR = "Accord Coordination Center"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    password: str
+    staff_role: str = ""
+    organization: str | None = None
+    org_kind: str = Organization.Kind.VENDOR
+    org_role: str = Membership.Role.MEMBER
+
+    @property
+    def totp_key(self) -> bytes | None:
+        # Derived, not stored: the same on every run, so the printed secret stays valid.
+        if not self.staff_role:
+            return None
+        return hashlib.sha1(f"accord-demo-totp:{self.email}".encode(), usedforsecurity=False).digest()
+
+
+ACCOUNTS = [
+    DemoAccount(
+        "analyst@coordinator.example",
+        "Ana Analyst",
+        "demo-analyst-password",
+        "analyst",
+        COORDINATOR,
+        Organization.Kind.COORDINATOR,
+    ),
+    DemoAccount(
+        "publisher@coordinator.example",
+        "Paul Publisher",
+        "demo-publisher-password",
+        "publisher",
+        COORDINATOR,
+        Organization.Kind.COORDINATOR,
+    ),
+    DemoAccount(
+        "admin@coordinator.example",
+        "Ada Admin",
+        "demo-admin-password",
+        "admin",
+        COORDINATOR,
+        Organization.Kind.COORDINATOR,
+        Membership.Role.ADMIN,
+    ),
+    DemoAccount(
+        "admin@acme.example",
+        "Alice Acme",
+        "demo-acme-admin-password",
+        organization="Acme Networks",
+        org_role=Membership.Role.ADMIN,
+    ),
+    DemoAccount("psirt@acme.example", "Bob Acme", "demo-acme-member-password", organization="Acme Networks"),
+    DemoAccount(
+        "security@globex.example", "Gina Globex", "demo-globex-password", organization="Globex Software"
+    ),
+    DemoAccount(
+        "psirt@initech.example", "Ivan Initech", "demo-initech-password", organization="Initech Devices"
+    ),
+    DemoAccount("reporter@research.example", "Rita Reporter", "demo-reporter-password"),
+]
+
+
+def totp_secret(account: DemoAccount) -> str | None:
+    key = account.totp_key
+    return base64.b32encode(key).decode("ascii") if key else None
+
+
+@transaction.atomic
+def load() -> list[dict[str, object]]:
+    """Create or reset the demo accounts; returns them as `accord demo --json` prints them."""
+    rows = []
+    for account in ACCOUNTS:
+        user = User.objects.filter(email=account.email).first() or User(email=account.email)
+        user.name = account.name
+        user.staff_role = account.staff_role
+        user.is_staff = user.is_superuser = account.staff_role == User.StaffRole.ADMIN
+        user.is_active = True
+        user.set_password(account.password)
+        user.save()
+        org = None
+        if account.organization:
+            org, _ = Organization.objects.get_or_create(
+                name=account.organization, defaults={"kind": account.org_kind}
+            )
+            Membership.objects.update_or_create(
+                user=user, organization=org, defaults={"role": account.org_role}
+            )
+        key = account.totp_key
+        if key is not None:
+            TOTPDevice.objects.filter(user=user).exclude(name="demo").delete()
+            TOTPDevice.objects.update_or_create(
+                user=user, name="demo", defaults={"key": key.hex(), "confirmed": True}
+            )
+        rows.append(
+            {
+                "email": account.email,
+                "password": account.password,
+                "totp_secret": totp_secret(account),
+                "roles": roles_of(user),
+                "organization": org.name if org else None,
+            }
+        )
+    return rows

@@ -1,0 +1,37 @@
+import json as jsonlib
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accord.core import demo
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisations and accounts (idempotent) and print their logins."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--json", action="store_true", help="Print the accounts as JSON and nothing else."
+        )
+        parser.add_argument("--force", action="store_true", help="Allow demo accounts with ACCORD_DEBUG=0.")
+
+    def handle(self, *args: Any, json: bool, force: bool, **options: Any) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Demo accounts have public passwords: refusing with ACCORD_DEBUG=0 (use --force)."
+            )
+        rows = demo.load()
+        if json:
+            self.stdout.write(_dumps(rows))
+            return
+        self.stdout.write(f"Demo logins for {settings.SITE_URL}/ (passwords are fixed):")
+        for row in rows:
+            line = f"  {row['email']:<32} {row['password']:<28} {', '.join(row['roles'])}"  # type: ignore[arg-type]
+            if row["totp_secret"]:
+                line += f"\n  {'':<32} TOTP secret {row['totp_secret']} (add it to an authenticator app)"
+            self.stdout.write(line)
+
+
+def _dumps(rows: object) -> str:
+    return jsonlib.dumps(rows, indent=2)

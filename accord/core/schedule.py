@@ -1,0 +1,47 @@
+"""Periodic jobs run by `accord scheduler`. The scheduler only enqueues; workers do the work.
+
+Later features add their jobs to JOBS (embargo expiry, reminders, scheduled publication).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from accord.core.models import ScheduledJobRun
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every: dt.timedelta
+    task: str  # dotted path of a django-tasks task taking no arguments
+
+
+JOBS: list[Job] = [
+    Job("outbox.requeue_stuck", dt.timedelta(minutes=5), "accord.mailgate.tasks.requeue_stuck"),
+    Job("api.prune_idempotency", dt.timedelta(hours=1), "accord.api.tasks.prune_idempotency"),
+]
+
+
+def tick(now: dt.datetime | None = None, enqueue: Callable[[Any], Any] | None = None) -> list[str]:
+    """Enqueue every job that is due; returns their names. Safe to call at any rate."""
+    now = now or timezone.now()
+    started = []
+    for job in JOBS:
+        with transaction.atomic():
+            run, _ = ScheduledJobRun.objects.select_for_update().get_or_create(name=job.name)
+            if run.last_run_at is not None and now - run.last_run_at < job.every:
+                continue
+            run.last_run_at = now
+            run.save(update_fields=["last_run_at"])
+            task = import_string(job.task)
+            transaction.on_commit(lambda task=task: (enqueue or (lambda t: t.enqueue()))(task))
+        started.append(job.name)
+    return started

@@ -1,0 +1,33 @@
+import datetime as dt
+
+from django import template
+from django.utils.html import format_html
+
+from accord.lib.time import format_local, format_utc, is_timezone, rfc3339
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def instant(context: template.Context, value: dt.datetime | None, empty: str = "—") -> str:
+    """Every instant on every page: UTC, then the viewer's own zone, named."""
+    if value is None:
+        return format_html("<span>{}</span>", empty)
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    zone = getattr(user, "timezone", "UTC") if user is not None and user.is_authenticated else "UTC"
+    if zone and zone != "UTC" and is_timezone(zone):
+        return format_html(
+            '<time datetime="{}">{}<span class="local"> · {}</span></time>',
+            rfc3339(value),
+            format_utc(value),
+            format_local(value, zone),
+        )
+    return format_html('<time datetime="{}">{}</time>', rfc3339(value), format_utc(value))
+
+
+@register.simple_tag(takes_context=True)
+def now_instant(context: template.Context) -> str:
+    from django.utils import timezone
+
+    return instant(context, timezone.now())

@@ -1,0 +1,27 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accord.accounts.queries import roles_of
+from accord.core.access import access
+
+
+@access("public")
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    return redirect("accounts:login")
+
+
+@access("authenticated")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    memberships = list(request.user.memberships.select_related("organization"))  # type: ignore[union-attr]
+    return render(
+        request,
+        "core/dashboard.html",
+        {"memberships": memberships, "roles": roles_of(request.user, memberships)},  # type: ignore[arg-type]
+    )
+
+
+@access("public")
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok\n", content_type="text/plain")

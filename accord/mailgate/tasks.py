@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from accord.mailgate.models import OutboundMessage
+from accord.mailgate.outbound import render_bytes
+from accord.mailgate.transport import deliver, parse_smtp_url
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def send_outbound(message_id: int) -> str:
+    """Send one outbox row. Idempotent: a row already sent is left alone."""
+    with transaction.atomic():
+        message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status == OutboundMessage.Status.SENT:
+            return "skipped"
+        message.attempts += 1
+        try:
+            deliver(
+                parse_smtp_url(settings.SMTP_URL),
+                settings.DEFAULT_FROM_EMAIL,
+                message.to_email,
+                render_bytes(message),
+                name=f"{message.pk:08d}",
+                timeout=settings.SMTP_TIMEOUT,
+            )
+        except (OSError, smtplib.SMTPException) as exc:
+            # Kept as failed with the reason; the email-gateway work adds retries.
+            message.status = OutboundMessage.Status.FAILED
+            message.last_error = f"{type(exc).__name__}: {exc}"
+            message.save(update_fields=["attempts", "status", "last_error"])
+            log.warning("outbound %s failed: %s", message.pk, message.last_error)
+            return "failed"
+        message.status = OutboundMessage.Status.SENT
+        message.sent_at = timezone.now()
+        message.last_error = ""
+        message.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        return "sent"
+
+
+@task()
+def requeue_stuck() -> int:
+    """Queued mail whose job was lost (a crash between commit and enqueue) is enqueued again."""
+    cutoff = timezone.now() - timezone.timedelta(minutes=5)
+    ids = list(
+        OutboundMessage.objects.filter(
+            status=OutboundMessage.Status.QUEUED, created_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for message_id in ids:
+        send_outbound.enqueue(message_id)
+    return len(ids)

@@ -1,0 +1,259 @@
+"""Accord's only settings module. Every knob is an ACCORD_* environment variable.
+
+The development default needs no variables: SQLite in WAL mode under var/, mail to
+files under var/mail/, DEBUG on and a secret key generated once into var/.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from accord.lib.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_optional,
+    env_path,
+    env_str,
+    read_secret_file,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("ACCORD_DEBUG", True, "Development mode. Set 0 in production.")
+DATA_DIR = env_path(
+    "ACCORD_DATA_DIR", BASE_DIR / "var", "Where the SQLite database, mail sink and files live."
+)
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    key = env_optional("ACCORD_SECRET_KEY", "Django secret key (prefer ACCORD_SECRET_KEY_FILE).")
+    key_file = env_optional("ACCORD_SECRET_KEY_FILE", "File holding the secret key.")
+    if key and key_file:
+        raise ImproperlyConfigured("Set ACCORD_SECRET_KEY or ACCORD_SECRET_KEY_FILE, not both")
+    if key_file:
+        return read_secret_file("ACCORD_SECRET_KEY_FILE", key_file)
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured("ACCORD_DEBUG=0 needs ACCORD_SECRET_KEY_FILE (or ACCORD_SECRET_KEY)")
+    # Development only: a key generated once per data directory, never committed.
+    generated = DATA_DIR / "secret_key"
+    if not generated.exists():
+        generated.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        generated.chmod(0o600)
+    return generated.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list(
+    "ACCORD_ALLOWED_HOSTS",
+    ["127.0.0.1", "localhost"],
+    "Host names this instance answers to (comma separated).",
+)
+SITE_URL = env_str(
+    "ACCORD_SITE_URL", "http://127.0.0.1:8000", "Public base URL, used in links in mail."
+).rstrip("/")
+BIND = env_str("ACCORD_BIND", "127.0.0.1:8000", "Address and port `accord run` serves the web UI on.")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "accord.core",
+    "accord.accounts",
+    "accord.mailgate",
+    "accord.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "accord.core.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accord.accounts.middleware.Require2FAMiddleware",
+    "accord.accounts.middleware.UserTimezoneMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "accord.api.idempotency.IdempotencyMiddleware",
+]
+
+ROOT_URLCONF = "accord.urls"
+WSGI_APPLICATION = "accord.wsgi.application"
+ASGI_APPLICATION = "accord.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "accord.core.context.site",
+            ],
+            "builtins": ["accord.core.templatetags.accord"],
+        },
+    }
+]
+
+# Database: SQLite (WAL) by default, PostgreSQL through ACCORD_DATABASE_URL.
+_database_url = env_optional(
+    "ACCORD_DATABASE_URL", "postgres://user@host:5432/name for PostgreSQL; SQLite if unset."
+)
+if _database_url:
+    if not _database_url.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured("ACCORD_DATABASE_URL must be a postgres:// URL (SQLite is the default)")
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "accord.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web server, worker and scheduler read while one writes;
+                # IMMEDIATE transactions avoid lock-upgrade deadlocks between them.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:dashboard"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
+
+REQUIRE_2FA_FOR_STAFF = env_bool(
+    "ACCORD_REQUIRE_2FA_FOR_STAFF", True, "Coordinator staff must use TOTP two-factor authentication."
+)
+OTP_TOTP_ISSUER = env_str(
+    "ACCORD_INSTANCE_NAME", "Accord", "Instance name shown in the UI, mail and 2FA apps."
+)
+INSTANCE_NAME = OTP_TOTP_ISSUER
+
+# Login throttling (django-axes): lock a username+client pair after repeated failures.
+AXES_FAILURE_LIMIT = env_int("ACCORD_LOGIN_FAILURE_LIMIT", 5, "Failed logins before a lockout.", minimum=1)
+AXES_COOLOFF_TIME = env_int("ACCORD_LOGIN_LOCKOUT_MINUTES", 15, "Minutes a lockout lasts.", minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accord.accounts.views.lockout"
+AXES_VERBOSE = False
+AXES_ENABLED = env_bool("ACCORD_LOGIN_THROTTLING", True, "Lock accounts after repeated failed logins.")
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = DATA_DIR / "files"
+
+# Security baseline. Behind HTTPS (ACCORD_HTTPS=1) cookies are secure and HSTS is sent.
+HTTPS = env_bool("ACCORD_HTTPS", False, "The site is served over HTTPS (secure cookies, HTTPS redirect).")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env_bool("ACCORD_BEHIND_PROXY", False, "Trust X-Forwarded-Proto from a reverse proxy.")
+    else None
+)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 12
+SECURE_HSTS_SECONDS = env_int(
+    "ACCORD_HSTS_SECONDS", 0, "Strict-Transport-Security max-age (0 = off).", minimum=0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ACCORD_HSTS_INCLUDE_SUBDOMAINS", False, "HSTS includeSubDomains.")
+SECURE_HSTS_PRELOAD = env_bool("ACCORD_HSTS_PRELOAD", False, "HSTS preload.")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env_list("ACCORD_CSRF_TRUSTED_ORIGINS", [], "Extra origins allowed to POST forms.")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Jobs: django-tasks with the database backend; `accord db_worker` runs them.
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[env_choice("ACCORD_TASK_BACKEND", "database", ("database", "immediate"), "Where jobs run.")]
+    }
+}
+SCHEDULER_INTERVAL = env_int("ACCORD_SCHEDULER_INTERVAL", 30, "Seconds between scheduler ticks.", minimum=1)
+
+# Mail: everything leaves through the outbox (accord.mailgate). Django's own mail
+# (password reset) is captured into it by the outbox email backend.
+EMAIL_BACKEND = "accord.mailgate.backend.OutboxBackend"
+SMTP_URL = env_str(
+    "ACCORD_SMTP_URL",
+    f"file://{DATA_DIR / 'mail'}",
+    "Where the outbox sends: smtp://user:pass@host:port, smtp+starttls://…, smtps://…, or file:///dir.",
+)
+SMTP_TIMEOUT = env_int("ACCORD_SMTP_TIMEOUT", 30, "Seconds before an SMTP connection gives up.", minimum=1)
+DEFAULT_FROM_EMAIL = env_str("ACCORD_FROM_EMAIL", "accord@localhost", "Sender address of Accord's mail.")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# API tokens
+API_TOKEN_PREFIX = "accord_"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("ACCORD_LOG_LEVEL", "INFO", "Log level.")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}
