@@ -134,7 +134,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "accord.sqlite3",
+            "NAME": str(DATA_DIR / "accord.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web server, worker and scheduler read while one writes;
                 # IMMEDIATE transactions avoid lock-upgrade deadlocks between them.

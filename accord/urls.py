@@ -5,7 +5,7 @@ from django.urls import include, path
 from accord.api.urls import api
 
 
-def _admin_login(request, extra_context=None):  # type: ignore[no-untyped-def]
+def _admin_login(request, extra_context=None):
     # The admin site logs in through Accord's own login, so 2FA and throttling apply.
     return redirect(f"/accounts/login/?next={request.GET.get('next', '/admin/')}")
 

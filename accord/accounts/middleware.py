@@ -30,7 +30,7 @@ class Require2FAMiddleware:
             settings.REQUIRE_2FA_FOR_STAFF
             and user.is_authenticated
             and user.is_coordinator_staff
-            and not user.is_verified()
+            and not user.is_verified()  # type: ignore[attr-defined]
             and not request.path.startswith(self.ALLOWED_PREFIXES)
         ):
             if request.path.startswith("/api/"):

@@ -324,7 +324,7 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if user is not None:
-                actions.accept_invitation(invitation, user=user)  # type: ignore[arg-type]
+                actions.accept_invitation(invitation, user=user)
             elif form is not None and form.is_valid():
                 actions.accept_invitation(
                     invitation, password=form.cleaned_data["password"], name=form.cleaned_data["name"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, PlainSerializer
+from pydantic import BaseModel, PlainSerializer, create_model
 
 from accord.lib.time import rfc3339
 
@@ -83,6 +83,5 @@ class InvitationOut(BaseModel):
 
 def page_of(item: type[BaseModel]) -> type[BaseModel]:
     """The list envelope's schema for `item`."""
-    return type(
-        f"{item.__name__}Page", (BaseModel,), {"__annotations__": {"items": list[item], "next": str | None}}
-    )  # type: ignore[valid-type]
+    items: Any = list[item]  # type: ignore[valid-type]
+    return create_model(f"{item.__name__}Page", items=(items, ...), next=(str | None, ...))

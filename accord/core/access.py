@@ -17,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 ROLE_RULES = ("public", "authenticated", "analyst", "publisher", "coordinator-admin")
 OBJECT_KINDS = ("organization", "invitation", "token")
@@ -56,14 +56,14 @@ def declare(rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return mark
 
 
-def access(rule: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def access(rule: str) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Page views: anonymous users go to the login page, others lacking the role get 403."""
     if not is_known_rule(rule):
         raise ValueError(f"unknown access rule {rule!r}")
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if rule != "public" and not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not user_meets(request.user, rule):

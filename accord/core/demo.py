@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -83,7 +84,7 @@ def totp_secret(account: DemoAccount) -> str | None:
 
 
 @transaction.atomic
-def load() -> list[dict[str, object]]:
+def load() -> list[dict[str, Any]]:
     """Create or reset the demo accounts; returns them as `accord demo --json` prints them."""
     rows = []
     for account in ACCOUNTS:

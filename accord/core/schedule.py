@@ -6,6 +6,7 @@ Later features add their jobs to JOBS (embargo expiry, reminders, scheduled publ
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,13 @@ def tick(now: dt.datetime | None = None, enqueue: Callable[[Any], Any] | None = 
                 continue
             run.last_run_at = now
             run.save(update_fields=["last_run_at"])
-            task = import_string(job.task)
-            transaction.on_commit(lambda task=task: (enqueue or (lambda t: t.enqueue()))(task))
+            transaction.on_commit(functools.partial(_enqueue, import_string(job.task), enqueue))
         started.append(job.name)
     return started
+
+
+def _enqueue(task: Any, enqueue: Callable[[Any], Any] | None) -> None:
+    if enqueue is not None:
+        enqueue(task)
+    else:
+        task.enqueue()

@@ -40,4 +40,5 @@ def render_bytes(message: OutboundMessage) -> bytes:
         to=[message.to_email],
         headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated", **message.headers},
     )
-    return email.message().as_bytes(linesep="\r\n")
+    message_obj = email.message()
+    return message_obj.as_bytes(policy=message_obj.policy.clone(linesep="\r\n"))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import smtplib
 
@@ -49,7 +50,7 @@ def send_outbound(message_id: int) -> str:
 @task()
 def requeue_stuck() -> int:
     """Queued mail whose job was lost (a crash between commit and enqueue) is enqueued again."""
-    cutoff = timezone.now() - timezone.timedelta(minutes=5)
+    cutoff = timezone.now() - dt.timedelta(minutes=5)
     ids = list(
         OutboundMessage.objects.filter(
             status=OutboundMessage.Status.QUEUED, created_at__lt=cutoff

@@ -161,7 +161,7 @@ def accept_invitation(request: HttpRequest, payload: InvitationAccept) -> tuple[
     if invitation is None:
         raise Http404
     if request.user.is_authenticated:
-        membership = actions.accept_invitation(invitation, user=request.user)  # type: ignore[arg-type]
+        membership = actions.accept_invitation(invitation, user=request.user)
     else:
         membership = actions.accept_invitation(invitation, password=payload.password or "", name=payload.name)
     return 201, user_out(membership.user)

@@ -29,8 +29,9 @@ class TokenCreate(BaseModel):
 @router.get("/tokens", response={200: page_of(TokenOut), 400: Error, 401: Error}, summary="My API tokens")
 @api_access("authenticated")
 def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict:
+    user: User = request.user  # type: ignore[assignment]
     return paginate(
-        ApiToken.objects.filter(user=request.user),
+        ApiToken.objects.filter(user=user),
         ordering=("-created_at", "-id"),
         cursor=cursor,
         limit=limit,

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Demo logins for {settings.SITE_URL}/ (passwords are fixed):")
         for row in rows:
-            line = f"  {row['email']:<32} {row['password']:<28} {', '.join(row['roles'])}"  # type: ignore[arg-type]
+            line = f"  {row['email']:<32} {row['password']:<28} {', '.join(row['roles'])}"
             if row["totp_secret"]:
                 line += f"\n  {'':<32} TOTP secret {row['totp_secret']} (add it to an authenticator app)"
             self.stdout.write(line)
