@@ -321,19 +321,18 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/invitation_invalid.html", status=404)
     user = request.user if request.user.is_authenticated else None
     form = AcceptInvitationForm(request.POST or None) if user is None else None
-    if request.method == "POST":
+    if request.method == "POST" and (form is None or form.is_valid()):
         try:
             if user is not None:
                 actions.accept_invitation(invitation, user=user)
-            elif form is not None and form.is_valid():
+            else:
+                assert form is not None
                 actions.accept_invitation(
                     invitation, password=form.cleaned_data["password"], name=form.cleaned_data["name"]
                 )
-            else:
-                raise InvalidInput("password", "Choose a password.")
         except InvalidInput as exc:
-            if form is not None and exc.field not in form.errors:
-                form.add_error(exc.field if exc.field in ("password", "name") else None, exc.message)
+            if form is not None:
+                form.add_error("password" if exc.field == "password" else None, exc.message)
         except RuleViolation as exc:
             messages.error(request, exc.message)
         else:

@@ -5,43 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja.errors import AuthenticationError
 
 from accord.api.errors import ApiError
-from accord.core.access import is_known_rule, user_meets
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
-
-
-def api_access(rule: str) -> Callable[[F], F]:
-    """Declare and enforce an operation's access rule (see accord.core.access)."""
-    if not is_known_rule(rule):
-        raise ValueError(f"unknown access rule {rule!r}")
-
-    def decorate(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            if rule != "public" and not request.user.is_authenticated:
-                raise AuthenticationError()
-            if not user_meets(request.user, rule):
-                raise ApiError(403, "Your role does not allow this.")
-            return view(request, *args, **kwargs)
-
-        wrapper.access_rule = rule  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
 
 
 # --- Cursor pagination ----------------------------------------------------------------------

@@ -5,7 +5,8 @@ from pydantic import BaseModel, Field
 from accord.accounts import actions
 from accord.accounts.models import User
 from accord.accounts.queries import roles_of
-from accord.api.base import api_access, check_if_match, etag_of, set_etag
+from accord.api.auth import rule
+from accord.api.base import check_if_match, etag_of, set_etag
 from accord.api.schemas import Error, MembershipOut, OrganizationRef, UserOut
 
 router = Router(tags=["me"])
@@ -36,8 +37,12 @@ class MeUpdate(BaseModel):
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone name, e.g. Europe/Paris")
 
 
-@router.get("/me", response={200: UserOut, 401: Error}, summary="The caller, their organisations and roles")
-@api_access("authenticated")
+@router.get(
+    "/me",
+    response={200: UserOut, 401: Error},
+    summary="The caller, their organisations and roles",
+    auth=rule("authenticated"),
+)
 def get_me(request: HttpRequest, response: HttpResponse) -> UserOut:
     user: User = request.user  # type: ignore[assignment]
     set_etag(response, etag_of(user, user.updated_at))
@@ -45,9 +50,11 @@ def get_me(request: HttpRequest, response: HttpResponse) -> UserOut:
 
 
 @router.patch(
-    "/me", response={200: UserOut, 400: Error, 401: Error, 412: Error}, summary="Update name or time zone"
+    "/me",
+    response={200: UserOut, 400: Error, 401: Error, 412: Error},
+    summary="Update name or time zone",
+    auth=rule("authenticated"),
 )
-@api_access("authenticated")
 def patch_me(request: HttpRequest, response: HttpResponse, payload: MeUpdate) -> UserOut:
     user: User = request.user  # type: ignore[assignment]
     check_if_match(request, etag_of(user, user.updated_at))

@@ -1,11 +1,12 @@
 from django.http import Http404, HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from pydantic import BaseModel, Field
 
 from accord.accounts import actions
 from accord.accounts.models import Invitation, Membership, Organization, User
 from accord.accounts.queries import access_membership, access_organization, organizations_visible_to
-from accord.api.base import api_access, paginate
+from accord.api.auth import rule
+from accord.api.base import paginate
 from accord.api.routes.me import user_out
 from accord.api.schemas import (
     Error,
@@ -62,8 +63,11 @@ class InvitationAccept(BaseModel):
     name: str = Field(default="", max_length=200)
 
 
-@router.get("/organizations", response={200: page_of(OrganizationOut), 400: Error, 401: Error})
-@api_access("authenticated")
+@router.get(
+    "/organizations",
+    response={200: page_of(OrganizationOut), 400: Error, 401: Error},
+    auth=rule("authenticated"),
+)
 def list_organizations(
     request: HttpRequest,
     kind: Organization.Kind | None = None,
@@ -82,23 +86,30 @@ def list_organizations(
     )
 
 
-@router.post("/organizations", response={201: OrganizationOut, 400: Error, 401: Error, 403: Error})
-@api_access("analyst")
-def create_organization(request: HttpRequest, payload: OrganizationCreate) -> tuple[int, OrganizationOut]:
+@router.post(
+    "/organizations",
+    response={201: OrganizationOut, 400: Error, 401: Error, 403: Error},
+    auth=rule("analyst"),
+)
+def create_organization(request: HttpRequest, payload: OrganizationCreate) -> Status[OrganizationOut]:
     org = actions.create_organization(payload.name, payload.kind, by=request.user)  # type: ignore[arg-type]
-    return 201, org_out(org)
+    return Status(201, org_out(org))
 
 
-@router.get("/organizations/{org_id}", response={200: OrganizationOut, 401: Error, 404: Error})
-@api_access("object:organization")
+@router.get(
+    "/organizations/{org_id}",
+    response={200: OrganizationOut, 401: Error, 404: Error},
+    auth=rule("object:organization"),
+)
 def get_organization(request: HttpRequest, org_id: int) -> OrganizationOut:
     return org_out(access_organization(request.user, org_id))  # type: ignore[arg-type]
 
 
 @router.get(
-    "/organizations/{org_id}/members", response={200: page_of(MemberOut), 400: Error, 401: Error, 404: Error}
+    "/organizations/{org_id}/members",
+    response={200: page_of(MemberOut), 400: Error, 401: Error, 404: Error},
+    auth=rule("object:organization"),
 )
-@api_access("object:organization")
 def list_members(
     request: HttpRequest, org_id: int, cursor: str | None = None, limit: int | None = None
 ) -> dict:
@@ -115,8 +126,8 @@ def list_members(
 @router.patch(
     "/organizations/{org_id}/members/{membership_id}",
     response={200: MemberOut, 400: Error, 401: Error, 404: Error, 409: Error},
+    auth=rule("object:organization"),
 )
-@api_access("object:organization")
 def set_member_role(request: HttpRequest, org_id: int, membership_id: int, payload: RoleUpdate) -> MemberOut:
     user: User = request.user  # type: ignore[assignment]
     org = access_organization(user, org_id)
@@ -127,36 +138,35 @@ def set_member_role(request: HttpRequest, org_id: int, membership_id: int, paylo
 @router.delete(
     "/organizations/{org_id}/members/{membership_id}",
     response={204: None, 401: Error, 404: Error, 409: Error},
+    auth=rule("object:organization"),
 )
-@api_access("object:organization")
-def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> tuple[int, None]:
+def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> Status[None]:
     user: User = request.user  # type: ignore[assignment]
     org = access_organization(user, org_id)
     actions.remove_member(access_membership(user, org, membership_id), by=user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
     "/organizations/{org_id}/invitations",
     response={201: InvitationOut, 400: Error, 401: Error, 404: Error, 409: Error},
     summary="Invite someone by email (analysts, or the organisation's admins)",
+    auth=rule("object:organization"),
 )
-@api_access("object:organization")
-def invite(request: HttpRequest, org_id: int, payload: InvitationCreate) -> tuple[int, InvitationOut]:
+def invite(request: HttpRequest, org_id: int, payload: InvitationCreate) -> Status[InvitationOut]:
     user: User = request.user  # type: ignore[assignment]
     org = access_organization(user, org_id)
     invitation, _ = actions.invite_member(org, payload.email, payload.role, by=user)
-    return 201, invitation_out(invitation)
+    return Status(201, invitation_out(invitation))
 
 
 @router.post(
     "/invitations/accept",
     response={201: UserOut, 400: Error, 404: Error, 409: Error},
-    auth=None,
     summary="Accept an invitation with its emailed token (logged in, or creating an account with a password)",
+    auth=rule("public"),
 )
-@api_access("public")
-def accept_invitation(request: HttpRequest, payload: InvitationAccept) -> tuple[int, UserOut]:
+def accept_invitation(request: HttpRequest, payload: InvitationAccept) -> Status[UserOut]:
     invitation = actions.find_invitation(payload.token)
     if invitation is None:
         raise Http404
@@ -164,4 +174,4 @@ def accept_invitation(request: HttpRequest, payload: InvitationAccept) -> tuple[
         membership = actions.accept_invitation(invitation, user=request.user)
     else:
         membership = actions.accept_invitation(invitation, password=payload.password or "", name=payload.name)
-    return 201, user_out(membership.user)
+    return Status(201, user_out(membership.user))

@@ -1,11 +1,12 @@
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Status
 from pydantic import BaseModel, Field
 
 from accord.accounts import actions
 from accord.accounts.models import ApiToken, User
 from accord.accounts.queries import access_token
-from accord.api.base import api_access, paginate
+from accord.api.auth import rule
+from accord.api.base import paginate
 from accord.api.schemas import Error, TokenCreated, TokenOut, page_of
 
 router = Router(tags=["tokens"])
@@ -26,8 +27,12 @@ class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
-@router.get("/tokens", response={200: page_of(TokenOut), 400: Error, 401: Error}, summary="My API tokens")
-@api_access("authenticated")
+@router.get(
+    "/tokens",
+    response={200: page_of(TokenOut), 400: Error, 401: Error},
+    summary="My API tokens",
+    auth=rule("authenticated"),
+)
 def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | None = None) -> dict:
     user: User = request.user  # type: ignore[assignment]
     return paginate(
@@ -43,23 +48,21 @@ def list_tokens(request: HttpRequest, cursor: str | None = None, limit: int | No
     "/tokens",
     response={201: TokenCreated, 400: Error, 401: Error, 409: Error},
     summary="Create a token; its secret is in this answer only",
+    auth=rule("authenticated"),
 )
-@api_access("authenticated")
-def create_token(
-    request: HttpRequest, response: HttpResponse, payload: TokenCreate
-) -> tuple[int, TokenCreated]:
+def create_token(request: HttpRequest, response: HttpResponse, payload: TokenCreate) -> Status[TokenCreated]:
     user: User = request.user  # type: ignore[assignment]
     token, secret = actions.create_token(user, payload.name, by=user)
     response["Cache-Control"] = "no-store"
-    return 201, TokenCreated(**token_out(token).model_dump(), token=secret)
+    return Status(201, TokenCreated(**token_out(token).model_dump(), token=secret))
 
 
 @router.post(
     "/tokens/{token_id}/revoke",
     response={200: TokenOut, 401: Error, 404: Error, 409: Error},
     summary="Revoke a token",
+    auth=rule("object:token"),
 )
-@api_access("object:token")
 def revoke_token(request: HttpRequest, token_id: int) -> TokenOut:
     user: User = request.user  # type: ignore[assignment]
     return token_out(actions.revoke_token(access_token(user, token_id), by=user))

@@ -1,0 +1,93 @@
+"""Named personas for tests, built through actions, as architecture.md asks.
+
+    world = make_world()
+    client = login(Client(), world.analyst)
+
+Later features add to the world (a case the vendor participates in, the reporter's
+report) so that every persona keeps its meaning in every test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accord.accounts import actions
+from accord.accounts.models import Membership, Organization, User
+
+PASSWORD = "correct horse battery staple"
+PERSONAS = ("anonymous", "analyst", "publisher", "admin", "vendor", "other_vendor", "reporter", "outsider")
+
+
+@dataclass
+class World:
+    coordinator: Organization
+    vendor_org: Organization
+    other_vendor_org: Organization
+    analyst: User
+    publisher: User
+    admin: User
+    vendor: User  # member (admin) of the participating vendor
+    other_vendor: User  # member of a vendor that is not in the case
+    reporter: User
+    outsider: User
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def persona(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+def make_user(
+    email: str, *, staff_role: str = "", org: Organization | None = None, role: str = "member"
+) -> User:
+    user = User.objects.create_user(email, PASSWORD, name=email.split("@")[0].title(), staff_role=staff_role)
+    if staff_role == User.StaffRole.ADMIN:
+        user.is_staff = user.is_superuser = True
+        user.save(update_fields=["is_staff", "is_superuser"])
+    if staff_role:
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    if org is not None:
+        Membership.objects.create(user=user, organization=org, role=role)
+    return user
+
+
+def make_world() -> World:
+    admin_seed = User.objects.create_user("seed@coordinator.test", PASSWORD, staff_role="admin")
+    coordinator = actions.create_organization("Coordination Center", "coordinator", by=admin_seed)
+    vendor_org = actions.create_organization("Vendor One", "vendor", by=admin_seed)
+    other_vendor_org = actions.create_organization("Vendor Two", "vendor", by=admin_seed)
+    admin_seed.delete()
+    return World(
+        coordinator=coordinator,
+        vendor_org=vendor_org,
+        other_vendor_org=other_vendor_org,
+        analyst=make_user("analyst@coordinator.test", staff_role="analyst", org=coordinator),
+        publisher=make_user("publisher@coordinator.test", staff_role="publisher", org=coordinator),
+        admin=make_user("admin@coordinator.test", staff_role="admin", org=coordinator, role="admin"),
+        vendor=make_user("psirt@vendor-one.test", org=vendor_org, role="admin"),
+        other_vendor=make_user("psirt@vendor-two.test", org=other_vendor_org, role="admin"),
+        reporter=make_user("finder@research.test"),
+        outsider=make_user("someone@elsewhere.test"),
+    )
+
+
+def login(client: Client, user: User | None) -> Client:
+    """Log `client` in as `user`, with the second factor done for staff. None stays anonymous."""
+    if user is None:
+        return client
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def token_client(user: User, name: str = "tests") -> Client:
+    """A client authenticating with a fresh bearer token of `user`."""
+    _, secret = actions.create_token(user, name, by=user)
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")

@@ -1,0 +1,23 @@
+import pytest
+from django.conf import settings
+
+from accord.testing import World, make_world
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
+    # Jobs run in-process at commit; mail goes to a per-test sink; no lockouts across tests.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.SMTP_URL = f"file://{tmp_path / 'mail'}"
+    settings.AXES_ENABLED = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
+@pytest.fixture
+def world(db) -> World:  # type: ignore[no-untyped-def]
+    return make_world()
+
+
+def pytest_report_header(config):  # type: ignore[no-untyped-def]
+    return f"database: {settings.DATABASES['default']['ENGINE']}"

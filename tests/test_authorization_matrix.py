@@ -1,0 +1,158 @@
+"""Every route, requested as every persona: nobody gets what their rule does not allow.
+
+Routes come from accord.core.routes, so a new route is covered as soon as it exists,
+and a route without a declared access rule fails `test_every_route_declares_a_rule`.
+"""
+
+import re
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from accord.accounts import actions
+from accord.accounts.models import Membership
+from accord.core.access import user_meets
+from accord.core.routes import Route, all_routes, missing_rules
+from accord.testing import PERSONAS, World, login
+
+PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def test_every_route_declares_a_rule(db):
+    missing = missing_rules()
+    assert missing == [], "Routes without an access rule: " + ", ".join(
+        f"{r.kind} {r.pattern}" for r in missing
+    )
+
+
+def test_a_route_without_a_rule_is_reported(db, settings):
+    settings.ROOT_URLCONF = "tests.urlconf_without_rule"
+    reported = {route.pattern for route in missing_rules("tests.urlconf_without_rule")}
+    assert "unguarded/" in reported
+    assert "guarded/" not in reported
+
+
+def samples(world: World) -> dict[str, str]:
+    """A value for every path parameter any route uses. A new parameter must be added here."""
+    token, _ = actions.create_token(world.vendor, "matrix", by=world.vendor)
+    membership = Membership.objects.get(user=world.vendor, organization=world.vendor_org)
+    _, invitation_secret = actions.invite_member(
+        world.vendor_org, "new@vendor-one.test", "member", by=world.vendor
+    )
+    return {
+        "org_id": str(world.vendor_org.pk),
+        "membership_id": str(membership.pk),
+        "token_id": str(token.pk),
+        "token": invitation_secret,
+        "uidb64": "MQ",
+    }
+
+
+# Ids that name nothing, to compare "forbidden" with "missing".
+MISSING = {"org_id": "999999", "membership_id": "999999", "token_id": "999999"}
+
+# Which personas may reach an object route, for the sample objects above.
+OBJECT_AUDIENCE = {
+    "object:organization": {"analyst", "publisher", "admin", "vendor"},
+    "object:token": {"vendor"},
+}
+
+
+def expand(route: Route, values: dict[str, str]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group("name")
+        assert name in values, f"add a sample value for <{name}> (route {route.pattern}) in samples()"
+        return values[name]
+
+    return "/" + PARAM.sub(fill, route.pattern)
+
+
+def allowed(route: Route, persona: str, world: World) -> bool:
+    user = world.persona(persona)
+    if route.rule in OBJECT_AUDIENCE:
+        return persona in OBJECT_AUDIENCE[route.rule]
+    assert route.rule is not None
+    if route.rule.startswith("object:"):
+        pytest.fail(f"add the audience of {route.rule} to OBJECT_AUDIENCE")
+    return user_meets(user, route.rule) if user is not None else route.rule == "public"
+
+
+def request(client: Client, method: str, url: str, kind: str):  # type: ignore[no-untyped-def]
+    if kind == "api" and method in ("POST", "PUT", "PATCH"):
+        return getattr(client, method.lower())(url, data="{}", content_type="application/json")
+    return getattr(client, method.lower())(url)
+
+
+def denied(response, route: Route, persona: str) -> bool:  # type: ignore[no-untyped-def]
+    if route.kind == "api":
+        return response.status_code in (401, 403, 404)
+    if response.status_code in (403, 404):
+        return True
+    # Pages send anonymous users to the login page (the admin site does so for non-staff too).
+    location = response.headers.get("Location", "")
+    return response.status_code == 302 and ("/accounts/login/" in location or "/admin/login/" in location)
+
+
+def fetch(persona: str, world: World, method: str, url: str, route: Route):  # type: ignore[no-untyped-def]
+    with transaction.atomic():
+        client = login(Client(), world.persona(persona))
+        response = request(client, method, url, route.kind)
+        transaction.set_rollback(True)
+    return response
+
+
+CSRF_VALUE = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def same_answer(a, b) -> bool:  # type: ignore[no-untyped-def]
+    # The masked CSRF token differs on every page render; nothing else may.
+    return a.status_code == b.status_code and CSRF_VALUE.sub(b"", a.content) == CSRF_VALUE.sub(b"", b.content)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_authorization_matrix(world: World, persona: str) -> None:
+    values = samples(world)
+    failures = []
+    checked = 0
+    for route in all_routes():
+        methods = ("GET",) if route.name == "admin" else route.methods
+        url = expand(route, values)
+        may = allowed(route, persona, world)
+        for method in methods:
+            response = fetch(persona, world, method, url, route)
+            checked += 1
+            if response.status_code == 405:
+                continue
+            if response.status_code >= 500:
+                failures.append(f"{method} {url}: {response.status_code} (server error)")
+            elif route.rule == "public":
+                continue  # public routes only have to answer without crashing
+            elif may and denied(response, route, persona):
+                failures.append(
+                    f"{method} {url}: {response.status_code}, but rule {route.rule} allows {persona}"
+                )
+            elif not may and persona != "anonymous" and str(route.rule).startswith("object:"):
+                # Forbidden must look exactly like missing, so existence is never confirmed.
+                missing = fetch(persona, world, method, expand(route, {**values, **MISSING}), route)
+                if not same_answer(response, missing) or response.status_code in range(200, 300):
+                    failures.append(
+                        f"{method} {url}: {response.status_code}, which differs from a missing object"
+                        f" ({missing.status_code}) for {persona}"
+                    )
+            elif not may and not denied(response, route, persona):
+                failures.append(
+                    f"{method} {url}: {response.status_code}, but rule {route.rule} forbids {persona}"
+                )
+    assert checked > 20
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_api_denials_do_not_tell_missing_from_forbidden(world: World) -> None:
+    client = login(Client(), world.other_vendor)
+    forbidden = client.get(f"/api/v1/organizations/{world.vendor_org.pk}")
+    missing = client.get("/api/v1/organizations/999999")
+    assert forbidden.status_code == missing.status_code == 404
+    assert forbidden.json() == missing.json()
