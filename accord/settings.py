@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.accounts",
     "accord.mailgate",
+    "accord.cases",
     "accord.api",
 ]
 
@@ -247,6 +248,34 @@ SMTP_URL = env_str(
 SMTP_TIMEOUT = env_int("ACCORD_SMTP_TIMEOUT", 30, "Seconds before an SMTP connection gives up.", minimum=1)
 DEFAULT_FROM_EMAIL = env_str("ACCORD_FROM_EMAIL", "accord@localhost", "Sender address of Accord's mail.")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# The CVD process (process.md): identifiers and the instance's disclosure policy defaults.
+CASE_PREFIX = env_str("ACCORD_CASE_PREFIX", "VU#", "Prefix of case ids.")
+DISCLOSURE_DAYS = env_int(
+    "ACCORD_DISCLOSURE_DAYS", 45, "Days from the first contact attempt to the target publication date.", minimum=1
+)
+EXIT_EMBARGO_ON_ATTACKS = env_bool(
+    "ACCORD_EXIT_EMBARGO_ON_ATTACKS", True, "End the embargo at once when attacks are confirmed (A)."
+)
+DRAFT_SHARE_DAYS = env_int(
+    "ACCORD_DRAFT_SHARE_DAYS", 10, "Days before publication the draft note goes to vendors.", minimum=0
+)
+TARGET_NEAR_DAYS = env_int(
+    "ACCORD_TARGET_NEAR_DAYS", 7, "The dashboard lists cases whose target date is this close.", minimum=0
+)
+REPORT_MAX_ATTACHMENT_BYTES = env_int(
+    "ACCORD_REPORT_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "Largest file a report may attach.", minimum=1
+)
+REPORT_MAX_ATTACHMENTS = 5
+REPORT_ATTACHMENT_TYPES = env_list(
+    "ACCORD_REPORT_ATTACHMENT_TYPES",
+    [".txt", ".md", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".zip", ".gz", ".tgz", ".json", ".xml", ".pcap",
+     ".har", ".log", ".csv", ".asc", ".eml", ".c", ".py", ".html", ".js"],
+    "File name endings a report attachment may have.",
+)
+REPORT_RATE_LIMIT = env_int(
+    "ACCORD_REPORT_RATE_LIMIT", 10, "Reports one client may submit per hour (0 = no limit).", minimum=0
+)
 
 # API tokens
 API_TOKEN_PREFIX = "accord_"

@@ -17,6 +17,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.accounts import actions
 from accord.accounts.models import Membership, Organization, User
+from accord.cases import actions as case_actions
+from accord.cases.actions.reports import ReportInput
+from accord.cases.models import Case, Participant, Report
+from accord.cases.states import RM
 
 PASSWORD = "correct horse battery staple"
 PERSONAS = ("anonymous", "analyst", "publisher", "admin", "vendor", "other_vendor", "reporter", "outsider")
@@ -34,6 +38,9 @@ class World:
     other_vendor: User  # member of a vendor that is not in the case
     reporter: User
     outsider: User
+    report: Report | None = None  # submitted by `reporter`, accepted into `case`
+    report_key: str = ""  # the private follow link's secret of `report`
+    case: Case | None = None  # `vendor_org` participates, `other_vendor_org` does not
     extras: dict[str, object] = field(default_factory=dict)
 
     def persona(self, name: str) -> User | None:
@@ -60,7 +67,7 @@ def make_world() -> World:
     vendor_org = actions.create_organization("Vendor One", "vendor", by=admin_seed)
     other_vendor_org = actions.create_organization("Vendor Two", "vendor", by=admin_seed)
     admin_seed.delete()
-    return World(
+    world = World(
         coordinator=coordinator,
         vendor_org=vendor_org,
         other_vendor_org=other_vendor_org,
@@ -71,6 +78,33 @@ def make_world() -> World:
         other_vendor=make_user("psirt@vendor-two.test", org=other_vendor_org, role="admin"),
         reporter=make_user("finder@research.test"),
         outsider=make_user("someone@elsewhere.test"),
+    )
+    world.report, world.report_key = case_actions.submit_report(
+        ReportInput(
+            product="Widget Server",
+            version="2.1",
+            description="Heap overflow in the parser.",
+            reporter_name="Finder",
+            reporter_email="finder@research.test",
+        ),
+        by=world.reporter,
+    )
+    world.case = case_actions.accept_report(world.report, by=world.analyst)
+    world.report.refresh_from_db()
+    add_vendor(world.case, world.vendor_org)
+    return world
+
+
+def add_vendor(case: Case, org: Organization, *, anonymous: bool = False) -> Participant:
+    """A vendor participant, for tests. (Factory-made until notification arrives with the vendors feature.)"""
+    count = case.participants.filter(kind=Participant.Kind.VENDOR).count()
+    return Participant.objects.create(
+        case=case,
+        kind=Participant.Kind.VENDOR,
+        organization=org,
+        alias=f"Vendor {count + 1}",
+        anonymous=anonymous,
+        rm_state=RM.RECEIVED,
     )
 
 

@@ -16,6 +16,7 @@ admin.site.site_header = "Accord administration"
 urlpatterns = [
     path("", include("accord.core.urls")),
     path("accounts/", include("accord.accounts.urls")),
+    path("", include("accord.cases.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

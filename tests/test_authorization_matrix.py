@@ -46,16 +46,27 @@ def samples(world: World) -> dict[str, str]:
         "token_id": str(token.pk),
         "token": invitation_secret,
         "uidb64": "MQ",
+        "case": world.case.url_ref if world.case else "",
+        "report_id": world.report.pk if world.report else "",
+        "key": world.report_key,
     }
 
 
 # Ids that name nothing, to compare "forbidden" with "missing".
-MISSING = {"org_id": "999999", "membership_id": "999999", "token_id": "999999"}
+MISSING = {
+    "org_id": "999999",
+    "membership_id": "999999",
+    "token_id": "999999",
+    "case": "VU99",
+    "report_id": "REPORT-0-X",
+}
 
 # Which personas may reach an object route, for the sample objects above.
 OBJECT_AUDIENCE = {
     "object:organization": {"analyst", "publisher", "admin", "vendor"},
     "object:token": {"vendor"},
+    "object:case": {"analyst", "publisher", "admin", "vendor", "reporter"},
+    "object:report": {"analyst", "publisher", "admin", "reporter"},
 }
 
 

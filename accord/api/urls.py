@@ -3,7 +3,7 @@ from ninja import NinjaAPI
 
 from accord.api import errors
 from accord.api.auth import UNDECLARED
-from accord.api.routes import me, organizations, tokens
+from accord.api.routes import cases, me, organizations, reports, tokens
 
 api = NinjaAPI(
     title=f"{settings.INSTANCE_NAME} API",
@@ -21,3 +21,5 @@ errors.install(api)
 api.add_router("", me.router)
 api.add_router("", tokens.router)
 api.add_router("", organizations.router)
+api.add_router("", reports.router)
+api.add_router("", cases.router)

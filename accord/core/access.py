@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
 ROLE_RULES = ("public", "authenticated", "analyst", "publisher", "coordinator-admin")
-OBJECT_KINDS = ("organization", "invitation", "token")
+OBJECT_KINDS = ("organization", "invitation", "token", "report", "case")
 
 
 def is_known_rule(rule: str) -> bool:

@@ -1,0 +1,405 @@
+"""Intake and triage: the report-management machine of process.md."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.accounts.models import Organization, User, hash_secret
+from accord.cases import search, ssvc
+from accord.cases.events import record
+from accord.cases.models import (
+    AffectedProduct,
+    Case,
+    FactReport,
+    Participant,
+    Report,
+    ReportAttachment,
+    ReportNote,
+    SsvcDecision,
+    Vulnerability,
+)
+from accord.cases.states import RM, Fact, rm_next
+from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.ids import new_case_number, new_report_id
+from accord.mailgate.outbound import queue_mail
+
+# Field limits shared by the form and the API.
+LIMITS = {
+    "reporter_name": 200,
+    "reporter_organization": 200,
+    "reporter_email": 254,
+    "reporter_pgp_key": 100_000,
+    "credit_name": 200,
+    "affected_vendors": 5_000,
+    "vendor_contact_summary": 20_000,
+    "product": 300,
+    "version": 200,
+    "description": 100_000,
+    "exploitation": 50_000,
+    "impact": 20_000,
+    "discovery": 20_000,
+    "public_references": 5_000,
+    "exploited_references": 5_000,
+    "disclosure_plans": 20_000,
+    "coordinator_comment": 20_000,
+}
+REQUIRED = ("product", "version", "description")
+
+
+@dataclass
+class Upload:
+    name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass
+class ReportInput:
+    product: str
+    version: str
+    description: str
+    reporter_name: str = ""
+    reporter_organization: str = ""
+    reporter_email: str = ""
+    reporter_pgp_key: str = ""
+    share_contact: bool = False
+    credit: bool = True
+    credit_name: str = ""
+    affected_vendors: str = ""
+    vendor_contacted: bool = False
+    vendor_contacted_on: Any = None
+    vendor_contact_summary: str = ""
+    coordinate_all_vendors: bool = False
+    anonymous_to_vendors: bool = False
+    exploitation: str = ""
+    impact: str = ""
+    discovery: str = ""
+    is_public: bool = False
+    public_references: str = ""
+    is_exploited: bool = False
+    exploited_references: str = ""
+    disclosure_plans: str = ""
+    coordinator_comment: str = ""
+    attachments: list[Upload] = field(default_factory=list)
+
+
+def check_input(data: ReportInput) -> None:
+    for name in REQUIRED:
+        if not str(getattr(data, name) or "").strip():
+            raise InvalidInput(name, "This field is required.")
+    for name, limit in LIMITS.items():
+        if len(str(getattr(data, name) or "")) > limit:
+            raise InvalidInput(name, f"At most {limit:,} characters.")
+    if data.credit and not (data.credit_name or data.reporter_name).strip():
+        raise InvalidInput("credit_name", "Say how you want to be credited, or untick 'credit me'.")
+    if data.is_public and not data.public_references.strip():
+        raise InvalidInput("public_references", "Give the references where it is public.")
+    if len(data.attachments) > settings.REPORT_MAX_ATTACHMENTS:
+        raise InvalidInput("attachments", f"At most {settings.REPORT_MAX_ATTACHMENTS} files.")
+    for upload in data.attachments:
+        lowered = upload.name.lower()
+        if not any(lowered.endswith(ext) for ext in settings.REPORT_ATTACHMENT_TYPES):
+            raise InvalidInput(
+                "attachments",
+                f"{upload.name}: this type of file is not accepted (allowed: "
+                + ", ".join(settings.REPORT_ATTACHMENT_TYPES)
+                + ").",
+            )
+        if len(upload.content) > settings.REPORT_MAX_ATTACHMENT_BYTES:
+            raise InvalidInput(
+                "attachments",
+                f"{upload.name}: larger than {settings.REPORT_MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB.",
+            )
+
+
+def follow_url(key: str) -> str:
+    return settings.SITE_URL + reverse("cases:report_follow", kwargs={"key": key})
+
+
+@transaction.atomic
+def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tuple[Report, str]:
+    """Receive a report (Start -> Received). Returns it and the secret of its private follow link."""
+    check_input(data)
+    key = secrets.token_urlsafe(24)
+    org = None
+    if by is not None and by.is_authenticated:
+        vendor_membership = by.memberships.filter(organization__kind=Organization.Kind.VENDOR).first()
+        org = vendor_membership.organization if vendor_membership else None
+    values = {name: getattr(data, name) for name in ReportInput.__dataclass_fields__ if name != "attachments"}
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    id=new_report_id(timezone.now().year),
+                    state=rm_next(RM.START, "receive"),
+                    submitted_by=by if by is not None and by.is_authenticated else None,
+                    submitted_by_org=org,
+                    access_key_hash=hash_secret(key),
+                    client_hash=hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32],
+                    **values,
+                )
+            break
+        except IntegrityError:  # an id collision: draw again
+            continue
+    else:
+        raise RuntimeError("could not draw a free report id")
+    for upload in data.attachments:
+        attachment = ReportAttachment(
+            report=report,
+            name=upload.name[:255],
+            content_type=upload.content_type[:100],
+            size=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+        )
+        attachment.file.save(f"{report.id}-{secrets.token_hex(4)}", ContentFile(upload.content), save=False)
+        attachment.save()
+    search.index_report(report)
+    record("report.received", report=report, actor=by, attachments=len(data.attachments))
+    if report.reporter_email:
+        queue_mail(
+            report.reporter_email,
+            f"[{settings.INSTANCE_NAME}] Report {report.id} received",
+            (
+                f"Thank you. We received your vulnerability report {report.id}.\n\n"
+                f"Follow it, add information and answer our questions with this private link.\n"
+                f"Keep it secret: anyone with it can read the report.\n{follow_url(key)}\n\n"
+                f"Our disclosure policy: {settings.SITE_URL}{reverse('cases:policy')}\n"
+            ),
+        )
+    return report, key
+
+
+def recent_reports_from(client: str, *, hours: int = 1) -> int:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
+    since = timezone.now() - timezone.timedelta(hours=hours)
+    return Report.objects.filter(client_hash=digest, created_at__gte=since).count()
+
+
+def _require_analyst(by: User) -> None:
+    if not by.is_analyst:
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
+
+
+def _move(report: Report, action: str, *, by: User, **data: Any) -> Report:
+    _require_analyst(by)
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    old = report.state
+    report.state = rm_next(old, action)
+    report.save(update_fields=["state", "updated_at"])
+    record(f"report.{action}", report=report, case=report.case, actor=by, old=old, new=report.state, **data)
+    return report
+
+
+@transaction.atomic
+def validate_report(report: Report, *, by: User) -> Report:
+    return _move(report, "validate", by=by)
+
+
+@transaction.atomic
+def invalidate_report(report: Report, *, by: User, reason: str = "") -> Report:
+    return _move(report, "invalidate", by=by, reason=reason[:2000])
+
+
+@transaction.atomic
+def defer_report(report: Report, *, by: User, reason: str = "") -> Report:
+    return _move(report, "defer", by=by, reason=reason[:2000])
+
+
+@transaction.atomic
+def close_report(report: Report, *, by: User, reason: str = "") -> Report:
+    return _move(report, "close", by=by, reason=reason[:2000])
+
+
+def _coordinator_org(by: User) -> Organization | None:
+    membership = by.memberships.filter(organization__kind=Organization.Kind.COORDINATOR).first()
+    if membership:
+        return membership.organization
+    return Organization.objects.filter(kind=Organization.Kind.COORDINATOR).order_by("id").first()
+
+
+def _new_case_number() -> int:
+    for _ in range(50):
+        number = new_case_number()
+        if not Case.objects.filter(number=number).exists():
+            return number
+    raise RuntimeError("no free case number found")
+
+
+@transaction.atomic
+def accept_report(report: Report, *, by: User) -> Case:
+    """Accept a report into a new case with its first vulnerability (.1).
+
+    A report still Received is validated first; both steps are on the timeline.
+    """
+    _require_analyst(by)
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.case_id is not None:
+        raise RuleViolation("report-has-case", f"This report already belongs to {report.case}")
+    if report.state == RM.RECEIVED:
+        report = _move(report, "validate", by=by)
+    new_state = rm_next(report.state, "accept")
+    case = Case.objects.create(number=_new_case_number(), title=report.title[:300], owner=by)
+    case.analysts.add(by)
+    vulnerability = Vulnerability.objects.create(
+        case=case, seq=1, title=report.title[:300], description=report.description
+    )
+    AffectedProduct.objects.create(
+        vulnerability=vulnerability, name=report.product, version_range=report.version
+    )
+    coordinator = _coordinator_org(by)
+    Participant.objects.create(
+        case=case,
+        kind=Participant.Kind.COORDINATOR,
+        organization=coordinator,
+        alias="Coordinator",
+        rm_state=RM.ACCEPTED,
+        embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
+        user=None if coordinator else by,
+    )
+    if report.submitted_by_org_id and report.coordinate_all_vendors:
+        # A vendor asked us to coordinate its component's flaw with everyone who ships it.
+        Participant.objects.create(
+            case=case,
+            kind=Participant.Kind.VENDOR,
+            organization=report.submitted_by_org,
+            alias="Vendor A",
+            anonymous=report.anonymous_to_vendors,
+            rm_state=RM.ACCEPTED,
+            embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
+        )
+    else:
+        Participant.objects.create(
+            case=case,
+            kind=Participant.Kind.REPORTER,
+            user=report.submitted_by,
+            alias="Reporter",
+            rm_state=RM.ACCEPTED,
+            embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
+        )
+    # What the reporter says about publicity and exploitation are claims to confirm.
+    if report.is_public:
+        FactReport.objects.create(
+            case=case,
+            fact=Fact.P,
+            evidence=report.public_references or "reported public",
+            reported_by=report.submitted_by,
+        )
+    if report.is_exploited:
+        FactReport.objects.create(
+            case=case,
+            fact=Fact.A,
+            evidence=report.exploited_references or "reported exploited",
+            reported_by=report.submitted_by,
+        )
+    old = report.state
+    report.state = new_state
+    report.case = case
+    report.save(update_fields=["state", "case", "updated_at"])
+    record(
+        "report.accept", report=report, case=case, actor=by, old=old, new=new_state, case_number=case.number
+    )
+    return case
+
+
+@transaction.atomic
+def mark_duplicate(report: Report, case: Case, *, by: User) -> Report:
+    """A duplicate becomes Valid and links to the case; it is never marked Invalid."""
+    _require_analyst(by)
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.case_id is not None:
+        raise RuleViolation("report-has-case", f"This report already belongs to {report.case}")
+    old = report.state
+    if old in (RM.RECEIVED, RM.INVALID):
+        report.state = rm_next(old, "validate")
+    elif old != RM.VALID:
+        raise RuleViolation(
+            "rm-duplicate",
+            f"A report in state {RM(old).label} cannot be marked a duplicate; it must be Received, "
+            "Invalid or Valid",
+        )
+    report.case = case
+    report.is_duplicate = True
+    report.save(update_fields=["state", "case", "is_duplicate", "updated_at"])
+    record(
+        "report.duplicate",
+        report=report,
+        case=case,
+        actor=by,
+        old=old,
+        new=report.state,
+        case_number=case.number,
+    )
+    return report
+
+
+@transaction.atomic
+def assign_report(report: Report, analyst: User | None, *, by: User) -> Report:
+    _require_analyst(by)
+    if analyst is not None and not analyst.is_analyst:
+        raise InvalidInput("analyst", f"{analyst.email} is not an analyst.")
+    old = report.assigned_to.email if report.assigned_to else None
+    report.assigned_to = analyst
+    report.save(update_fields=["assigned_to", "updated_at"])
+    record("report.assigned", report=report, actor=by, old=old, new=analyst.email if analyst else None)
+    return report
+
+
+@transaction.atomic
+def add_report_note(report: Report, text: str, *, by: User | None, from_reporter: bool) -> ReportNote:
+    text = text or ""
+    if not text.strip():
+        raise InvalidInput("text", "Write something first.")
+    if len(text) > 50_000:
+        raise InvalidInput("text", "At most 50,000 characters.")
+    if not from_reporter and (by is None or not by.is_analyst):
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    note = ReportNote.objects.create(report=report, author=by, from_reporter=from_reporter, text=text)
+    search.index_report(report)
+    record(
+        "report.note", report=report, case=report.case, actor=by, from_reporter=from_reporter, note=note.pk
+    )
+    return note
+
+
+@transaction.atomic
+def record_triage(
+    report: Report, values: dict[str, str], chosen: str, *, by: User, rationale: str = ""
+) -> SsvcDecision:
+    """Record the SSVC coordinator-triage values, the table's outcome and the analyst's own choice."""
+    _require_analyst(by)
+    try:
+        outcome = ssvc.triage_outcome(values)
+    except ssvc.SsvcInputError as exc:
+        raise InvalidInput("values", str(exc))
+    outcomes = ssvc.COORDINATOR_TRIAGE.outcomes
+    if chosen not in outcomes:
+        raise InvalidInput("chosen", f"Choose one of {', '.join(outcomes)}.")
+    decision = SsvcDecision.objects.create(
+        table=SsvcDecision.Table.TRIAGE,
+        report=report,
+        case=report.case,
+        values=dict(values),
+        outcome=outcome,
+        chosen=chosen,
+        rationale=rationale[:5000],
+        decided_by=by,
+    )
+    record(
+        "ssvc.triage",
+        report=report,
+        case=report.case,
+        actor=by,
+        values=dict(values),
+        outcome=outcome,
+        chosen=chosen,
+    )
+    return decision

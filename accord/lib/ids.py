@@ -1,0 +1,44 @@
+"""Case and report identifiers: parsing what people type, and making new ones."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from django.conf import settings
+
+# "VU#123456", "VU #123456", "vu#123456", "VU123456", "[VU#123456]", inside "Re: Fwd: …".
+# The whole run of digits is taken: (?!\d) stops "VU#1234567" from matching as 123456.
+_CASE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])VU\s*#?\s*(\d{1,7})(?!\d)", re.IGNORECASE)
+_CASE_IN_PATH = re.compile(r"^(?:VU\s*#?\s*)?(\d{1,7})$", re.IGNORECASE)
+_REPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+
+
+def case_label(number: int) -> str:
+    return f"{settings.CASE_PREFIX}{number}"
+
+
+def find_case_number(text: str) -> int | None:
+    """The first case id in free text such as a mail subject, or None."""
+    match = _CASE_IN_TEXT.search(text or "")
+    return int(match.group(1)) if match else None
+
+
+def parse_case_ref(value: str) -> int | None:
+    """A `{case}` path or body value: `VU123456`, `VU#123456` (decoded %23) or `123456`."""
+    match = _CASE_IN_PATH.match((value or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def parse_vulnerability_ref(value: str) -> tuple[int, int] | None:
+    """`VU#123456.2` -> (123456, 2)."""
+    match = re.match(r"^\s*(?:VU\s*#?\s*)?(\d{1,7})\.(\d{1,4})\s*$", value or "", re.IGNORECASE)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def new_case_number() -> int:
+    return 100000 + secrets.randbelow(900000)
+
+
+def new_report_id(year: int) -> str:
+    return f"REPORT-{year}-" + "".join(secrets.choice(_REPORT_ALPHABET) for _ in range(8))
