@@ -7,6 +7,7 @@ from accord.cases.models import Case, CaseEvent, Participant, Report
 
 def record(
     kind: str,
+    /,
     *,
     case: Case | None = None,
     report: Report | None = None,

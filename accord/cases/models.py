@@ -110,7 +110,7 @@ class Case(models.Model):
     owner = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_cases"
     )
-    analysts = models.ManyToManyField(User, blank=True, related_name="assigned_cases")
+    analysts: models.ManyToManyField = models.ManyToManyField(User, blank=True, related_name="assigned_cases")
     # Shared case-state facts (confirmed instants; null = not yet).
     p_at = models.DateTimeField(null=True, blank=True)
     x_at = models.DateTimeField(null=True, blank=True)

@@ -64,7 +64,7 @@ def search_reports(queryset: QuerySet[Report], text: str) -> QuerySet[Report]:
         return queryset.filter(pk__in=ids)
     # Each word as a quoted prefix term: user text is never FTS5 syntax.
     match = " ".join('"' + w.replace('"', "") + '"*' for w in words)
-    ids = Report.objects.raw(
-        "SELECT report_id AS id FROM cases_report_fts WHERE cases_report_fts MATCH %s", [match]
-    )
-    return queryset.filter(pk__in=[row.pk for row in ids])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT report_id FROM cases_report_fts WHERE cases_report_fts MATCH %s", [match])
+        found = [row[0] for row in cursor.fetchall()]
+    return queryset.filter(pk__in=found)

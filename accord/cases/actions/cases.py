@@ -40,7 +40,7 @@ def update_case(case: Case, *, by: User, title: str | None = None, summary: str 
             changes["summary"] = {"changed": True}
             case.summary = summary
     case.save()
-    record("case.updated", case=case, actor=by, **changes)
+    record("case.updated", case=case, actor=by, changes=changes)
     return case
 
 
@@ -89,7 +89,10 @@ def _vulnerability_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_cve_unique(case: Case, cve: str, exclude: int | None = None) -> None:
-    if cve and case.vulnerabilities.filter(cve=cve).exclude(pk=exclude).exists():
+    others = case.vulnerabilities.filter(cve=cve)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    if cve and others.exists():
         raise InvalidInput("cve", f"{cve} is already attached to another vulnerability of this case.")
 
 
@@ -106,7 +109,7 @@ def add_vulnerability(case: Case, *, by: User, **data: Any) -> Vulnerability:
         case=case,
         actor=by,
         vulnerability=vulnerability.label,
-        **{k: str(v) for k, v in fields.items() if k != "description" and v not in ("", None)},
+        values={k: str(v) for k, v in fields.items() if k != "description" and v not in ("", None)},
     )
     return vulnerability
 
@@ -131,7 +134,7 @@ def update_vulnerability(vulnerability: Vulnerability, *, by: User, **data: Any)
         case=vulnerability.case,
         actor=by,
         vulnerability=vulnerability.label,
-        **changes,
+        changes=changes,
     )
     return vulnerability
 

@@ -210,12 +210,15 @@ def record_contact_attempt(
         case.disclosure_days = days
         case.target_publication_at = at + dt.timedelta(days=days)
         data.update(first=first, target_publication_at=rfc3339(case.target_publication_at), days=days)
-        if case.embargo_state == EM.NONE and not (case.p_at or case.x_at or case.a_at):
-            # The coordinator's published policy is the default proposal, accepted on receipt.
-            if case.target_publication_at > timezone.now():
-                case.embargo_state = EM.ACTIVE
-                case.embargo_ends_at = case.target_publication_at
-                data["embargo"] = {"old": EM.NONE, "new": EM.ACTIVE, "ends_at": rfc3339(case.embargo_ends_at)}
+        # The coordinator's published policy is the default proposal, accepted on receipt.
+        if (
+            case.embargo_state == EM.NONE
+            and not (case.p_at or case.x_at or case.a_at)
+            and case.target_publication_at > timezone.now()
+        ):
+            case.embargo_state = EM.ACTIVE
+            case.embargo_ends_at = case.target_publication_at
+            data["embargo"] = {"old": EM.NONE, "new": EM.ACTIVE, "ends_at": rfc3339(case.embargo_ends_at)}
         _sync_target(case)
         data["target_publication_at"] = rfc3339(case.target_publication_at)
         case.save()
@@ -271,8 +274,8 @@ def record_publish_decision(
         outcome = ssvc.publish_outcome(values)
     except ssvc.SsvcInputError as exc:
         raise InvalidInput("values", str(exc))
-    if chosen not in ssvc.COORDINATOR_PUBLISH.outcomes:
-        raise InvalidInput("chosen", f"Choose one of {', '.join(ssvc.COORDINATOR_PUBLISH.outcomes)}.")
+    if chosen not in ssvc.COORDINATOR_PUBLISH.outcome_values:
+        raise InvalidInput("chosen", f"Choose one of {', '.join(ssvc.COORDINATOR_PUBLISH.outcome_values)}.")
     decision = SsvcDecision.objects.create(
         table=SsvcDecision.Table.PUBLISH,
         case=case,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tu
 
 def recent_reports_from(client: str, *, hours: int = 1) -> int:
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
-    since = timezone.now() - timezone.timedelta(hours=hours)
+    since = timezone.now() - dt.timedelta(hours=hours)
     return Report.objects.filter(client_hash=digest, created_at__gte=since).count()
 
 
@@ -380,7 +381,7 @@ def record_triage(
         outcome = ssvc.triage_outcome(values)
     except ssvc.SsvcInputError as exc:
         raise InvalidInput("values", str(exc))
-    outcomes = ssvc.COORDINATOR_TRIAGE.outcomes
+    outcomes = ssvc.COORDINATOR_TRIAGE.outcome_values
     if chosen not in outcomes:
         raise InvalidInput("chosen", f"Choose one of {', '.join(outcomes)}.")
     decision = SsvcDecision.objects.create(
