@@ -1,0 +1,128 @@
+"""Measure the pages and endpoints that list things, on a case with 2,000 vendors.
+
+Writes benchmarks/results/cases.json: for each request the median and worst wall time over
+several runs, the number of SQL queries, and the budget. Runs on a throw-away SQLite database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["ACCORD_DATA_DIR"] = tempfile.mkdtemp(prefix="accord-bench-")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
+os.environ["ACCORD_TASK_BACKEND"] = "immediate"
+os.environ["ACCORD_LOGIN_THROTTLING"] = "0"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+VENDORS = 2000
+RUNS = 7
+# Budgets: what a person should wait at most on one machine of 2 cores (ms), and queries.
+BUDGETS = {
+    "GET /api/v1/cases/{case}": (500, 20),
+    "GET /cases/{case}/": (800, 40),
+    "GET /api/v1/cases/{case}/events?limit=500": (300, 10),
+    "GET /api/v1/organizations?limit=500": (300, 10),
+    "GET /triage/": (300, 30),
+    "GET /dashboard/": (300, 40),
+}
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    from accord.accounts.models import Organization
+    from accord.cases.models import Participant
+    from accord.cases.states import RM
+    from accord.testing import login, make_world, token_client
+
+    world = make_world()
+    case = world.case
+    assert case is not None
+    orgs = Organization.objects.bulk_create(
+        [Organization(name=f"Bench Vendor {i:05d}", kind="vendor") for i in range(VENDORS)]
+    )
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                case=case, kind="vendor", organization=o, alias=f"Bench {i:05d}", rm_state=RM.RECEIVED
+            )
+            for i, o in enumerate(orgs)
+        ]
+    )
+    api = token_client(world.analyst)
+    page = login(Client(), world.analyst)
+    targets = {
+        "GET /api/v1/cases/{case}": (api, f"/api/v1/cases/{case.url_ref}"),
+        "GET /cases/{case}/": (page, f"/cases/{case.url_ref}/"),
+        "GET /api/v1/cases/{case}/events?limit=500": (api, f"/api/v1/cases/{case.url_ref}/events?limit=500"),
+        "GET /api/v1/organizations?limit=500": (api, "/api/v1/organizations?limit=500"),
+        "GET /triage/": (page, "/triage/"),
+        "GET /dashboard/": (page, "/dashboard/"),
+    }
+    results = []
+    for name, (client, url) in targets.items():
+        timings = []
+        status = None
+        queries = None
+        for _ in range(RUNS):
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = client.get(url)
+                timings.append((time.perf_counter() - start) * 1000)
+            status, queries = response.status_code, len(captured.captured_queries)
+        budget_ms, budget_queries = BUDGETS[name]
+        median = statistics.median(timings)
+        results.append(
+            {
+                "request": name,
+                "status": status,
+                "vendors": VENDORS,
+                "median_ms": round(median, 1),
+                "worst_ms": round(max(timings), 1),
+                "budget_ms": budget_ms,
+                "queries": queries,
+                "budget_queries": budget_queries,
+                "within_budget": status == 200 and median <= budget_ms and (queries or 0) <= budget_queries,
+            }
+        )
+        print(
+            f"{name:45} {status} {median:8.1f} ms (budget {budget_ms})  {queries} queries (budget {budget_queries})"
+        )
+    out = ROOT / "benchmarks" / "results" / "cases.json"
+    out.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                },
+                "database": connection.vendor,
+                "runs": RUNS,
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
