@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "accord.accounts",
     "accord.mailgate",
     "accord.cases",
+    "accord.vendors",
+    "accord.answers",
     "accord.api",
 ]
 
@@ -99,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accord.api.guards.RejectNulMiddleware",
     "accord.api.idempotency.IdempotencyMiddleware",
 ]
 
@@ -252,7 +255,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The CVD process (process.md): identifiers and the instance's disclosure policy defaults.
 CASE_PREFIX = env_str("ACCORD_CASE_PREFIX", "VU#", "Prefix of case ids.")
 DISCLOSURE_DAYS = env_int(
-    "ACCORD_DISCLOSURE_DAYS", 45, "Days from the first contact attempt to the target publication date.", minimum=1
+    "ACCORD_DISCLOSURE_DAYS",
+    45,
+    "Days from the first contact attempt to the target publication date.",
+    minimum=1,
 )
 EXIT_EMBARGO_ON_ATTACKS = env_bool(
     "ACCORD_EXIT_EMBARGO_ON_ATTACKS", True, "End the embargo at once when attacks are confirmed (A)."
@@ -267,14 +273,49 @@ REPORT_MAX_ATTACHMENT_BYTES = env_int(
     "ACCORD_REPORT_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "Largest file a report may attach.", minimum=1
 )
 REPORT_MAX_ATTACHMENTS = 5
+STATEMENT_MAX_BYTES = env_int(
+    "ACCORD_STATEMENT_MAX_BYTES", 64 * 1024, "Largest vendor statement, in bytes.", minimum=1024
+)
 REPORT_ATTACHMENT_TYPES = env_list(
     "ACCORD_REPORT_ATTACHMENT_TYPES",
-    [".txt", ".md", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".zip", ".gz", ".tgz", ".json", ".xml", ".pcap",
-     ".har", ".log", ".csv", ".asc", ".eml", ".c", ".py", ".html", ".js"],
+    [
+        ".txt",
+        ".md",
+        ".pdf",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".json",
+        ".xml",
+        ".pcap",
+        ".har",
+        ".log",
+        ".csv",
+        ".asc",
+        ".eml",
+        ".c",
+        ".py",
+        ".html",
+        ".js",
+    ],
     "File name endings a report attachment may have.",
 )
 REPORT_RATE_LIMIT = env_int(
     "ACCORD_REPORT_RATE_LIMIT", 10, "Reports one client may submit per hour (0 = no limit).", minimum=0
+)
+
+# Vendor directory: security.txt discovery (RFC 9116).
+SECURITY_TXT_TIMEOUT = env_int(
+    "ACCORD_SECURITY_TXT_TIMEOUT", 10, "Seconds a security.txt or key fetch may take in all.", minimum=1
+)
+SECURITY_TXT_ALLOW_LOOPBACK = env_bool(
+    "ACCORD_SECURITY_TXT_ALLOW_LOOPBACK",
+    False,
+    "Let security.txt discovery fetch from loopback addresses over http (tests only).",
 )
 
 # API tokens

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("accord.core.urls")),
     path("accounts/", include("accord.accounts.urls")),
     path("", include("accord.cases.urls")),
+    path("vendors/", include("accord.vendors.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

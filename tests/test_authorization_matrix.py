@@ -12,9 +12,11 @@ from django.test import Client
 
 from accord.accounts import actions
 from accord.accounts.models import Membership
+from accord.cases import actions as case_actions
 from accord.core.access import user_meets
 from accord.core.routes import Route, all_routes, missing_rules
 from accord.testing import PERSONAS, World, login
+from tests.test_vendors_support import vendor_samples
 
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
@@ -40,6 +42,11 @@ def samples(world: World) -> dict[str, str]:
     _, invitation_secret = actions.invite_member(
         world.vendor_org, "new@vendor-one.test", "member", by=world.vendor
     )
+    claim = None
+    vendor_participant = None
+    if world.case is not None:
+        claim = case_actions.report_fact(world.case, "X", "https://example.test/poc", by=world.vendor)
+        vendor_participant = world.case.participants.get(organization=world.vendor_org)
     return {
         "org_id": str(world.vendor_org.pk),
         "membership_id": str(membership.pk),
@@ -49,16 +56,42 @@ def samples(world: World) -> dict[str, str]:
         "case": world.case.url_ref if world.case else "",
         "report_id": world.report.pk if world.report else "",
         "key": world.report_key,
+        **vendor_samples(world),  # contact_id, key_id, kind, item_id (accord.vendors)
+        "vuln": "1",
+        "claim_id": str(claim.pk) if claim else "",
+        "participant_id": str(vendor_participant.pk) if vendor_participant else "",
+        "attachment_id": str(_attachment(world)),
     }
+
+
+def _attachment(world: World) -> int:
+    """A file attached to the reporter's report (a factory: the report form is tested elsewhere)."""
+    from django.core.files.base import ContentFile
+
+    from accord.cases.models import ReportAttachment
+
+    assert world.report is not None
+    attachment = ReportAttachment(
+        report=world.report, name="poc.txt", content_type="text/plain", size=3, sha256="0"
+    )
+    attachment.file.save("matrix-poc.txt", ContentFile(b"poc"), save=True)
+    return attachment.pk
 
 
 # Ids that name nothing, to compare "forbidden" with "missing".
 MISSING = {
     "org_id": "999999",
+    "contact_id": "999999",
+    "key_id": "999999",
+    "item_id": "999999",
     "membership_id": "999999",
     "token_id": "999999",
     "case": "VU99",
     "report_id": "REPORT-0-X",
+    "vuln": "99",
+    "claim_id": "999999",
+    "participant_id": "999999",
+    "attachment_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.

@@ -11,11 +11,13 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.models import ApiToken, Invitation, Membership, Organization, User, hash_secret
+from accord.accounts.twofactor import has_2fa
 from accord.core import audit
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.time import is_timezone
@@ -31,9 +33,17 @@ def _password_errors(password: str, user: User | None = None) -> None:
         raise InvalidInput("password", " ".join(exc.messages))
 
 
+def _text(field: str, value: str) -> str:
+    """Free text from any entry point (API bodies are not Django forms): no NUL characters,
+    which PostgreSQL cannot store."""
+    if "\x00" in value:
+        raise InvalidInput(field, "Text cannot contain NUL characters.")
+    return value
+
+
 @transaction.atomic
 def create_organization(name: str, kind: str, *, by: User | None) -> Organization:
-    name = name.strip()
+    name = _text("name", name).strip()
     if not name:
         raise InvalidInput("name", "An organisation needs a name.")
     if kind not in Organization.Kind.values:
@@ -58,7 +68,7 @@ def set_timezone(user: User, zone: str, *, by: User) -> User:
 
 @transaction.atomic
 def set_name(user: User, name: str, *, by: User) -> User:
-    user.name = name.strip()[:200]
+    user.name = _text("name", name).strip()[:200]
     user.save(update_fields=["name", "updated_at"])
     return user
 
@@ -69,7 +79,7 @@ def set_name(user: User, name: str, *, by: User) -> User:
 @transaction.atomic
 def create_token(user: User, name: str, *, by: User) -> tuple[ApiToken, str]:
     """Returns the token and its secret. The secret is never stored and never shown again."""
-    name = name.strip()
+    name = _text("name", name).strip()
     if not name:
         raise InvalidInput("name", "Give the token a name, so you can tell it apart later.")
     if len(name) > 100:
@@ -106,6 +116,9 @@ def authenticate_token(secret: str) -> User | None:
     )
     if token is None:
         return None
+    # Staff who must use 2FA cannot bypass it with a token made before they set it up.
+    if settings.REQUIRE_2FA_FOR_STAFF and token.user.is_coordinator_staff and not has_2fa(token.user):
+        return None
     now = timezone.now()
     # Write at most once a minute, so busy tooling does not turn every read into a write.
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
@@ -134,8 +147,10 @@ def _require_manager(user: User, org: Organization) -> None:
 def invite_member(org: Organization, email: str, role: str, *, by: User) -> tuple[Invitation, str]:
     """Invite someone by email. An analyst invites a vendor's first member; its admins invite the rest."""
     _require_manager(by, org)
-    email = email.strip().lower()
-    if not email or "@" not in email:
+    email = _text("email", email).strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
         raise InvalidInput("email", "Enter a valid email address.")
     if role not in Membership.Role.values:
         raise InvalidInput("role", "Role must be member or admin.")
@@ -189,7 +204,7 @@ def accept_invitation(
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise RuleViolation("invitation-login", "An account with this address exists: log in to accept.")
         _password_errors(password)
-        user = User.objects.create_user(invitation.email, password, name=name.strip()[:200])
+        user = User.objects.create_user(invitation.email, password, name=_text("name", name).strip()[:200])
     elif user.email.lower() != invitation.email.lower():
         raise RuleViolation("invitation-addressee", "This invitation was sent to another address.")
     membership, _ = Membership.objects.get_or_create(

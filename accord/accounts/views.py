@@ -35,6 +35,7 @@ from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 
 PENDING = "accord_pending_2fa"
+NEW_TOKEN = "accord_new_token"
 PENDING_SECONDS = 300
 MAX_CODE_ATTEMPTS = 5
 
@@ -218,14 +219,17 @@ def twofactor_disable_view(request: HttpRequest) -> HttpResponse:
 def tokens_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = TokenForm(request.POST or None)
-    secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, secret = actions.create_token(user, form.cleaned_data["name"], by=user)
+            _, created = actions.create_token(user, form.cleaned_data["name"], by=user)
         except InvalidInput as exc:
             form.add_error("name", exc.message)
         else:
-            form = TokenForm()
+            # Post/redirect/get: a reload must not create a second token. The secret rides the
+            # session to the next page once, then is gone.
+            request.session[NEW_TOKEN] = created
+            return redirect("accounts:tokens")
+    secret = request.session.pop(NEW_TOKEN, None) if request.method == "GET" else None
     tokens = user.api_tokens.all()
     return render(request, "accounts/tokens.html", {"form": form, "tokens": tokens, "secret": secret})
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
@@ -27,18 +28,27 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _bad_cursor() -> ApiError:
+    return ApiError(
+        400,
+        "The cursor is not valid: use the 'next' value of an earlier page.",
+        [{"field": "cursor", "message": "not a cursor this list produced"}],
+    )
+
+
 def _decode(cursor: str, count: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         values = None
-    if not isinstance(values, list) or len(values) != count:
-        raise ApiError(
-            400,
-            "The cursor is not valid: use the 'next' value of an earlier page.",
-            [{"field": "cursor", "message": "not a cursor this list produced"}],
-        )
+    # Cursors hold one scalar per ordering field; anything else was not made by us.
+    if (
+        not isinstance(values, list)
+        or len(values) != count
+        or not all(isinstance(v, str | int | float) for v in values)
+    ):
+        raise _bad_cursor()
     return values
 
 
@@ -77,7 +87,11 @@ def paginate(
         )
     queryset = queryset.order_by(*ordering)
     if cursor:
-        queryset = queryset.filter(_after(ordering, _decode(cursor, len(ordering))))
+        try:
+            queryset = queryset.filter(_after(ordering, _decode(cursor, len(ordering))))
+        except (ValueError, TypeError, OverflowError, ValidationError):
+            # A value the field cannot take (a forged cursor): bad input, not a crash.
+            raise _bad_cursor()
     rows = list(queryset[: size + 1])
     page, more = rows[:size], len(rows) > size
     next_cursor = None

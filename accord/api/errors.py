@@ -34,11 +34,13 @@ def error_body(detail: str, errors: list[dict[str, str]] | None = None) -> dict[
 
 
 def field_name(loc: list[Any] | tuple[Any, ...], param_names: set[str]) -> str:
-    """["body", "payload", "statuses", 0, "status"] -> "statuses[0].status"."""
+    """["body", "payload", "statuses", 0, "status"] -> "statuses[0].status".
+
+    A problem with the body as a whole (["body", "payload"]: not an object) is named "body".
+    """
     parts = list(loc)
-    if parts and parts[0] in _LOCATIONS:
-        parts = parts[1:]
-    if len(parts) > 1 and parts[0] in param_names:
+    location = parts.pop(0) if parts and parts[0] in _LOCATIONS else None
+    if parts and parts[0] in param_names and (len(parts) > 1 or location == "body"):
         parts = parts[1:]
     name = ""
     for part in parts:

@@ -40,9 +40,14 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
         return Case.objects.none()
     if user.is_analyst:
         return Case.objects.all()
-    mine = Participant.objects.filter(Q(user=user) | Q(organization__memberships__user=user)).exclude(
-        embargo_answer=Participant.EmbargoAnswer.DECLINED
-    )
+    # A vendor admin may narrow a case to some members (CaseMemberAccess); no rows means everyone.
+    mine = Participant.objects.filter(
+        Q(user=user)
+        | (
+            Q(organization__memberships__user=user)
+            & (Q(member_access__isnull=True) | Q(member_access__user=user))
+        )
+    ).exclude(embargo_answer=Participant.EmbargoAnswer.DECLINED)
     return Case.objects.filter(pk__in=mine.values("case_id"))
 
 

@@ -133,6 +133,10 @@ class Case(models.Model):
     quiet = models.BooleanField(
         default=False, help_text="Imported or historical: no reminders, dashboards or mail."
     )
+    vendor_summary = models.TextField(blank=True, help_text="The report as vendors read it in the portal.")
+    notification_text = models.TextField(
+        blank=True, help_text="The coordinator's note to vendors, in the portal."
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -188,6 +192,7 @@ class Participant(models.Model):
         max_length=10, choices=EmbargoAnswer.choices, default=EmbargoAnswer.INVITED
     )
     seen_at = models.DateTimeField(null=True, blank=True)
+    tracking_id = models.CharField(max_length=100, blank=True, help_text="The vendor's own id for the case.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -340,3 +345,39 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+
+class ClaimLink(models.Model):
+    """A link in a notification that creates an account tied to the vendor.
+
+    Followed from the "to" address it was sent to, the account is ready at once; otherwise it
+    waits for an analyst's approval (process.md "Mail and confidentiality").
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="claim_links")
+    email = models.EmailField()
+    role = models.CharField(max_length=2)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    approved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"claim for {self.participant} by {self.email}"
+
+
+class CaseMemberAccess(models.Model):
+    """A vendor admin's choice of which members see a case. No rows: every member sees it."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="member_access")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "user"], name="one_access_row")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} sees {self.participant}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accord.cases.models import PolicyChange
-from accord.lib.errors import InvalidInput
+from accord.lib.errors import InvalidInput, RuleViolation
 
 DEFAULT_PAGE = """\
 # Disclosure policy
@@ -59,9 +60,13 @@ def _parse(key: PolicyKey, raw: str) -> Any:
     return raw
 
 
-def current(name: str) -> Any:
+def current(name: str, at: dt.datetime | None = None) -> Any:
+    """The value in force now, or at the instant `at` (the newest change made by then)."""
     key = _keys()[name]
-    latest = PolicyChange.objects.filter(key=name).order_by("-changed_at", "-id").first()
+    changes = PolicyChange.objects.filter(key=name)
+    if at is not None:
+        changes = changes.filter(changed_at__lte=at)
+    latest = changes.order_by("-changed_at", "-id").first()
     return key.default if latest is None else _parse(key, latest.value)
 
 
@@ -72,11 +77,15 @@ def snapshot() -> dict[str, Any]:
 @transaction.atomic
 def set_policy(name: str, value: Any, *, by: Any) -> PolicyChange:
     """An admin override. It applies to cases whose first contact comes after it."""
+    if not getattr(by, "is_coordinator_admin", False):
+        raise RuleViolation("admin-only", "Only an admin edits the disclosure policy")
     keys = _keys()
     if name not in keys:
         raise InvalidInput("key", f"Unknown policy setting {name!r}.")
     key = keys[name]
     if key.kind is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise InvalidInput(name, "Enter a whole number of days.")
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -86,7 +95,12 @@ def set_policy(name: str, value: Any, *, by: Any) -> PolicyChange:
             raise InvalidInput(name, f"Enter between {low} and {high} days.")
         raw = str(number)
     elif key.kind is bool:
-        raw = "1" if value in (True, "1", "true", "on") else "0"
+        if value in (True, "1", "true", "True", "on", "yes"):
+            raw = "1"
+        elif value in (False, "0", "false", "False", "off", "no", ""):
+            raw = "0"
+        else:
+            raise InvalidInput(name, "Answer yes or no.")
     else:
         raw = str(value)
         if len(raw) > 50_000:

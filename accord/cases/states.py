@@ -27,6 +27,19 @@ RM_TRANSITIONS: dict[str, dict[str, str]] = {
 }
 
 
+_DONE = {
+    "receive": "received",
+    "validate": "validated",
+    "invalidate": "invalidated",
+    "accept": "accepted",
+    "defer": "deferred",
+    "close": "closed",
+    "propose": "proposed",
+    "reject": "rejected",
+    "terminate": "terminated",
+}
+
+
 def rm_next(state: str, action: str) -> str:
     """The RM state after `action`, or RuleViolation naming the rule."""
     table = RM_TRANSITIONS[action]
@@ -34,8 +47,12 @@ def rm_next(state: str, action: str) -> str:
         allowed = ", ".join(RM(s).label for s in table)
         raise RuleViolation(
             f"rm-{action}",
-            f"A report in state {RM(state).label} cannot be {action}ed here; it must be {allowed}"
-            + (" (a Valid report is accepted or deferred before it is closed)" if state == RM.VALID else ""),
+            f"A report in state {RM(state).label} cannot be {_DONE[action]} here; it must be {allowed}"
+            + (
+                " (a Valid report is accepted or deferred before it is closed)"
+                if state == RM.VALID and action == "close"
+                else ""
+            ),
         )
     return table[state]
 
@@ -62,7 +79,7 @@ def em_next(state: str, action: str) -> str:
         allowed = ", ".join(EM(s).label for s in table)
         raise RuleViolation(
             f"em-{action}",
-            f"An embargo in state {EM(state).label} cannot be {action}ed; it must be {allowed}",
+            f"An embargo in state {EM(state).label} cannot be {_DONE[action]}; it must be {allowed}",
         )
     return table[state]
 

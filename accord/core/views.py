@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accord.accounts.queries import roles_of
+from accord.cases.views.dashboard import analyst_sections
 from accord.core.access import access
 
 
@@ -15,11 +18,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @access("authenticated")
 def dashboard(request: HttpRequest) -> HttpResponse:
     memberships = list(request.user.memberships.select_related("organization"))  # type: ignore[union-attr]
-    return render(
-        request,
-        "core/dashboard.html",
-        {"memberships": memberships, "roles": roles_of(request.user, memberships)},  # type: ignore[arg-type]
-    )
+    context: dict[str, Any] = {"memberships": memberships, "roles": roles_of(request.user, memberships)}  # type: ignore[arg-type]
+    if request.user.is_analyst:  # type: ignore[union-attr]
+        # What needs an analyst's attention; one query per list, whatever the numbers.
+        context["analyst"] = analyst_sections(request.user)
+    return render(request, "core/dashboard.html", context)
 
 
 @access("public")

@@ -9,8 +9,9 @@ from django.conf import settings
 
 # "VU#123456", "VU #123456", "vu#123456", "VU123456", "[VU#123456]", inside "Re: Fwd: …".
 # The whole run of digits is taken: (?!\d) stops "VU#1234567" from matching as 123456.
-_CASE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])VU\s*#?\s*(\d{1,7})(?!\d)", re.IGNORECASE)
-_CASE_IN_PATH = re.compile(r"^(?:VU\s*#?\s*)?(\d{1,7})$", re.IGNORECASE)
+# re.ASCII: only 0-9 are digits, so no other script's digits join (or end) a run.
+_CASE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])VU\s*#?\s*(\d{1,7})(?!\d)", re.IGNORECASE | re.ASCII)
+_CASE_IN_PATH = re.compile(r"^(?:VU\s*#?\s*)?(\d{1,7})$", re.IGNORECASE | re.ASCII)
 _REPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 
 
@@ -32,7 +33,7 @@ def parse_case_ref(value: str) -> int | None:
 
 def parse_vulnerability_ref(value: str) -> tuple[int, int] | None:
     """`VU#123456.2` -> (123456, 2)."""
-    match = re.match(r"^\s*(?:VU\s*#?\s*)?(\d{1,7})\.(\d{1,4})\s*$", value or "", re.IGNORECASE)
+    match = re.match(r"^\s*(?:VU\s*#?\s*)?(\d{1,7})\.(\d{1,4})\s*$", value or "", re.IGNORECASE | re.ASCII)
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 

@@ -6,13 +6,13 @@ import re
 from decimal import Decimal
 
 from cvss import CVSS3, CVSS4
-from cvss.exceptions import CVSS3MalformedError, CVSS4MalformedError
+from cvss.exceptions import CVSS3Error, CVSS4Error
 
 from accord.lib.errors import InvalidInput
 
 CVE = re.compile(r"^CVE-\d{4}-\d{4,19}$")
 CWE = re.compile(r"^CWE-\d{1,6}$")
-PURL = re.compile(r"^pkg:[A-Za-z.+-][A-Za-z0-9.+-]*/[^\s]+$")
+PURL = re.compile(r"^pkg:[A-Za-z][A-Za-z0-9.+-]*/[^\s]+$")  # the type starts with a letter
 
 
 def check_cve(value: str) -> str:
@@ -39,7 +39,7 @@ def cvss3_score(vector: str) -> tuple[str, Decimal | None]:
         raise InvalidInput("cvss3_vector", "A CVSS 3.1 vector starts with 'CVSS:3.1/'.")
     try:
         parsed = CVSS3(vector)
-    except CVSS3MalformedError as exc:
+    except CVSS3Error as exc:  # malformed, or a mandatory metric missing
         raise InvalidInput("cvss3_vector", f"Not a valid CVSS 3.1 vector: {exc}")
     return parsed.clean_vector(), Decimal(str(parsed.base_score))
 
@@ -52,7 +52,7 @@ def cvss4_score(vector: str) -> tuple[str, Decimal | None]:
         raise InvalidInput("cvss4_vector", "A CVSS 4.0 vector starts with 'CVSS:4.0/'.")
     try:
         parsed = CVSS4(vector)
-    except CVSS4MalformedError as exc:
+    except CVSS4Error as exc:  # malformed, or a mandatory metric missing
         raise InvalidInput("cvss4_vector", f"Not a valid CVSS 4.0 vector: {exc}")
     return parsed.clean_vector(), Decimal(str(parsed.base_score))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
+from email.generator import BytesGenerator
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -40,5 +42,8 @@ def render_bytes(message: OutboundMessage) -> bytes:
         to=[message.to_email],
         headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated", **message.headers},
     )
-    message_obj = email.message()
-    return message_obj.as_bytes(policy=message_obj.policy.clone(linesep="\r\n"))
+    # Django's MIME classes override as_bytes() without its `policy` argument, so flatten
+    # here the way they do (no "From " mangling), with CRLF line ends as SMTP wants.
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, mangle_from_=False).flatten(email.message(), linesep="\r\n")
+    return buffer.getvalue()

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
 
 from django.conf import settings
 from django.db import transaction
@@ -18,33 +17,37 @@ log = logging.getLogger(__name__)
 
 @task()
 def send_outbound(message_id: int) -> str:
-    """Send one outbox row. Idempotent: a row already sent is left alone."""
+    """Send one outbox row. Idempotent: a row already sent is left alone.
+
+    The row is claimed in a short transaction and delivered outside any transaction, so a
+    slow SMTP server never holds the database's write lock (SQLite has only one).
+    """
     with transaction.atomic():
         message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
         if message is None or message.status == OutboundMessage.Status.SENT:
             return "skipped"
         message.attempts += 1
-        try:
-            deliver(
-                parse_smtp_url(settings.SMTP_URL),
-                settings.DEFAULT_FROM_EMAIL,
-                message.to_email,
-                render_bytes(message),
-                name=f"{message.pk:08d}",
-                timeout=settings.SMTP_TIMEOUT,
-            )
-        except (OSError, smtplib.SMTPException) as exc:
-            # Kept as failed with the reason; the email-gateway work adds retries.
-            message.status = OutboundMessage.Status.FAILED
-            message.last_error = f"{type(exc).__name__}: {exc}"
-            message.save(update_fields=["attempts", "status", "last_error"])
-            log.warning("outbound %s failed: %s", message.pk, message.last_error)
-            return "failed"
-        message.status = OutboundMessage.Status.SENT
-        message.sent_at = timezone.now()
-        message.last_error = ""
-        message.save(update_fields=["attempts", "status", "sent_at", "last_error"])
-        return "sent"
+        message.save(update_fields=["attempts"])
+    try:
+        deliver(
+            parse_smtp_url(settings.SMTP_URL),
+            settings.DEFAULT_FROM_EMAIL,
+            message.to_email,
+            render_bytes(message),
+            name=f"{message.pk:08d}",
+            timeout=settings.SMTP_TIMEOUT,
+        )
+    except Exception as exc:  # any failure is kept with its reason, never retried blindly
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        OutboundMessage.objects.filter(pk=message.pk).exclude(status=OutboundMessage.Status.SENT).update(
+            status=OutboundMessage.Status.FAILED, last_error=error
+        )
+        log.warning("outbound %s failed: %s", message.pk, error)
+        return "failed"
+    OutboundMessage.objects.filter(pk=message.pk).update(
+        status=OutboundMessage.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return "sent"
 
 
 @task()

@@ -22,7 +22,10 @@ class Transport:
 
 
 def parse_smtp_url(url: str) -> Transport:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. "smtp://[::1" (an unclosed IPv6 address)
+        raise ImproperlyConfigured(f"ACCORD_SMTP_URL is not a URL: {exc}")
     if parts.scheme == "file":
         if not parts.path:
             raise ImproperlyConfigured("ACCORD_SMTP_URL file:// needs a directory path")

@@ -1,3 +1,310 @@
-from ninja import Router
+"""Reports: intake (anonymous allowed) and the triage actions of the report-management machine."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Status
+from ninja.errors import Throttled
+
+from accord.accounts.models import User
+from accord.api.auth import rule
+from accord.api.base import paginate
+from accord.api.case_schemas import (
+    AssignBody,
+    AttachmentOut,
+    CaseOut,
+    DecisionOut,
+    DuplicateBody,
+    NoteBody,
+    ReasonBody,
+    ReportCreate,
+    ReportCreated,
+    ReportDetail,
+    ReportNoteOut,
+    ReportOut,
+    TriageBody,
+    decision_out,
+    staff_label,
+)
+from accord.api.errors import ApiError
+from accord.api.routes.cases import MAX_ID, answer_case
+from accord.api.schemas import Error, page_of
+from accord.cases import actions, search
+from accord.cases.access import access_report, cases_visible_to, reports_visible_to
+from accord.cases.actions.reports import ReportInput, follow_url, recent_reports_from
+from accord.cases.models import Report, ReportNote
+from accord.cases.states import RM
+from accord.lib.ids import parse_case_ref
 
 router = Router(tags=["reports"])
+
+ANSWER = {200: ReportOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _fields(report: Report, user: User) -> dict:
+    return {
+        "id": report.id,
+        "state": report.state,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "case": report.case.label if report.case_id else None,  # type: ignore[union-attr]
+        "is_duplicate": report.is_duplicate,
+        "assigned_to": report.assigned_to_id if user.is_analyst else None,
+        "submitted_by": report.submitted_by.email if report.submitted_by_id else None,  # type: ignore[union-attr]
+        **{name: getattr(report, name) for name in ReportInput.__dataclass_fields__ if name != "attachments"},
+    }
+
+
+def report_out(report: Report, user: User) -> ReportOut:
+    return ReportOut(**_fields(report, user))
+
+
+def note_out(note: ReportNote, user: User) -> ReportNoteOut:
+    author = note.author
+    if author is None:
+        label = None
+    elif user.is_analyst or author.pk == user.pk:
+        label = author.email if user.is_analyst else author.display_name
+    else:
+        label = staff_label(author) if author.is_coordinator_staff else "Reporter"
+    return ReportNoteOut(
+        id=note.pk, text=note.text, from_reporter=note.from_reporter, author=label, created_at=note.created_at
+    )
+
+
+def report_detail(report: Report, user: User) -> ReportDetail:
+    notes = report.notes.select_related("author").order_by("created_at", "id")
+    return ReportDetail(
+        **_fields(report, user),
+        notes=[note_out(n, user) for n in notes],
+        attachments=[
+            AttachmentOut(
+                id=a.pk,
+                name=a.name,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+                created_at=a.created_at,
+            )
+            for a in report.attachments.order_by("id")
+        ],
+    )
+
+
+def _report(user: User, report_id: str) -> Report:
+    return access_report(user, report_id[:64])
+
+
+def client_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@router.post(
+    "/reports",
+    response={201: ReportCreated, 400: Error, 401: Error, 409: Error, 429: Error},
+    summary="Submit a vulnerability report (no account needed)",
+    description="The JSON fields are the report form's. Attachments can be sent with the web form only. "
+    "The answer holds the report id and the private follow link, which contains a secret and is shown "
+    "only once (the acknowledgement mail also carries it when reporter_email is given). "
+    "Submissions are rate-limited per client (429 with Retry-After).",
+    auth=rule("public"),
+)
+def submit_report(
+    request: HttpRequest, response: HttpResponse, payload: ReportCreate
+) -> Status[ReportCreated]:
+    if payload.website.strip():
+        raise ApiError(400, "The report was rejected.")
+    client = client_address(request)
+    limit = settings.REPORT_RATE_LIMIT
+    if limit and recent_reports_from(client) >= limit:
+        raise Throttled(wait=3600)
+    data = ReportInput(**payload.model_dump(exclude={"website"}))
+    user = _user(request)
+    report, key = actions.submit_report(data, by=user if user.is_authenticated else None, client=client)
+    response["Cache-Control"] = "no-store"
+    if user.is_authenticated:
+        response["Location"] = f"/api/v1/reports/{report.id}"
+    return Status(201, ReportCreated(id=report.id, follow_url=follow_url(key)))
+
+
+@router.get(
+    "/reports",
+    response={200: page_of(ReportOut), 400: Error, 401: Error},
+    summary="The reports the caller may see (analysts: all; others: their own)",
+    description="Filters: state, assigned_to (a user id, or `me`), q (full-text search). Newest first.",
+    auth=rule("authenticated"),
+)
+def list_reports(
+    request: HttpRequest,
+    state: RM | None = None,
+    assigned_to: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> dict:
+    user = _user(request)
+    queryset = reports_visible_to(user).select_related("case", "submitted_by")
+    if state:
+        queryset = queryset.filter(state=state)
+    if assigned_to:
+        if assigned_to == "me":
+            queryset = queryset.filter(assigned_to=user)
+        elif assigned_to.isdigit() and 0 < int(assigned_to) <= MAX_ID:
+            queryset = queryset.filter(assigned_to_id=int(assigned_to))
+        else:
+            raise ApiError(
+                400,
+                "assigned_to must be a user id or 'me'.",
+                [{"field": "assigned_to", "message": "a user id or 'me'"}],
+            )
+    if q:
+        queryset = search.search_reports(queryset, q[:500])
+    return paginate(
+        queryset,
+        ordering=("-created_at", "id"),
+        cursor=cursor,
+        limit=limit,
+        serialize=lambda page: [report_out(r, user) for r in page],
+    )
+
+
+@router.get(
+    "/reports/{report_id}",
+    response={200: ReportDetail, 401: Error, 404: Error},
+    summary="A report, with its notes and the list of its attachments",
+    auth=rule("object:report"),
+)
+def get_report(request: HttpRequest, report_id: str) -> ReportDetail:
+    user = _user(request)
+    return report_detail(_report(user, report_id), user)
+
+
+@router.post(
+    "/reports/{report_id}/validate",
+    response=ANSWER,
+    summary="Validate (Received or Invalid → Valid)",
+    auth=rule("analyst"),
+)
+def validate_report(request: HttpRequest, report_id: str) -> ReportOut:
+    user = _user(request)
+    return report_out(actions.validate_report(_report(user, report_id), by=user), user)
+
+
+@router.post(
+    "/reports/{report_id}/invalidate",
+    response=ANSWER,
+    summary="Invalidate (Received → Invalid), with the reason",
+    auth=rule("analyst"),
+)
+def invalidate_report(request: HttpRequest, report_id: str, payload: ReasonBody) -> ReportOut:
+    user = _user(request)
+    report = actions.invalidate_report(_report(user, report_id), by=user, reason=payload.reason)
+    return report_out(report, user)
+
+
+@router.post(
+    "/reports/{report_id}/defer",
+    response=ANSWER,
+    summary="Defer (Valid or Accepted → Deferred)",
+    auth=rule("analyst"),
+)
+def defer_report(request: HttpRequest, report_id: str, payload: ReasonBody) -> ReportOut:
+    user = _user(request)
+    report = actions.defer_report(_report(user, report_id), by=user, reason=payload.reason)
+    return report_out(report, user)
+
+
+@router.post(
+    "/reports/{report_id}/close",
+    response=ANSWER,
+    summary="Close (Accepted, Deferred or Invalid → Closed; never straight from Valid)",
+    auth=rule("analyst"),
+)
+def close_report(request: HttpRequest, report_id: str, payload: ReasonBody) -> ReportOut:
+    user = _user(request)
+    report = actions.close_report(_report(user, report_id), by=user, reason=payload.reason)
+    return report_out(report, user)
+
+
+@router.post(
+    "/reports/{report_id}/accept",
+    response={201: CaseOut, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Accept into a new case (a Received report is validated first)",
+    description="Answers 201 with the new case, as GET /cases/{case} gives it.",
+    auth=rule("analyst"),
+)
+def accept_report(request: HttpRequest, response: HttpResponse, report_id: str) -> Status[CaseOut]:
+    user = _user(request)
+    case = actions.accept_report(_report(user, report_id), by=user)
+    response["Location"] = f"/api/v1/cases/{case.url_ref}"
+    return Status(201, answer_case(response, case, user))
+
+
+@router.post(
+    "/reports/{report_id}/duplicate",
+    response=ANSWER,
+    summary="Mark as a duplicate of an existing case (it becomes Valid and is linked)",
+    auth=rule("analyst"),
+)
+def duplicate_report(request: HttpRequest, report_id: str, payload: DuplicateBody) -> ReportOut:
+    user = _user(request)
+    report = _report(user, report_id)
+    number = parse_case_ref(payload.case)
+    case = cases_visible_to(user).filter(number=number).first() if number is not None else None
+    if case is None:
+        message = f"No case {payload.case!r}: give an existing case id such as VU#123456."
+        raise ApiError(400, message, [{"field": "case", "message": message}])
+    return report_out(actions.mark_duplicate(report, case, by=user), user)
+
+
+@router.post(
+    "/reports/{report_id}/assign",
+    response=ANSWER,
+    summary="Assign to an analyst (null unassigns)",
+    auth=rule("analyst"),
+)
+def assign_report(request: HttpRequest, report_id: str, payload: AssignBody) -> ReportOut:
+    user = _user(request)
+    report = _report(user, report_id)
+    analyst = None
+    if payload.analyst is not None:
+        analyst = User.objects.filter(pk=payload.analyst).first() if 0 < payload.analyst <= MAX_ID else None
+        if analyst is None:
+            message = f"No user with id {payload.analyst}."
+            raise ApiError(400, message, [{"field": "analyst", "message": message}])
+    return report_out(actions.assign_report(report, analyst, by=user), user)
+
+
+@router.post(
+    "/reports/{report_id}/notes",
+    response={201: ReportNoteOut, 400: Error, 401: Error, 404: Error, 409: Error},
+    summary="Add information to a report (its submitter or an analyst)",
+    auth=rule("object:report"),
+)
+def add_note(request: HttpRequest, report_id: str, payload: NoteBody) -> Status[ReportNoteOut]:
+    user = _user(request)
+    report = _report(user, report_id)
+    note = actions.add_report_note(report, payload.text, by=user, from_reporter=not user.is_analyst)
+    return Status(201, note_out(note, user))
+
+
+@router.post(
+    "/reports/{report_id}/triage",
+    response={201: DecisionOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Record the SSVC coordinator-triage decision",
+    description="Records the values, the table's outcome (decline, track or coordinate) and the analyst's "
+    "own choice. The outcome is advice; nothing else changes.",
+    auth=rule("analyst"),
+)
+def triage_report(request: HttpRequest, report_id: str, payload: TriageBody) -> Status[DecisionOut]:
+    user = _user(request)
+    report = _report(user, report_id)
+    decision = actions.record_triage(
+        report, payload.values, payload.chosen, by=user, rationale=payload.rationale
+    )
+    return Status(201, decision_out(decision, user))

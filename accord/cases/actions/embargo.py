@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.models import User
@@ -16,6 +18,7 @@ from accord.cases.models import Case, Participant, SsvcDecision
 from accord.cases.states import EM, em_next
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.time import rfc3339
+from accord.mailgate.outbound import queue_mail
 
 
 def _locked(case: Case) -> Case:
@@ -25,6 +28,23 @@ def _locked(case: Case) -> Case:
 def _require_analyst(by: User) -> None:
     if not by.is_analyst:
         raise RuleViolation("analyst-only", "Only an analyst can do this")
+
+
+def tell_analysts(case: Case, what: str, *, by: User | None) -> None:
+    """Mail the case's analysts (owner first) that `what` awaits them, except the one who did it.
+
+    Neutral mail: the VU#, a few words and a link, never case details (process.md, "Mail and
+    confidentiality").
+    """
+    link = settings.SITE_URL + reverse("cases:case_detail", kwargs={"case": case.url_ref})
+    for analyst in sorted(case.analysts.all(), key=lambda a: (a.pk != case.owner_id, a.pk)):
+        if by is not None and analyst.pk == by.pk:
+            continue
+        queue_mail(
+            analyst.email,
+            f"[{case.label}] {what}",
+            f"{what} in {case.label}. The details are in the portal:\n{link}\n",
+        )
 
 
 def _check_end(ends_at: Any) -> dt.datetime:
@@ -59,10 +79,8 @@ def propose_embargo(case: Case, ends_at: Any, *, by: User, reason: str = "") -> 
         raise RuleViolation(
             "em-after-public", "The vulnerability is public (P or X): no embargo can be proposed"
         )
-    if case.a_at and case.embargo_state in (EM.NONE, EM.PROPOSED, EM.EXITED):
+    if case.a_at and case.embargo_state in (EM.NONE, EM.PROPOSED):
         raise RuleViolation("em-after-attacks", "Attacks were observed (A): no new embargo can be proposed")
-    if case.embargo_state == EM.EXITED:
-        raise RuleViolation("em-exited", "The embargo has ended; a new one cannot be proposed")
     old = case.embargo_state
     case.embargo_state = em_next(old, "propose")
     case.embargo_proposed_ends_at = ends
@@ -79,6 +97,7 @@ def propose_embargo(case: Case, ends_at: Any, *, by: User, reason: str = "") -> 
         current_ends_at=rfc3339(case.embargo_ends_at),
         reason=reason[:5000],
     )
+    tell_analysts(case, "Embargo negotiation: a new proposal", by=by)
     return case
 
 
@@ -113,6 +132,7 @@ def accept_embargo(case: Case, *, by: User) -> Case:
         old_ends_at=rfc3339(old_end),
         ends_at=rfc3339(ends),
     )
+    tell_analysts(case, "Embargo negotiation: a proposal was accepted", by=by)
     return case
 
 
@@ -127,6 +147,7 @@ def reject_embargo(case: Case, *, by: User, reason: str = "") -> Case:
     case.embargo_proposal_reason = ""
     if case.embargo_state == EM.NONE:
         case.embargo_ends_at = None
+        case.embargo_termination_due = False
     case.save()
     record(
         "embargo.rejected",
@@ -138,6 +159,7 @@ def reject_embargo(case: Case, *, by: User, reason: str = "") -> Case:
         ends_at=rfc3339(case.embargo_ends_at),
         reason=reason[:5000],
     )
+    tell_analysts(case, "Embargo negotiation: a proposal was rejected", by=by)
     return case
 
 
@@ -170,6 +192,7 @@ def exit_expired_embargoes(now: dt.datetime | None = None) -> list[int]:
             old = case.embargo_state
             case.embargo_state = EM.EXITED
             case.embargo_proposed_ends_at = None
+            case.embargo_termination_due = False
             case.save()
             record(
                 "embargo.expired", case=case, old=old, new=EM.EXITED, ends_at=rfc3339(case.embargo_ends_at)
@@ -191,21 +214,47 @@ def record_contact_attempt(
     """A contact attempt with a vendor. The first one fixes the target date and starts Accord's
     default embargo (Active at once, ending at the target), unless an embargo already stands.
     """
-    if by is not None and outside and not by.is_analyst:
+    # Accord records its own notifications (by=None); people who record one are analysts.
+    if by is not None and not by.is_analyst:
         raise RuleViolation("analyst-only", "Only an analyst can do this")
-    at = at or timezone.now()
-    if at.tzinfo is None:
+    case, data = apply_contact_attempt(case, at=at, participant=participant, outside=outside, note=note)
+    record("contact.attempt", case=case, actor=by, participant=participant, **data)
+    return case
+
+
+def apply_contact_attempt(
+    case: Case,
+    *,
+    at: dt.datetime | None = None,
+    participant: Participant | None = None,
+    outside: bool = False,
+    note: str = "",
+) -> tuple[Case, dict[str, Any]]:
+    """The effect of a contact attempt, without its event: for actions that record it in theirs."""
+    if at is not None and (not isinstance(at, dt.datetime) or at.tzinfo is None):
         raise InvalidInput("at", "Give the instant with a time zone.")
+    at = (at or timezone.now()).astimezone(dt.UTC)
     if at > timezone.now() + dt.timedelta(minutes=5):
         raise InvalidInput("at", "A contact attempt cannot be in the future.")
     case = _locked(case)
     data: dict[str, Any] = {"at": rfc3339(at), "outside_accord": outside, "note": note[:2000]}
-    if participant is not None and participant.first_contact_at is None:
+    if participant is not None and (
+        participant.first_contact_at is None or at < participant.first_contact_at
+    ):
         participant.first_contact_at = at
         participant.save(update_fields=["first_contact_at"])
     if case.first_contact_at is None or at < case.first_contact_at:
-        days = policy.current("disclosure_days")
+        # The policy in force at the first contact applies (the vendor was contacted under it).
+        days = policy.current("disclosure_days", at=at)
         first = case.first_contact_at is None
+        # Accord's default embargo ends at the policy date of the first contact, so it moves
+        # with an earlier first contact; an embargo negotiated to another end stands.
+        default_embargo = (
+            case.first_contact_at is not None
+            and case.disclosure_days is not None
+            and case.embargo_state in (EM.ACTIVE, EM.REVISE)
+            and case.embargo_ends_at == case.first_contact_at + dt.timedelta(days=case.disclosure_days)
+        )
         case.first_contact_at = at
         case.disclosure_days = days
         case.target_publication_at = at + dt.timedelta(days=days)
@@ -219,11 +268,17 @@ def record_contact_attempt(
             case.embargo_state = EM.ACTIVE
             case.embargo_ends_at = case.target_publication_at
             data["embargo"] = {"old": EM.NONE, "new": EM.ACTIVE, "ends_at": rfc3339(case.embargo_ends_at)}
+        elif default_embargo:
+            # If the new end has passed already, the scheduler's next tick exits the embargo.
+            data["embargo_ends_at"] = {
+                "old": rfc3339(case.embargo_ends_at),
+                "new": rfc3339(case.target_publication_at),
+            }
+            case.embargo_ends_at = case.target_publication_at
         _sync_target(case)
         data["target_publication_at"] = rfc3339(case.target_publication_at)
         case.save()
-    record("contact.attempt", case=case, actor=by, participant=participant, **data)
-    return case
+    return case, data
 
 
 @transaction.atomic
@@ -273,7 +328,7 @@ def record_publish_decision(
     try:
         outcome = ssvc.publish_outcome(values)
     except ssvc.SsvcInputError as exc:
-        raise InvalidInput("values", str(exc))
+        raise InvalidInput(exc.point or "values", str(exc))
     if chosen not in ssvc.COORDINATOR_PUBLISH.outcome_values:
         raise InvalidInput("chosen", f"Choose one of {', '.join(ssvc.COORDINATOR_PUBLISH.outcome_values)}.")
     decision = SsvcDecision.objects.create(

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.cases import policy
+from accord.cases.access import participant_of
+from accord.cases.actions.embargo import tell_analysts
 from accord.cases.events import record
 from accord.cases.models import Case, FactReport, Participant
 from accord.cases.states import EM, SHARED_FACTS, Fact
@@ -39,6 +41,7 @@ def _embargo_consequences(case: Case, facts: list[str]) -> dict[str, Any]:
             case.embargo_termination_due = True
             changes["termination_due"] = True
     if case.embargo_state != old:
+        case.embargo_termination_due = False  # nothing left to terminate
         changes["embargo"] = {"old": old, "new": case.embargo_state}
     return changes
 
@@ -71,6 +74,10 @@ def report_fact(
     if len(evidence) > 10_000:
         raise InvalidInput("evidence", "At most 10,000 characters.")
     case = Case.objects.select_for_update().get(pk=case.pk)
+    if not by.is_analyst:
+        participant = participant or participant_of(by, case)
+        if participant is None:
+            raise RuleViolation("participants-report", "Only the case's participants report P, X or A")
     if by.is_analyst:
         if getattr(case, _shared_field(fact)) is not None:
             raise RuleViolation("fact-once", f"{Fact(fact).label} is already true for this case")
@@ -99,6 +106,7 @@ def report_fact(
         evidence=evidence,
         claim=claim.pk,
     )
+    tell_analysts(case, "A claim awaits confirmation", by=by)
     return claim
 
 
@@ -169,9 +177,10 @@ def set_vendor_fact(
         raise InvalidInput("fact", "Vendor facts are V (aware), F (fix ready) and D (fix deployed).")
     if participant.kind != Participant.Kind.VENDOR:
         raise RuleViolation("vendor-facts", "V, F and D belong to vendors")
-    if fact != Fact.V and (by is None or not may_set_vendor_fact(participant, by)):
+    # V may also come from Accord itself (by=None: the notification left); F and D may not.
+    if (by is None and fact != Fact.V) or (by is not None and not may_set_vendor_fact(participant, by)):
         raise RuleViolation(
-            "vendor-sets-own-facts", "Only the vendor or an analyst on its behalf sets F and D"
+            "vendor-sets-own-facts", "Only the vendor or an analyst on its behalf sets V, F and D"
         )
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     field = VENDOR_FIELD[Fact(fact)]

@@ -164,7 +164,14 @@ def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tu
         attachment.file.save(f"{report.id}-{secrets.token_hex(4)}", ContentFile(upload.content), save=False)
         attachment.save()
     search.index_report(report)
-    record("report.received", report=report, actor=by, attachments=len(data.attachments))
+    record(
+        "report.received",
+        report=report,
+        actor=by,
+        old=RM.START,
+        new=report.state,
+        attachments=len(data.attachments),
+    )
     if report.reporter_email:
         queue_mail(
             report.reporter_email,
@@ -196,6 +203,17 @@ def _move(report: Report, action: str, *, by: User, **data: Any) -> Report:
     old = report.state
     report.state = rm_next(old, action)
     report.save(update_fields=["state", "updated_at"])
+    if report.case_id is not None and not report.is_duplicate:
+        # The case's own report is the coordinator's RM state in that case: a deferred or
+        # closed coordinator may no longer bring others in. (The embargo is not touched.)
+        ours = (
+            Participant.objects.filter(case_id=report.case_id, kind=Participant.Kind.COORDINATOR)
+            .order_by("id")
+            .first()
+        )
+        if ours is not None:
+            ours.rm_state = report.state
+            ours.save(update_fields=["rm_state"])
     record(f"report.{action}", report=report, case=report.case, actor=by, old=old, new=report.state, **data)
     return report
 
@@ -243,11 +261,16 @@ def accept_report(report: Report, *, by: User) -> Case:
     """
     _require_analyst(by)
     report = Report.objects.select_for_update().get(pk=report.pk)
-    if report.case_id is not None:
-        raise RuleViolation("report-has-case", f"This report already belongs to {report.case}")
     if report.state == RM.RECEIVED:
         report = _move(report, "validate", by=by)
     new_state = rm_next(report.state, "accept")
+    if report.case_id is not None:
+        if report.is_duplicate:
+            raise RuleViolation("report-has-case", f"This report already belongs to {report.case}")
+        # Accepted, then deferred: accepting again resumes its own case (Deferred -> Accepted).
+        case = Case.objects.get(pk=report.case_id)
+        _move(report, "accept", by=by, case_number=case.number)
+        return case
     case = Case.objects.create(number=_new_case_number(), title=report.title[:300], owner=by)
     case.analysts.add(by)
     vulnerability = Vulnerability.objects.create(
@@ -268,7 +291,7 @@ def accept_report(report: Report, *, by: User) -> Case:
     )
     if report.submitted_by_org_id and report.coordinate_all_vendors:
         # A vendor asked us to coordinate its component's flaw with everyone who ships it.
-        Participant.objects.create(
+        submitter = Participant.objects.create(
             case=case,
             kind=Participant.Kind.VENDOR,
             organization=report.submitted_by_org,
@@ -278,7 +301,7 @@ def accept_report(report: Report, *, by: User) -> Case:
             embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
         )
     else:
-        Participant.objects.create(
+        submitter = Participant.objects.create(
             case=case,
             kind=Participant.Kind.REPORTER,
             user=report.submitted_by,
@@ -287,26 +310,28 @@ def accept_report(report: Report, *, by: User) -> Case:
             embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
         )
     # What the reporter says about publicity and exploitation are claims to confirm.
+    claims = []
     if report.is_public:
-        FactReport.objects.create(
-            case=case,
-            fact=Fact.P,
-            evidence=report.public_references or "reported public",
-            reported_by=report.submitted_by,
-        )
+        claims.append((Fact.P, report.public_references or "reported public"))
     if report.is_exploited:
+        claims.append((Fact.A, report.exploited_references or "reported exploited"))
+    for fact, evidence in claims:
         FactReport.objects.create(
-            case=case,
-            fact=Fact.A,
-            evidence=report.exploited_references or "reported exploited",
-            reported_by=report.submitted_by,
+            case=case, fact=fact, evidence=evidence, reported_by=report.submitted_by, participant=submitter
         )
     old = report.state
     report.state = new_state
     report.case = case
     report.save(update_fields=["state", "case", "updated_at"])
     record(
-        "report.accept", report=report, case=case, actor=by, old=old, new=new_state, case_number=case.number
+        "report.accept",
+        report=report,
+        case=case,
+        actor=by,
+        old=old,
+        new=new_state,
+        case_number=case.number,
+        claims=[str(fact) for fact, _ in claims],
     )
     return case
 
@@ -316,8 +341,6 @@ def mark_duplicate(report: Report, case: Case, *, by: User) -> Report:
     """A duplicate becomes Valid and links to the case; it is never marked Invalid."""
     _require_analyst(by)
     report = Report.objects.select_for_update().get(pk=report.pk)
-    if report.case_id is not None:
-        raise RuleViolation("report-has-case", f"This report already belongs to {report.case}")
     old = report.state
     if old in (RM.RECEIVED, RM.INVALID):
         report.state = rm_next(old, "validate")
@@ -327,6 +350,8 @@ def mark_duplicate(report: Report, case: Case, *, by: User) -> Report:
             f"A report in state {RM(old).label} cannot be marked a duplicate; it must be Received, "
             "Invalid or Valid",
         )
+    if report.case_id is not None:
+        raise RuleViolation("report-has-case", f"This report already belongs to {report.case}")
     report.case = case
     report.is_duplicate = True
     report.save(update_fields=["state", "case", "is_duplicate", "updated_at"])
@@ -380,7 +405,7 @@ def record_triage(
     try:
         outcome = ssvc.triage_outcome(values)
     except ssvc.SsvcInputError as exc:
-        raise InvalidInput("values", str(exc))
+        raise InvalidInput(exc.point or "values", str(exc))
     outcomes = ssvc.COORDINATOR_TRIAGE.outcome_values
     if chosen not in outcomes:
         raise InvalidInput("chosen", f"Choose one of {', '.join(outcomes)}.")

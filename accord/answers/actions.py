@@ -1,0 +1,355 @@
+"""Recording a vendor's answer to the four questions (process.md "Vendor answers").
+
+One action, `submit_answer`, takes any of: statuses (replacing the vendor's earlier ones), a
+statement (a new version when its bytes differ), a request for more information, and the
+sharing choice. It moves the vendor's report state as process.md says and writes one event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accord.accounts.models import User
+from accord.answers.models import Addendum, Answer, InfoRequest, Justification, Statement, Status, VexStatus
+from accord.cases.events import record
+from accord.cases.models import Participant, Vulnerability
+from accord.cases.states import RM, Fact, rm_next
+from accord.lib import openpgp
+from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.vulnids import check_purl
+
+
+@dataclass
+class StatusInput:
+    vulnerability: str  # "VU#123456.1" or "1"
+    status: str
+    product: str = ""
+    version_range: str = ""
+    purl: str = ""
+    justification: str = ""
+    impact_statement: str = ""
+    fixed_version: str = ""
+    release_reference: str = ""
+    expected_fix_date: dt.date | None = None
+    will_not_fix: bool = False
+
+
+@dataclass
+class StatementInput:
+    text: bytes
+    signature: str = ""
+    references: str = ""
+
+
+@dataclass
+class AnswerInput:
+    statuses: list[StatusInput] | None = None
+    statement: StatementInput | None = None
+    need_more_information: str = ""
+    share: bool | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def statement_limit() -> int:
+    return int(getattr(settings, "STATEMENT_MAX_BYTES", 65536))
+
+
+def may_answer(participant: Participant, user: User) -> bool:
+    """The vendor's own members, or an analyst on its behalf."""
+    if user.is_analyst:
+        return True
+    if participant.organization_id is None:
+        return False
+    return participant.organization.memberships.filter(user=user).exists()  # type: ignore[union-attr]
+
+
+def _vulnerability(participant: Participant, ref: str, index: int) -> Vulnerability:
+    raw = (ref or "").strip()
+    seq_text = raw.rsplit(".", 1)[-1] if "." in raw else raw
+    try:
+        seq = int(seq_text)
+    except ValueError:
+        raise InvalidInput(
+            f"statuses[{index}].vulnerability", f"{raw!r} is not a vulnerability id like VU#123456.1."
+        )
+    if "." in raw:
+        number = raw.rsplit(".", 1)[0].upper().replace("VU", "").replace("#", "").strip()
+        if number != str(participant.case.number):
+            raise InvalidInput(
+                f"statuses[{index}].vulnerability", f"{raw} is not a vulnerability of this case."
+            )
+    found = participant.case.vulnerabilities.filter(seq=seq).first()
+    if found is None:
+        raise InvalidInput(f"statuses[{index}].vulnerability", f"{raw} is not a vulnerability of this case.")
+    return found
+
+
+def _check_status(item: StatusInput, index: int) -> None:
+    where = f"statuses[{index}]"
+    if item.status not in VexStatus.values:
+        raise InvalidInput(f"{where}.status", f"Status must be one of {', '.join(VexStatus.values)}.")
+    if item.justification and item.justification not in Justification.values:
+        raise InvalidInput(
+            f"{where}.justification", f"Justification must be one of {', '.join(Justification.values)}."
+        )
+    if item.status == VexStatus.NOT_AFFECTED and not (item.justification or item.impact_statement.strip()):
+        raise InvalidInput(
+            f"{where}.justification",
+            "'Not affected' needs a justification or an impact statement saying why.",
+        )
+    if item.status != VexStatus.NOT_AFFECTED and item.justification:
+        raise InvalidInput(f"{where}.justification", "A justification goes only with 'not affected'.")
+    if item.status == VexStatus.FIXED and not item.fixed_version.strip():
+        raise InvalidInput(f"{where}.fixed_version", "Say which version fixes it.")
+    for name, limit in (
+        ("product", 300),
+        ("version_range", 200),
+        ("fixed_version", 200),
+        ("release_reference", 500),
+        ("impact_statement", 10_000),
+    ):
+        if len(getattr(item, name) or "") > limit:
+            raise InvalidInput(f"{where}.{name}", f"At most {limit:,} characters.")
+    if item.purl:
+        try:
+            check_purl(item.purl)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{where}.purl", exc.message)
+
+
+def _rm_target(statuses: list[StatusInput]) -> str | None:
+    """The report state a set of statuses asks for (process.md's mapping)."""
+    if not statuses:
+        return None
+    if any(s.will_not_fix for s in statuses):
+        return RM.DEFERRED
+    if any(s.expected_fix_date or s.status == VexStatus.FIXED for s in statuses):
+        return RM.ACCEPTED
+    if any(s.status == VexStatus.AFFECTED for s in statuses):
+        return RM.VALID
+    if all(s.status == VexStatus.NOT_AFFECTED for s in statuses):
+        return RM.INVALID
+    return None
+
+
+# Legal RM paths from each state to each target, walking the machine of process.md.
+_PATHS: dict[str, dict[str, list[str]]] = {
+    RM.VALID: {RM.RECEIVED: ["validate"], RM.INVALID: ["validate"]},
+    RM.INVALID: {RM.RECEIVED: ["invalidate"]},
+    RM.ACCEPTED: {
+        RM.RECEIVED: ["validate", "accept"],
+        RM.INVALID: ["validate", "accept"],
+        RM.VALID: ["accept"],
+        RM.DEFERRED: ["accept"],
+    },
+    RM.DEFERRED: {
+        RM.RECEIVED: ["validate", "defer"],
+        RM.INVALID: ["validate", "defer"],
+        RM.VALID: ["defer"],
+        RM.ACCEPTED: ["defer"],
+    },
+}
+
+
+def _advance(state: str, target: str | None) -> str:
+    if target is None or target == state:
+        return state
+    for action in _PATHS.get(target, {}).get(state, []):
+        state = rm_next(state, action)
+    return state
+
+
+def _verify(participant: Participant, text: bytes, signature: str) -> tuple[str, str, str, str]:
+    """(kind, verification, fingerprint, detail) against the organisation's pinned keys only."""
+    from accord.vendors.queries import pinned_keys
+
+    keys: list[str] = []
+    if participant.organization is not None:
+        keys = [key.armored for key in pinned_keys(participant.organization)]
+    if signature.strip():
+        result = openpgp.verify_detached(text, signature, keys)
+        kind = Statement.SignatureKind.DETACHED
+    elif openpgp.looks_clearsigned(text):
+        result = openpgp.verify_clearsigned(text, keys)
+        kind = Statement.SignatureKind.CLEARSIGNED
+    else:
+        return Statement.SignatureKind.NONE, Statement.Verification.UNSIGNED, "", "No signature"
+    if result.status == "unsigned":  # a signature was claimed but gpg saw none: never "verified"
+        return kind, Statement.Verification.FAILED, "", result.detail
+    return kind, result.status, result.fingerprint or "", result.detail[:500]
+
+
+@transaction.atomic
+def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> Answer:
+    if participant.kind != Participant.Kind.VENDOR:
+        raise RuleViolation("vendors-answer", "Only vendors answer the four questions")
+    if not may_answer(participant, by):
+        raise RuleViolation(
+            "vendor-answers-own", "Only the vendor's members or an analyst answer for a vendor"
+        )
+    if participant.embargo_answer == Participant.EmbargoAnswer.DECLINED:
+        raise RuleViolation(
+            "embargo-declined", "This vendor declined the embargo and sees nothing more of the case"
+        )
+    participant = (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("case", "organization")
+        .get(pk=participant.pk)
+    )
+    on_behalf = by.is_analyst and not (
+        participant.organization_id and participant.organization.memberships.filter(user=by).exists()  # type: ignore[union-attr]
+    )
+    summary: dict[str, Any] = {"on_behalf": on_behalf}
+    # Validate everything before writing anything.
+    resolved: list[tuple[StatusInput, Vulnerability]] = []
+    if data.statuses is not None:
+        seen = set()
+        for index, item in enumerate(data.statuses):
+            _check_status(item, index)
+            vulnerability = _vulnerability(participant, item.vulnerability, index)
+            key = (vulnerability.pk, item.product.strip().lower())
+            if key in seen:
+                raise InvalidInput(
+                    f"statuses[{index}]", "Two statuses for the same vulnerability and product."
+                )
+            seen.add(key)
+            resolved.append((item, vulnerability))
+    if data.statement is not None and len(data.statement.text) > statement_limit():
+        raise InvalidInput("statement.text", f"A statement is limited to {statement_limit():,} bytes.")
+    if data.statement is not None and not data.statement.text:
+        raise InvalidInput("statement.text", "The statement is empty.")
+    if data.statement is not None and len(data.statement.signature) > 100_000:
+        raise InvalidInput("statement.signature", "That signature is too large to be one.")
+    if len(data.need_more_information) > 20_000:
+        raise InvalidInput("need_more_information", "At most 20,000 characters.")
+
+    answer, _ = Answer.objects.get_or_create(participant=participant)
+    now = timezone.now()
+    if data.statuses is not None:
+        participant.statuses.all().delete()
+        Status.objects.bulk_create(
+            [
+                Status(
+                    participant=participant,
+                    vulnerability=vulnerability,
+                    product=item.product.strip(),
+                    version_range=item.version_range.strip(),
+                    purl=item.purl.strip(),
+                    status=item.status,
+                    justification=item.justification,
+                    impact_statement=item.impact_statement,
+                    fixed_version=item.fixed_version.strip(),
+                    release_reference=item.release_reference.strip(),
+                    expected_fix_date=item.expected_fix_date,
+                    will_not_fix=item.will_not_fix,
+                    recorded_by=by,
+                    on_behalf=on_behalf,
+                    created_at=now,
+                )
+                for item, vulnerability in resolved
+            ]
+        )
+        summary["statuses"] = dict(Counter(item.status for item in data.statuses))
+        old_state = participant.rm_state
+        participant.rm_state = _advance(old_state, _rm_target(data.statuses))
+        if participant.rm_state != old_state:
+            summary["rm"] = {"old": old_state, "new": participant.rm_state}
+        if any(s.status == VexStatus.FIXED for s in data.statuses) and participant.f_at is None:
+            if participant.v_at is None:
+                participant.v_at = now  # answering proves awareness: V comes before F
+            participant.f_at = now
+            summary["facts"] = [Fact.F.value]
+        participant.save(update_fields=["rm_state", "v_at", "f_at"])
+    if data.statement is not None:
+        current = participant.statements.order_by("-version").first()
+        if (
+            current is None
+            or current.text_bytes != data.statement.text
+            or (data.statement.signature and data.statement.signature != current.signature)
+        ):
+            kind: str
+            verification: str
+            if on_behalf:
+                # Recorded after a phone call or a letter: never shown as signed.
+                kind, verification, fingerprint, detail = (
+                    Statement.SignatureKind.NONE.value,
+                    Statement.Verification.UNSIGNED.value,
+                    "",
+                    f"Recorded by {by.display_name} for the vendor",
+                )
+            else:
+                kind, verification, fingerprint, detail = _verify(
+                    participant, data.statement.text, data.statement.signature
+                )
+            statement = Statement.objects.create(
+                participant=participant,
+                version=(current.version + 1) if current else 1,
+                text=data.statement.text,
+                signature=data.statement.signature,
+                signature_kind=kind,
+                verification=verification,
+                fingerprint=fingerprint,
+                verification_detail=detail,
+                references=data.statement.references[:5000],
+                share=bool(data.share),
+                recorded_by=by,
+                on_behalf=on_behalf,
+            )
+            summary["statement"] = {"version": statement.version, "verification": verification}
+    if data.need_more_information.strip():
+        request = InfoRequest.objects.create(
+            participant=participant, text=data.need_more_information, asked_by=by
+        )
+        summary["info_request"] = request.pk
+    if data.share is not None and data.share != answer.share:
+        answer.share = data.share
+        summary["share"] = data.share
+    answer.answered_at = now
+    answer.save()
+    record("answer.submitted", case=participant.case, actor=by, participant=participant, **summary)
+    return answer
+
+
+@transaction.atomic
+def add_addendum(participant: Participant, text: str, *, by: User) -> Addendum:
+    if not by.is_analyst:
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    text = text or ""
+    if not text.strip():
+        raise InvalidInput("text", "Write the addendum first.")
+    if len(text) > 20_000:
+        raise InvalidInput("text", "At most 20,000 characters.")
+    latest = participant.statements.order_by("-version").first()
+    addendum = Addendum.objects.create(participant=participant, statement=latest, text=text, author=by)
+    record("answer.addendum", case=participant.case, actor=by, participant=participant, addendum=addendum.pk)
+    return addendum
+
+
+@transaction.atomic
+def answer_info_request(request: InfoRequest, text: str, *, by: User) -> InfoRequest:
+    if not by.is_analyst:
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    request = InfoRequest.objects.select_for_update().get(pk=request.pk)
+    if not request.is_open:
+        raise RuleViolation("info-request-open", "This request was already answered")
+    if not (text or "").strip():
+        raise InvalidInput("text", "Write the answer first.")
+    request.answer = text[:50_000]
+    request.answered_by = by
+    request.answered_at = timezone.now()
+    request.save()
+    record(
+        "answer.info_answered",
+        case=request.participant.case,
+        actor=by,
+        participant=request.participant,
+        request=request.pk,
+    )
+    return request

@@ -1,0 +1,364 @@
+"""Vendors in a case (process.md "Joining an embargo", "Mail and confidentiality", "Anonymity").
+
+Adding vendors gives each an alias; notifying them sends one neutral mail per contact address
+(never details in plaintext, never one mail to several organisations), records the contact
+attempt (which fixes the target date and the default embargo) and sets V and Received.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.accounts.models import Membership, Organization, User, hash_secret
+from accord.cases.actions.embargo import apply_contact_attempt
+from accord.cases.events import record
+from accord.cases.models import Case, CaseMemberAccess, ClaimLink, Participant
+from accord.cases.states import EM, RM, rm_next
+from accord.lib.errors import InvalidInput, RuleViolation
+from accord.mailgate.outbound import queue_mail
+
+MAX_VENDORS_AT_ONCE = 2000
+
+
+def alias_letters(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA, … (spreadsheet column names)."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _free_aliases(case: Case, count: int) -> list[str]:
+    taken = set(case.participants.values_list("alias", flat=True))
+    aliases: list[str] = []
+    index = 0
+    while len(aliases) < count:
+        alias = f"Vendor {alias_letters(index)}"
+        if alias not in taken:
+            aliases.append(alias)
+        index += 1
+    return aliases
+
+
+def _require_bringer(case: Case, by: User) -> None:
+    """Only a participant in Accepted may bring others into the case (process.md)."""
+    if not by.is_analyst:
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    ours = case.participants.filter(kind=Participant.Kind.COORDINATOR).order_by("id").first()
+    if ours is None or ours.rm_state != RM.ACCEPTED:
+        raise RuleViolation("rm-accepted-brings-others", "Only a participant in Accepted may bring others in")
+
+
+@transaction.atomic
+def add_vendors(
+    case: Case, organizations: Iterable[Organization], *, by: User, anonymous: bool = False
+) -> list[Participant]:
+    """Add vendor organisations to a case (up to 2,000 at once), each with an alias."""
+    _require_bringer(case, by)
+    orgs = list(dict.fromkeys(organizations))
+    if not orgs:
+        raise InvalidInput("organizations", "Name at least one vendor.")
+    if len(orgs) > MAX_VENDORS_AT_ONCE:
+        raise InvalidInput("organizations", f"At most {MAX_VENDORS_AT_ONCE:,} vendors at once.")
+    not_vendors = [o.name for o in orgs if o.kind != Organization.Kind.VENDOR]
+    if not_vendors:
+        raise InvalidInput("organizations", "Not vendor organisations: " + ", ".join(not_vendors[:20]))
+    already = set(
+        case.participants.filter(organization__in=orgs).values_list("organization__name", flat=True)
+    )
+    if already:
+        raise RuleViolation("one-participation", "Already in the case: " + ", ".join(sorted(already)[:20]))
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    aliases = _free_aliases(case, len(orgs))
+    answer = Participant.EmbargoAnswer.INVITED
+    created = Participant.objects.bulk_create(
+        [
+            Participant(
+                case=case,
+                kind=Participant.Kind.VENDOR,
+                organization=org,
+                alias=alias,
+                anonymous=anonymous,
+                rm_state=RM.START,
+                embargo_answer=answer,
+            )
+            for org, alias in zip(orgs, aliases, strict=True)
+        ]
+    )
+    created = list(
+        case.participants.filter(organization__in=orgs).select_related("organization").order_by("id")
+    )
+    record(
+        "participants.added",
+        case=case,
+        actor=by,
+        count=len(created),
+        anonymous=anonymous,
+        participants=[p.pk for p in created],
+        aliases=[p.alias for p in created],
+    )
+    return created
+
+
+def _claim_url(secret: str) -> str:
+    return settings.SITE_URL + reverse("cases:claim", kwargs={"key": secret})
+
+
+def notification_body(case: Case, participant: Participant, claim_url: str | None) -> str:
+    """The plaintext notification: the VU#, neutral words and links, never any case detail."""
+    lines = [
+        f"{settings.INSTANCE_NAME} is coordinating the disclosure of a vulnerability report that may concern",
+        f"your organisation. The case is {case.label}.",
+        "",
+        "The report and the coordinator's questions are in the portal (details are never sent by plain mail):",
+        settings.SITE_URL + reverse("cases:case_detail", kwargs={"case": case.url_ref}),
+        "",
+    ]
+    if case.embargo_state in (EM.ACTIVE, EM.REVISE) and case.embargo_ends_at:
+        lines += [
+            f"The case is under embargo until {case.embargo_ends_at:%Y-%m-%d %H:%M} UTC. Receiving this report",
+            "under the coordinator's published policy means accepting it; you can accept or decline in the portal.",
+            "",
+        ]
+    if claim_url:
+        lines += ["Your organisation has no account yet. This link creates one for you:", claim_url, ""]
+    lines += [
+        "Our disclosure policy:",
+        settings.SITE_URL + reverse("cases:policy"),
+        "",
+        f"Reply by email with {case.label} in the subject, encrypted with our OpenPGP key when you can.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@transaction.atomic
+def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User) -> dict[str, Any]:
+    """Notify vendors that were not notified yet. Returns who was notified and who has no address."""
+    from accord.vendors.queries import notification_contacts
+
+    _require_bringer(case, by)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    now = timezone.now()
+    # The first contact attempt fixes the target date and starts the default embargo.
+    case, contact_attempt = apply_contact_attempt(case, at=now, note="notification")
+    notified: list[Participant] = []
+    unreachable: list[Participant] = []
+    targets = [p for p in participants if p.kind == Participant.Kind.VENDOR and p.case_id == case.pk]
+    members = set(
+        Membership.objects.filter(organization__in=[p.organization_id for p in targets]).values_list(
+            "organization_id", flat=True
+        )
+    )
+    for participant in targets:
+        org = participant.organization
+        assert org is not None
+        contacts = notification_contacts(org)
+        if not contacts:
+            unreachable.append(participant)
+            continue
+        for contact in contacts:
+            claim_url = None
+            if participant.organization_id not in members:
+                secret = secrets.token_urlsafe(24)
+                ClaimLink.objects.create(
+                    participant=participant,
+                    email=contact.email,
+                    role=contact.role,
+                    token_hash=hash_secret(secret),
+                )
+                claim_url = _claim_url(secret)
+            queue_mail(
+                contact.email,
+                f"[{case.label}] New vulnerability report",
+                notification_body(case, participant, claim_url),
+            )
+        participant.v_at = participant.v_at or now
+        participant.first_contact_at = participant.first_contact_at or now
+        if participant.rm_state == RM.START:
+            participant.rm_state = rm_next(RM.START, "receive")
+        notified.append(participant)
+    Participant.objects.bulk_update(notified, ["v_at", "first_contact_at", "rm_state"])
+    record(
+        "vendors.notified",
+        case=case,
+        actor=by,
+        notified=[p.pk for p in notified],
+        unreachable=[p.pk for p in unreachable],
+        contact=contact_attempt,
+    )
+    return {"notified": notified, "unreachable": unreachable}
+
+
+def find_claim(secret: str) -> ClaimLink | None:
+    link = (
+        ClaimLink.objects.select_related("participant__organization", "participant__case")
+        .filter(token_hash=hash_secret(secret or ""))
+        .first()
+    )
+    return link if link is not None and link.used_at is None else None
+
+
+@transaction.atomic
+def claim_account(link: ClaimLink, *, user: User | None = None, password: str = "", name: str = "") -> User:
+    """Follow a claim link: an account tied to the vendor. From the "to" address it is ready at once;
+    from another address it waits for an analyst's approval."""
+    from accord.accounts.actions import _password_errors  # one password policy
+
+    link = ClaimLink.objects.select_for_update().get(pk=link.pk)
+    if link.used_at is not None:
+        raise RuleViolation("claim-once", "This link was already used")
+    org = link.participant.organization
+    assert org is not None
+    if user is None:
+        if User.objects.filter(email__iexact=link.email).exists():
+            raise RuleViolation("claim-login", "An account with this address exists: log in to claim")
+        _password_errors(password)
+        user = User.objects.create_user(link.email, password, name=name.strip()[:200])
+    approved = link.role == "to" and user.email.lower() == link.email.lower()
+    if approved:
+        Membership.objects.get_or_create(
+            user=user,
+            organization=org,
+            defaults={
+                "role": Membership.Role.ADMIN if not org.memberships.exists() else Membership.Role.MEMBER
+            },
+        )
+    link.used_at = timezone.now()
+    link.used_by = user
+    link.approved = approved
+    link.save()
+    record(
+        "participant.claimed",
+        case=link.participant.case,
+        actor=user,
+        participant=link.participant,
+        approved=approved,
+    )
+    return user
+
+
+@transaction.atomic
+def approve_claim(link: ClaimLink, *, by: User) -> Membership:
+    if not by.is_analyst:
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    link = ClaimLink.objects.select_for_update().get(pk=link.pk)
+    if link.used_by is None or link.approved:
+        raise RuleViolation("claim-pending", "This claim is not waiting for approval")
+    org = link.participant.organization
+    assert org is not None
+    membership, _ = Membership.objects.get_or_create(user=link.used_by, organization=org)
+    link.approved = True
+    link.save(update_fields=["approved"])
+    record("participant.claim_approved", case=link.participant.case, actor=by, participant=link.participant)
+    return membership
+
+
+def _require_member(participant: Participant, by: User) -> None:
+    if (
+        participant.organization_id is None
+        or not participant.organization.memberships.filter(  # type: ignore[union-attr]
+            user=by
+        ).exists()
+    ):
+        raise RuleViolation("participant-member", "Only the participant's own members can do this")
+
+
+@transaction.atomic
+def answer_embargo(participant: Participant, *, accept: bool, by: User) -> Participant:
+    """Joining an embargo: one click accepts it until the stated instant; declining hides the case."""
+    _require_member(participant, by)
+    participant = (
+        Participant.objects.select_for_update(of=("self",)).select_related("case").get(pk=participant.pk)
+    )
+    case = participant.case
+    if case.embargo_state not in (EM.ACTIVE, EM.REVISE):
+        raise RuleViolation("embargo-active", "There is no active embargo to accept or decline")
+    if participant.embargo_answer != Participant.EmbargoAnswer.INVITED:
+        raise RuleViolation(
+            "embargo-answer-once", f"Your organisation already {participant.embargo_answer} it"
+        )
+    participant.embargo_answer = (
+        Participant.EmbargoAnswer.ACCEPTED if accept else Participant.EmbargoAnswer.DECLINED
+    )
+    participant.save(update_fields=["embargo_answer"])
+    record(
+        "embargo.joined" if accept else "embargo.declined",
+        case=case,
+        actor=by,
+        participant=participant,
+        ends_at=case.embargo_ends_at.isoformat() if case.embargo_ends_at else None,
+    )
+    if not accept:
+        for analyst in case.analysts.all():
+            queue_mail(
+                analyst.email,
+                f"[{case.label}] A participant declined the embargo",
+                f"A participant declined the embargo of {case.label}. See the case:\n"
+                + settings.SITE_URL
+                + reverse("cases:case_detail", kwargs={"case": case.url_ref})
+                + "\n",
+            )
+    return participant
+
+
+def mark_seen(participant: Participant, *, by: User) -> bool:
+    """Record the first time one of the vendor's members opens the case. True when it was the first."""
+    if participant.seen_at is not None:
+        return False
+    with transaction.atomic():
+        updated = Participant.objects.filter(pk=participant.pk, seen_at__isnull=True).update(
+            seen_at=timezone.now()
+        )
+        if updated:
+            record("participant.seen", case=participant.case, actor=by, participant=participant)
+    return bool(updated)
+
+
+@transaction.atomic
+def set_tracking_id(participant: Participant, value: str, *, by: User) -> Participant:
+    _require_member(participant, by)
+    value = (value or "").strip()
+    if len(value) > 100:
+        raise InvalidInput("tracking_id", "At most 100 characters.")
+    old = participant.tracking_id
+    participant.tracking_id = value
+    participant.save(update_fields=["tracking_id"])
+    record(
+        "participant.tracking_id",
+        case=participant.case,
+        actor=by,
+        participant=participant,
+        old=old,
+        new=value,
+    )
+    return participant
+
+
+@transaction.atomic
+def set_member_access(participant: Participant, users: list[User], *, by: User) -> Participant:
+    """Which of the vendor's members see this case. An empty list means every member (the default)."""
+    org = participant.organization
+    if org is None or not org.memberships.filter(user=by, role=Membership.Role.ADMIN).exists():
+        raise RuleViolation("vendor-admin-only", "Only the vendor's admins choose who sees a case")
+    outsiders = [u.email for u in users if not org.memberships.filter(user=u).exists()]
+    if outsiders:
+        raise InvalidInput("members", "Not members of your organisation: " + ", ".join(outsiders))
+    CaseMemberAccess.objects.filter(participant=participant).delete()
+    CaseMemberAccess.objects.bulk_create([CaseMemberAccess(participant=participant, user=u) for u in users])
+    record(
+        "participant.member_access",
+        case=participant.case,
+        actor=by,
+        participant=participant,
+        members=len(users),
+    )
+    return participant

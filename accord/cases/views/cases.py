@@ -1,0 +1,459 @@
+"""The case page and the forms on it. Every change calls an action; refusals name their rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accord.accounts.models import User
+from accord.cases import actions, policy, ssvc
+from accord.cases.access import access_case, participant_of
+from accord.cases.anonymity import Viewer
+from accord.cases.forms import (
+    FACT_LABELS,
+    CaseAnalystsForm,
+    CaseEditForm,
+    ClaimForm,
+    ContactForm,
+    EmbargoProposeForm,
+    FactForm,
+    ProductForm,
+    PublishDecisionForm,
+    VulnerabilityEditForm,
+    VulnerabilityForm,
+    decision_groups,
+    decision_values,
+)
+from accord.cases.models import Case, CaseEvent, FactReport, SsvcDecision
+from accord.cases.states import EM, Fact
+from accord.cases.views.common import add_error, analysts_queryset, refusal, refuse
+from accord.cases.views.timeline import INTERNAL_KINDS, KIND_WORDS, describe, participant_name
+from accord.core.access import access
+from accord.lib.errors import InvalidInput, RuleViolation
+
+PARTICIPANTS_PER_PAGE = 100
+TIMELINE_LIMIT = 300
+VULNERABILITY_FIELDS = ("title", "description", "cve", "cwe", "cvss3_vector", "cvss4_vector")
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def case_url(case: Case, anchor: str = "") -> str:
+    return reverse("cases:case_detail", kwargs={"case": case.url_ref}) + anchor
+
+
+def _zone_help(form: forms.Form, field: str, user: User) -> None:
+    form.fields[
+        field
+    ].help_text = f"Date and time in your time zone, {user.timezone or 'UTC'} (change it in your profile)."
+
+
+def _vulnerability_initial(vulnerability: Any) -> dict[str, Any]:
+    return {name: getattr(vulnerability, name) for name in (*VULNERABILITY_FIELDS, "seq")}
+
+
+def _analyst_forms(
+    case: Case, user: User, vulnerabilities: list[Any], analysts: list[User], given: dict[str, Any]
+) -> dict[str, Any]:
+    """The analysts' forms on the case page; `given` holds bound forms to show with their errors."""
+    analyst_qs = analysts_queryset()
+    contact = given.get("contact_form") or ContactForm(
+        auto_id="contact-%s", initial={"at": timezone.now().replace(second=0, microsecond=0)}
+    )
+    _zone_help(contact, "at", user)
+    publish_form = given.get("publish_form") or PublishDecisionForm(auto_id="publish-%s")
+    edit_forms = []
+    for vulnerability in vulnerabilities:
+        bound = given.get("vulnerability_edit_form")
+        if bound is not None and str(bound.data.get("seq")) == str(vulnerability.seq):
+            edit_forms.append((vulnerability, bound))
+        else:
+            edit_forms.append(
+                (
+                    vulnerability,
+                    VulnerabilityEditForm(
+                        initial=_vulnerability_initial(vulnerability), auto_id=f"v{vulnerability.seq}-%s"
+                    ),
+                )
+            )
+    return {
+        "edit_form": given.get("edit_form")
+        or CaseEditForm(initial={"title": case.title, "summary": case.summary}, auto_id="case-%s"),
+        "analysts_form": given.get("analysts_form")
+        or CaseAnalystsForm(
+            analysts=analyst_qs, initial={"analysts": [a.pk for a in analysts]}, auto_id="analysts-%s"
+        ),
+        "vulnerability_form": given.get("vulnerability_form") or VulnerabilityForm(auto_id="vnew-%s"),
+        "vulnerability_edit_forms": edit_forms,
+        "product_form": given.get("product_form")
+        or ProductForm(vulnerabilities=vulnerabilities, auto_id="product-%s"),
+        "contact_form": contact,
+        "publish_form": publish_form,
+        "publish_groups": decision_groups(publish_form, ssvc.COORDINATOR_PUBLISH),
+        "publish_table": ssvc.COORDINATOR_PUBLISH,
+        "publish_decisions": list(
+            SsvcDecision.objects.filter(case=case, table=SsvcDecision.Table.PUBLISH).select_related(
+                "decided_by"
+            )
+        ),
+        "disclosure_days_now": policy.current("disclosure_days"),
+        "reports": list(case.reports.all()),
+    }
+
+
+def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any) -> HttpResponse:
+    """Render the case page. Its query count does not grow with participants or events."""
+    user = _user(request)
+    analyst = user.is_analyst
+    own = None if analyst else participant_of(user, case)
+    viewer = Viewer.of(user)
+
+    participants = Paginator(
+        case.participants.select_related("organization", "user").order_by("id"), PARTICIPANTS_PER_PAGE
+    ).get_page(request.GET.get("participants"))
+    participant_rows = [(p, participant_name(p, viewer)) for p in participants.object_list]
+
+    claims = list(
+        FactReport.objects.filter(case=case).select_related(
+            "reported_by", "confirmed_by", "participant__organization", "participant__user"
+        )
+    )
+    claim_rows = [(c, _claim_reporter(c, viewer)) for c in claims]
+    open_claims = [(c, name) for c, name in claim_rows if c.is_open]
+    evidence = [(c, name) for c, name in claim_rows if c.confirmed_at and c.fact in (Fact.X, Fact.A)]
+
+    vulnerabilities = list(case.vulnerabilities.prefetch_related("products"))
+    analysts = list(case.analysts.order_by("name", "email"))
+
+    events = CaseEvent.objects.filter(case=case)
+    if not analyst:
+        events = events.exclude(kind__in=INTERNAL_KINDS)
+    kinds = list(events.order_by("kind").values_list("kind", flat=True).distinct())
+    kind = request.GET.get("kind", "")
+    if kind:
+        events = events.filter(kind=kind)
+    latest = list(
+        events.select_related("actor", "participant__organization", "participant__user").order_by(
+            "-created_at", "-id"
+        )[: TIMELINE_LIMIT + 1]
+    )
+    timeline = [describe(e, viewer) for e in reversed(latest[:TIMELINE_LIMIT])]
+
+    propose_form = given.get("propose_form") or EmbargoProposeForm(
+        auto_id="embargo-%s",
+        initial={
+            "ends_at": case.embargo_proposed_ends_at or case.embargo_ends_at or case.target_publication_at
+        },
+    )
+    _zone_help(propose_form, "ends_at", user)
+    context: dict[str, Any] = {
+        "case": case,
+        "analyst_view": analyst,
+        "own": own,
+        "owner": case.owner,
+        "analysts": analysts,
+        "embargo_label": EM(case.embargo_state).label,
+        "embargo_proposed_by": case.embargo_proposed_by if case.embargo_proposed_by_id else None,
+        "facts": [(Fact(f), case.fact_at(f)) for f in (Fact.P, Fact.X, Fact.A)],
+        "early": bool(case.x_at or case.a_at),
+        "open_claims": open_claims,
+        "evidence": evidence,
+        "claims": claim_rows,
+        "vulnerabilities": vulnerabilities,
+        "participants": participants,
+        "participant_rows": participant_rows,
+        "timeline": timeline,
+        "timeline_truncated": len(latest) > TIMELINE_LIMIT,
+        "kinds": [(k, KIND_WORDS.get(k, k)) for k in kinds],
+        "kind": kind,
+        "propose_form": propose_form,
+        "fact_form": given.get("fact_form") or FactForm(auto_id="fact-%s"),
+        "fact_labels": FACT_LABELS,
+        "can_negotiate": analyst or own is not None,
+        "embargo_open": case.embargo_state in (EM.PROPOSED, EM.REVISE),
+    }
+    if analyst:
+        context.update(_analyst_forms(case, user, vulnerabilities, analysts, given))
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _claim_reporter(claim: FactReport, viewer: Viewer) -> str:
+    if claim.participant is not None:
+        return participant_name(claim.participant, viewer)
+    reporter = claim.reported_by
+    if reporter is None:
+        return "the reporter"
+    if viewer.is_coordinator or reporter.is_coordinator_staff:
+        return reporter.display_name
+    return "you" if reporter.pk == viewer.user_id else "a participant"
+
+
+@access("object:case")
+def case_detail(request: HttpRequest, case: str) -> HttpResponse:
+    return case_page(request, access_case(request.user, case))
+
+
+def _submit(
+    request: HttpRequest,
+    case: Case,
+    form: forms.Form,
+    key: str,
+    run: Callable[[dict[str, Any]], str],
+    anchor: str,
+) -> HttpResponse:
+    """Run an action from a valid form; refusals by rule become a message, bad input a form error."""
+    if form.is_valid():
+        try:
+            done = run(form.cleaned_data)
+        except RuleViolation as exc:
+            refuse(request, exc)
+            return redirect(case_url(case, anchor))
+        except InvalidInput as exc:
+            add_error(form, exc)
+            messages.error(request, f"Not saved: {refusal(exc)}")
+        else:
+            messages.success(request, done)
+            return redirect(case_url(case, anchor))
+    else:
+        messages.error(request, "Not saved: see the errors in the form below.")
+    return case_page(request, case, status=400, **{key: form})
+
+
+def _write(request: HttpRequest, ref: str) -> tuple[User, Case]:
+    user = _user(request)
+    return user, access_case(user, ref, need="write")
+
+
+@require_POST
+@access("analyst")
+def case_edit(request: HttpRequest, case: str) -> HttpResponse:
+    user, obj = _write(request, case)
+
+    def run(data: dict[str, Any]) -> str:
+        actions.update_case(obj, by=user, title=data["title"], summary=data["summary"])
+        return "The case is saved."
+
+    return _submit(request, obj, CaseEditForm(request.POST, auto_id="case-%s"), "edit_form", run, "#case")
+
+
+@require_POST
+@access("analyst")
+def case_analysts(request: HttpRequest, case: str) -> HttpResponse:
+    user, obj = _write(request, case)
+    form = CaseAnalystsForm(request.POST, analysts=analysts_queryset(), auto_id="analysts-%s")
+
+    def run(data: dict[str, Any]) -> str:
+        actions.assign_analysts(obj, list(data["analysts"]), by=user, owner=data["owner"])
+        return "The case's analysts are saved."
+
+    return _submit(request, obj, form, "analysts_form", run, "#people")
+
+
+@require_POST
+@access("analyst")
+def vulnerability_add(request: HttpRequest, case: str) -> HttpResponse:
+    user, obj = _write(request, case)
+
+    def run(data: dict[str, Any]) -> str:
+        vulnerability = actions.add_vulnerability(obj, by=user, **{k: data[k] for k in VULNERABILITY_FIELDS})
+        return f"{vulnerability.label} is added."
+
+    form = VulnerabilityForm(request.POST, auto_id="vnew-%s")
+    return _submit(request, obj, form, "vulnerability_form", run, "#vulnerabilities")
+
+
+@require_POST
+@access("analyst")
+def vulnerability_edit(request: HttpRequest, case: str) -> HttpResponse:
+    user, obj = _write(request, case)
+    seq = request.POST.get("seq", "")
+    form = VulnerabilityEditForm(request.POST, auto_id=f"v{seq if seq.isdigit() else 0}-%s")
+
+    def run(data: dict[str, Any]) -> str:
+        vulnerability = obj.vulnerabilities.filter(seq=data["seq"]).first()
+        if vulnerability is None:
+            raise InvalidInput("seq", "There is no such vulnerability in this case.")
+        actions.update_vulnerability(vulnerability, by=user, **{k: data[k] for k in VULNERABILITY_FIELDS})
+        return f"{vulnerability.label} is saved."
+
+    return _submit(request, obj, form, "vulnerability_edit_form", run, "#vulnerabilities")
+
+
+@require_POST
+@access("analyst")
+def product_add(request: HttpRequest, case: str) -> HttpResponse:
+    user, obj = _write(request, case)
+    vulnerabilities = list(obj.vulnerabilities.all())
+    form = ProductForm(request.POST, vulnerabilities=vulnerabilities, auto_id="product-%s")
+
+    def run(data: dict[str, Any]) -> str:
+        vulnerability = next(v for v in vulnerabilities if v.seq == data["seq"])
+        product = actions.add_product(
+            vulnerability, data["name"], by=user, version_range=data["version_range"], purl=data["purl"]
+        )
+        return f"{product.name} is added to {vulnerability.label}."
+
+    return _submit(request, obj, form, "product_form", run, "#vulnerabilities")
+
+
+@require_POST
+@access("analyst")
+def contact_attempt(request: HttpRequest, case: str) -> HttpResponse:
+    """A contact attempt made outside Accord (phone, another mail system). The first one sets
+    the target date and starts the default embargo."""
+    user, obj = _write(request, case)
+    form = ContactForm(request.POST, auto_id="contact-%s")
+
+    def run(data: dict[str, Any]) -> str:
+        actions.record_contact_attempt(obj, by=user, at=data["at"], outside=True, note=data["note"])
+        return "The contact attempt is recorded."
+
+    return _submit(request, obj, form, "contact_form", run, "#dates")
+
+
+@require_POST
+@access("object:case")
+def embargo_propose(request: HttpRequest, case: str) -> HttpResponse:
+    """Propose, counter or revise the embargo: analysts and the case's participants."""
+    user = _user(request)
+    obj = access_case(user, case)
+    form = EmbargoProposeForm(request.POST, auto_id="embargo-%s")
+
+    def run(data: dict[str, Any]) -> str:
+        actions.propose_embargo(obj, data["ends_at"], by=user, reason=data["reason"])
+        return "The embargo proposal is recorded; the analysts decide on it."
+
+    return _submit(request, obj, form, "propose_form", run, "#embargo")
+
+
+def _embargo_step(request: HttpRequest, case: str, step: str) -> HttpResponse:
+    user, obj = _write(request, case)
+    reason = (request.POST.get("reason") or "")[:5000]
+    try:
+        if step == "accept":
+            actions.accept_embargo(obj, by=user)
+        elif step == "reject":
+            actions.reject_embargo(obj, by=user, reason=reason)
+        else:
+            actions.terminate_embargo(obj, by=user, reason=reason)
+    except (RuleViolation, InvalidInput) as exc:
+        refuse(request, exc)
+    else:
+        words = {"accept": "accepted", "reject": "rejected", "terminate": "terminated"}
+        messages.success(request, f"The embargo is {words[step]}.")
+    return redirect(case_url(obj, "#embargo"))
+
+
+@require_POST
+@access("analyst")
+def embargo_accept(request: HttpRequest, case: str) -> HttpResponse:
+    return _embargo_step(request, case, "accept")
+
+
+@require_POST
+@access("analyst")
+def embargo_reject(request: HttpRequest, case: str) -> HttpResponse:
+    return _embargo_step(request, case, "reject")
+
+
+@require_POST
+@access("analyst")
+def embargo_terminate(request: HttpRequest, case: str) -> HttpResponse:
+    return _embargo_step(request, case, "terminate")
+
+
+@require_POST
+@access("analyst")
+def policy_apply(request: HttpRequest, case: str) -> HttpResponse:
+    user, obj = _write(request, case)
+    try:
+        actions.apply_policy(obj, by=user)
+    except (RuleViolation, InvalidInput) as exc:
+        refuse(request, exc)
+    else:
+        messages.success(request, "The current policy is applied to this case.")
+    return redirect(case_url(obj, "#dates"))
+
+
+@require_POST
+@access("object:case")
+def fact_report(request: HttpRequest, case: str) -> HttpResponse:
+    """Report P, X or A with evidence. An analyst's report takes effect; others' are claims."""
+    user = _user(request)
+    obj = access_case(user, case)
+    own = None if user.is_analyst else participant_of(user, obj)
+
+    def run(data: dict[str, Any]) -> str:
+        claim = actions.report_fact(obj, data["fact"], data["evidence"], by=user, participant=own)
+        label = Fact(claim.fact).label
+        if claim.confirmed_at:
+            return f"Recorded: {label}."
+        return f"Your report ({label}) is a claim now; an analyst confirms it."
+
+    return _submit(request, obj, FactForm(request.POST, auto_id="fact-%s"), "fact_form", run, "#state")
+
+
+def _claim_step(request: HttpRequest, case: str, step: str) -> HttpResponse:
+    user, obj = _write(request, case)
+    form = ClaimForm(request.POST)
+    claim = None
+    if form.is_valid():
+        claim = FactReport.objects.filter(case=obj, pk=form.cleaned_data["claim"]).first()
+    if claim is None:
+        messages.error(request, "There is no such claim in this case.")
+        return redirect(case_url(obj, "#state"))
+    try:
+        if step == "confirm":
+            actions.confirm_fact(claim, by=user)
+        else:
+            actions.dismiss_fact(claim, by=user, reason=form.cleaned_data["reason"])
+    except (RuleViolation, InvalidInput) as exc:
+        refuse(request, exc)
+    else:
+        messages.success(request, f"The claim ({Fact(claim.fact).label}) is {step}ed.")
+    return redirect(case_url(obj, "#state"))
+
+
+@require_POST
+@access("analyst")
+def claim_confirm(request: HttpRequest, case: str) -> HttpResponse:
+    return _claim_step(request, case, "confirm")
+
+
+@require_POST
+@access("analyst")
+def claim_dismiss(request: HttpRequest, case: str) -> HttpResponse:
+    return _claim_step(request, case, "dismiss")
+
+
+@require_POST
+@access("analyst")
+def publish_decision(request: HttpRequest, case: str) -> HttpResponse:
+    """The SSVC coordinator-publish decision, offered when X or A is set."""
+    user, obj = _write(request, case)
+    form = PublishDecisionForm(request.POST, auto_id="publish-%s")
+
+    def run(data: dict[str, Any]) -> str:
+        table = ssvc.COORDINATOR_PUBLISH
+        values = decision_values(form, table)
+        outcome = ssvc.publish_outcome(values)
+        decision = actions.record_publish_decision(
+            obj, values, data["chosen"] or outcome, by=user, rationale=data["rationale"]
+        )
+        return (
+            f"SSVC coordinator publish recorded. The table says: {table.outcome(decision.outcome).label}. "
+            f"Your decision: {table.outcome(decision.chosen).label}."
+        )
+
+    return _submit(request, obj, form, "publish_form", run, "#early")

@@ -1,0 +1,64 @@
+"""The public disclosure policy page, and its editor for coordinator admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accord.cases import policy
+from accord.cases.forms import PolicyForm
+from accord.cases.views.common import add_error
+from accord.core.access import access
+from accord.lib import markdown
+from accord.lib.errors import InvalidInput, RuleViolation
+
+EDITABLE = ("disclosure_days", "exit_embargo_on_attacks", "draft_share_days", "page")
+PLACEHOLDERS = ("disclosure_days", "draft_share_days")
+
+
+def fill_in(text: str, values: dict[str, Any]) -> str:
+    """Put the live numbers into the page. Only the named placeholders: other braces stay."""
+    for name in PLACEHOLDERS:
+        text = text.replace("{" + name + "}", str(values[name]))
+    return text
+
+
+@access("public")
+def policy_page(request: HttpRequest) -> HttpResponse:
+    values = policy.snapshot()
+    page = markdown.render(fill_in(values["page"], values), shift_headings=1)
+    return render(request, "cases/policy.html", {"values": values, "page": page})
+
+
+@access("coordinator-admin")
+def policy_edit(request: HttpRequest) -> HttpResponse:
+    values = policy.snapshot()
+    form = PolicyForm(request.POST or None, initial={name: values[name] for name in EDITABLE})
+    if request.method == "POST" and form.is_valid():
+        changed = [name for name in EDITABLE if form.cleaned_data[name] != values[name]]
+        try:
+            with transaction.atomic():  # all the changes, or none
+                for name in changed:
+                    policy.set_policy(name, form.cleaned_data[name], by=request.user)
+        except (InvalidInput, RuleViolation) as exc:
+            add_error(form, exc)
+        else:
+            if changed:
+                messages.success(
+                    request, "The policy is saved. It applies to cases first contacted from now on."
+                )
+            else:
+                messages.info(request, "Nothing changed.")
+            return redirect("cases:policy_edit")
+    status = 400 if request.method == "POST" else 200
+    preview = markdown.render(fill_in(values["page"], values), shift_headings=1)
+    return render(
+        request,
+        "cases/policy_edit.html",
+        {"form": form, "history": policy.history(), "values": values, "preview": preview},
+        status=status,
+    )

@@ -1,0 +1,171 @@
+"""The public side of reports: the form, the private follow link and "My reports"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.accounts.models import Organization
+from accord.cases import actions
+from accord.cases.access import access_report_by_key
+from accord.cases.actions.reports import ReportInput, Upload, recent_reports_from
+from accord.cases.forms import NoteForm, ReportForm
+from accord.cases.models import Report
+from accord.cases.views.common import add_error
+from accord.core.access import access
+from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.ids import new_report_id
+
+PRIVATE_HEADERS = {
+    # The follow link is a secret: keep the page out of caches, indexes and referrers.
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+}
+
+# What a reporter sees of the timeline of their report, without who did it.
+REPORT_EVENT_WORDS = {
+    "report.received": "Received",
+    "report.validate": "Validated: we confirmed it is a vulnerability report",
+    "report.invalidate": "Not taken up as a vulnerability report",
+    "report.defer": "Deferred",
+    "report.accept": "Accepted: we coordinate it as a case",
+    "report.duplicate": "Linked to a case we already coordinate",
+    "report.close": "Closed",
+    "report.note": "A message was added",
+}
+
+
+def is_vendor_member(user: Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.memberships.filter(organization__kind=Organization.Kind.VENDOR).exists())
+
+
+def client_address(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    for name, value in PRIVATE_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def check_uploads(files: list[UploadedFile]) -> list[str]:
+    """Problems with the uploaded files, each naming the file. Checked before anything is read."""
+    problems = []
+    if len(files) > settings.REPORT_MAX_ATTACHMENTS:
+        problems.append(f"Attach at most {settings.REPORT_MAX_ATTACHMENTS} files.")
+    allowed = ", ".join(settings.REPORT_ATTACHMENT_TYPES)
+    limit = settings.REPORT_MAX_ATTACHMENT_BYTES
+    for upload in files:
+        name = upload.name or "(a file without a name)"
+        if not any(name.lower().endswith(ext) for ext in settings.REPORT_ATTACHMENT_TYPES):
+            problems.append(f"{name}: this type of file is not accepted (allowed: {allowed}).")
+        elif (upload.size or 0) > limit:
+            problems.append(
+                f"{name}: larger than the limit of {limit:,} bytes ({limit // (1024 * 1024)} MB)."
+            )
+    return problems
+
+
+def report_input(form: ReportForm, files: list[UploadedFile]) -> ReportInput:
+    values: dict[str, Any] = {}
+    for name, spec in ReportInput.__dataclass_fields__.items():
+        if name == "attachments" or name not in form.fields:
+            continue
+        value = form.cleaned_data.get(name)
+        values[name] = spec.default if value is None else value
+    uploads = [
+        Upload(name=f.name or "attachment", content=f.read(), content_type=f.content_type or "")
+        for f in files
+    ]
+    return ReportInput(**values, attachments=uploads)
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse | None:
+    limit = settings.REPORT_RATE_LIMIT
+    if limit and recent_reports_from(client_address(request)) >= limit:
+        response = render(request, "cases/report_rate_limited.html", {"limit": limit}, status=429)
+        response["Retry-After"] = "3600"
+        return response
+    return None
+
+
+@access("public")
+def report_new(request: HttpRequest) -> HttpResponse:
+    """The public report form. No account needed; vendors may ask to coordinate with all."""
+    user = request.user if request.user.is_authenticated else None
+    vendor = is_vendor_member(user)
+    if request.method != "POST":
+        return render(request, "cases/report_form.html", {"form": ReportForm(vendor=vendor)})
+    limited = _rate_limited(request)
+    if limited is not None:
+        return limited
+    form = ReportForm(request.POST, request.FILES, vendor=vendor)
+    if form.honeypot_filled:
+        # A bot: answer as if all went well, and store nothing.
+        fake = new_report_id(timezone.now().year)
+        return _private(render(request, "cases/report_thanks.html", {"report_id": fake, "link": None}))
+    if form.is_valid():
+        files = form.cleaned_data["attachments"]
+        problems = check_uploads(files)
+        for problem in problems:
+            form.add_error("attachments", problem)
+        if not problems:
+            try:
+                report, key = actions.submit_report(
+                    report_input(form, files), by=user, client=client_address(request)
+                )
+            except InvalidInput as exc:
+                add_error(form, exc)
+            else:
+                link = request.build_absolute_uri(reverse("cases:report_follow", kwargs={"key": key}))
+                context = {"report_id": report.pk, "link": link, "email": report.reporter_email}
+                return _private(render(request, "cases/report_thanks.html", context))
+    return render(request, "cases/report_form.html", {"form": form}, status=400)
+
+
+@access("public")
+def report_follow(request: HttpRequest, key: str) -> HttpResponse:
+    """The reporter's private page: the report's state, the conversation, and more information."""
+    report = access_report_by_key(key)
+    form = NoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        by = request.user if request.user.is_authenticated else None
+        try:
+            actions.add_report_note(report, form.cleaned_data["text"], by=by, from_reporter=True)
+        except (InvalidInput, RuleViolation) as exc:
+            add_error(form, exc)
+        else:
+            messages.success(request, "Thank you: your message was added to the report.")
+            return _private(redirect(request.path))
+    notes = list(report.notes.all())
+    events = [
+        (event.created_at, REPORT_EVENT_WORDS.get(event.kind, event.kind))
+        for event in report.events.filter(kind__in=REPORT_EVENT_WORDS).exclude(kind="report.note")
+    ]
+    context = {
+        "report": report,
+        "form": form,
+        "notes": notes,
+        "events": events,
+        "attachments": list(report.attachments.all()),
+        "case_label": report.case.label if report.case_id else "",  # type: ignore[union-attr]
+    }
+    status = 400 if request.method == "POST" else 200
+    return _private(render(request, "cases/report_follow.html", context, status=status))
+
+
+@access("authenticated")
+def my_reports(request: HttpRequest) -> HttpResponse:
+    reports = Report.objects.filter(submitted_by=request.user).select_related("case")  # type: ignore[misc]
+    return render(request, "cases/my_reports.html", {"reports": reports})

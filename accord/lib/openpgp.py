@@ -1,0 +1,757 @@
+"""OpenPGP for Accord: the only module that calls gpg.
+
+Every operation runs in a fresh temporary GnuPG home (mode 0700) that holds only the keys passed in, and
+is deleted afterwards. Nothing reads or writes a keyring on disk, and a signature is checked against
+exactly the pinned keys given to the call. The module is framework-free: no Django, no settings. Each
+public function takes an optional ``gpg_binary`` (default ``"gpg"``).
+
+gpg is driven through python-gnupg, with a time limit on every gpg process. Errors are ``OpenPGPError``
+with a sentence a person understands; gpg's own output is never shown.
+
+Keep all OpenPGP here, so that the engine can be swapped without touching callers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import gnupg
+
+__all__ = [
+    "KeyInfo",
+    "OpenPGPError",
+    "Verification",
+    "clearsigned_body",
+    "decrypt",
+    "encrypt",
+    "fingerprint_of",
+    "inspect_key",
+    "looks_clearsigned",
+    "sign_detached",
+    "verify_clearsigned",
+    "verify_detached",
+]
+
+DEFAULT_GPG = "gpg"
+MAX_KEY_BYTES = 1024 * 1024
+TIMEOUT_SECONDS = 30.0
+
+BEGIN_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
+BEGIN_SIGNATURE = b"-----BEGIN PGP SIGNATURE-----"
+END_SIGNATURE = b"-----END PGP SIGNATURE-----"
+
+# RFC 9580 public-key algorithm ids, as gpg prints them in field 4 of --with-colons listings.
+ALGORITHM_NAMES = {
+    1: "RSA",
+    2: "RSA",  # encrypt-only (deprecated)
+    3: "RSA",  # sign-only (deprecated)
+    16: "ElGamal",
+    17: "DSA",
+    18: "ECDH",
+    19: "ECDSA",
+    20: "ElGamal",  # sign and encrypt (deprecated, refused by gpg)
+    22: "EdDSA",
+    25: "X25519",
+    26: "X448",
+    27: "Ed25519",
+    28: "Ed448",
+}
+# Algorithms whose strength depends on the key size, and the ids the RFCs deprecate.
+_SIZED_ALGORITHMS = {1, 2, 3, 16, 17, 20}
+_DEPRECATED_ALGORITHMS = {2: "RSA encrypt-only", 3: "RSA sign-only", 20: "ElGamal sign-and-encrypt"}
+MIN_BITS = 2048
+
+
+class OpenPGPError(Exception):
+    """An OpenPGP operation failed. ``str(error)`` is a sentence a person can act on."""
+
+
+class _NotClearsigned(OpenPGPError):
+    pass
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One public key as gpg sees it now. ``armored`` is gpg's own export of it (public parts only).
+
+    ``weak``: RSA, DSA or ElGamal under 2048 bits (the primary key or a usable subkey), or an algorithm
+    id the RFCs deprecate (RSA encrypt-only or sign-only, ElGamal sign-and-encrypt). ``problems`` holds
+    one short sentence per problem, e.g. "expired on 2026-01-01", "revoked", "weak: RSA 1024 bits",
+    "no encryption subkey". Revoked user IDs are left out of ``user_ids``.
+    """
+
+    fingerprint: str
+    user_ids: list[str]
+    algorithm: str
+    bits: int | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+    expired: bool
+    can_encrypt: bool
+    can_sign: bool
+    weak: bool
+    problems: list[str]
+    armored: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of checking a signature against pinned keys.
+
+    "verified" only when every signature gpg found is good, made by a key that is neither expired nor
+    revoked, and whose primary fingerprint is pinned; ``fingerprint`` and ``signed_at`` are set only
+    then. Anything else that carries a signature is "failed", with ``detail`` saying why; "unsigned"
+    means there was no signature at all.
+    """
+
+    status: str  # "verified" | "failed" | "unsigned"
+    fingerprint: str | None
+    signed_at: datetime | None
+    detail: str
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "verified"
+
+
+# --------------------------------------------------------------------------------------------------
+# The temporary GnuPG home
+
+
+class _TimedGPG(gnupg.GPG):
+    """python-gnupg with a time limit: a gpg process that outlives it is killed."""
+
+    timeout: float = TIMEOUT_SECONDS
+    timed_out: bool = False
+
+    def _collect_output(self, process: Any, result: Any, writer: Any = None, stdin: Any = None) -> Any:
+        def kill() -> None:
+            self.timed_out = True
+            with contextlib.suppress(OSError):
+                process.kill()
+
+        timer = threading.Timer(self.timeout, kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            rc = super()._collect_output(process, result, writer, stdin)
+        finally:
+            timer.cancel()
+        if self.timed_out:
+            raise OpenPGPError(f"gpg did not finish within {self.timeout:.0f} seconds")
+        return rc
+
+
+class _Home:
+    """A throw-away GNUPGHOME. Use as a context manager; everything in it is deleted on exit."""
+
+    def __init__(self, gpg_binary: str = DEFAULT_GPG):
+        self.gpg_binary = gpg_binary
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._gpg: _TimedGPG | None = None
+        self._agent_started = False
+        self.path = ""
+
+    def __enter__(self) -> _Home:
+        self._tmp = tempfile.TemporaryDirectory(prefix="accord-gpg-", ignore_cleanup_errors=True)
+        self.path = self._tmp.name
+        os.chmod(self.path, 0o700)
+        # The agent re-protects an imported secret key on first use. Its default calibrates the S2K count
+        # to about 100 ms each time, costing seconds; this home is private and gone within the call.
+        with open(os.path.join(self.path, "gpg-agent.conf"), "w", encoding="ascii") as conf:
+            conf.write("s2k-count 65536\n")
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            # gpg starts an agent only for secret keys; stop it, or it outlives its (deleted) home.
+            if self._agent_started or any(n.startswith("S.gpg-agent") for n in os.listdir(self.path)):
+                self._kill_agent()
+        finally:
+            if self._tmp is not None:
+                self._tmp.cleanup()
+
+    def _kill_agent(self) -> None:
+        directory = os.path.dirname(self.gpg_binary)
+        gpgconf = os.path.join(directory, "gpgconf") if directory else "gpgconf"
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(  # noqa: S603 - fixed arguments, no shell
+                [gpgconf, "--homedir", self.path, "--kill", "all"],
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+
+    def run(self, args: list[str], data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+        """Run gpg directly (for listings python-gnupg does not parse the way we need)."""
+        cmd = [self.gpg_binary, "--homedir", self.path, "--batch", "--no-tty", "--with-colons"]
+        cmd += ["--fixed-list-mode", "--no-auto-key-retrieve", *args]
+        try:
+            return subprocess.run(  # noqa: S603 - fixed arguments, no shell
+                cmd, input=data, capture_output=True, timeout=TIMEOUT_SECONDS, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise OpenPGPError(f"gpg did not finish within {TIMEOUT_SECONDS:.0f} seconds")
+        except OSError:
+            raise OpenPGPError(f"gpg could not be started ({self.gpg_binary}); is GnuPG installed?")
+
+    @property
+    def gpg(self) -> _TimedGPG:
+        if self._gpg is None:
+            try:
+                self._gpg = _TimedGPG(
+                    gpgbinary=self.gpg_binary,
+                    gnupghome=self.path,
+                    # Never ask a pinentry program; never fetch keys from the network.
+                    options=["--pinentry-mode", "loopback", "--no-auto-key-retrieve"],
+                )
+            except (OSError, ValueError):
+                raise OpenPGPError(f"gpg could not be started ({self.gpg_binary}); is GnuPG installed?")
+        return self._gpg
+
+    def show_keys(self, data: bytes) -> list[_Cert]:
+        """What the data holds, without importing it."""
+        proc = self.run(["--show-keys"], data)
+        return _parse_colons(proc.stdout.decode("utf-8", "replace"))
+
+    def import_public(self, data: bytes) -> None:
+        """Import public keys (the caller has checked that the data holds no secret key)."""
+        self.gpg.import_keys(data)
+
+    def import_secret(self, secret_key: str | bytes, passphrase: str | None) -> str:
+        """Import one secret key into this home and return its primary fingerprint."""
+        raw = _to_bytes(secret_key)
+        certs = self.show_keys(raw)
+        secret = [c for c in certs if c.secret]
+        if not secret:
+            raise OpenPGPError("This is not an OpenPGP secret key")
+        if len(certs) != 1:
+            raise OpenPGPError("Give exactly one secret key")
+        self._agent_started = True
+        self.gpg.import_keys(raw, passphrase=passphrase)
+        listed = self.gpg.list_keys(secret=True)
+        fingerprints = [k["fingerprint"] for k in listed]
+        if secret[0].primary.fingerprint not in fingerprints:
+            raise OpenPGPError("gpg could not import the secret key")
+        return secret[0].primary.fingerprint
+
+
+def _primary_fingerprints(gpg: _TimedGPG) -> list[str]:
+    return [str(k["fingerprint"]).upper() for k in gpg.list_keys()]
+
+
+def _to_bytes(data: str | bytes) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise OpenPGPError("Expected text or bytes")
+
+
+def _passphrase(passphrase: str | None) -> str | None:
+    # python-gnupg passes the passphrase as the first line of gpg's input. An empty one would make gpg
+    # read the data as the passphrase, so "" means "no passphrase"; a line break would inject input.
+    if not passphrase:
+        return None
+    if any(c in passphrase for c in "\r\n\x00"):
+        raise OpenPGPError("A passphrase cannot contain line breaks or NUL characters")
+    return passphrase
+
+
+# --------------------------------------------------------------------------------------------------
+# Key listings (gpg --with-colons, see gpg's doc/DETAILS)
+
+
+@dataclass
+class _Key:
+    validity: str
+    bits: int | None
+    algorithm: int
+    created: datetime
+    expires: datetime | None
+    capabilities: str
+    fingerprint: str = ""
+
+    def usable(self, now: datetime) -> bool:
+        if self.validity in ("r", "e", "i", "n", "d"):
+            return False
+        return self.expires is None or self.expires > now
+
+
+@dataclass
+class _Cert:
+    primary: _Key
+    secret: bool
+    subkeys: list[_Key] = field(default_factory=list)
+    user_ids: list[tuple[str, str]] = field(default_factory=list)  # (validity, text)
+
+
+_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+
+
+def _unescape(value: str) -> str:
+    raw = _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), value.encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "replace")
+
+
+def _epoch(value: str) -> datetime | None:
+    if not value:
+        return None
+    if "T" in value:  # ISO 8601 form, which gpg may use instead of seconds
+        return datetime.strptime(value, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def _parse_key(fields: list[str]) -> _Key:
+    fields = fields + [""] * (20 - len(fields))
+    created = _epoch(fields[5]) or datetime.fromtimestamp(0, UTC)
+    return _Key(
+        validity=fields[1],
+        bits=int(fields[2]) if fields[2].isdigit() and int(fields[2]) > 0 else None,
+        algorithm=int(fields[3]) if fields[3].isdigit() else 0,
+        created=created,
+        expires=_epoch(fields[6]),
+        capabilities=fields[11],
+    )
+
+
+def _parse_colons(text: str) -> list[_Cert]:
+    certs: list[_Cert] = []
+    last: _Key | None = None
+    for line in text.splitlines():
+        fields = line.split(":")
+        kind = fields[0]
+        if kind in ("pub", "sec"):
+            last = _parse_key(fields)
+            certs.append(_Cert(primary=last, secret=kind == "sec"))
+        elif kind in ("sub", "ssb") and certs:
+            last = _parse_key(fields)
+            certs[-1].subkeys.append(last)
+            certs[-1].secret = certs[-1].secret or kind == "ssb"
+        elif kind == "fpr" and last is not None and not last.fingerprint and len(fields) > 9:
+            last.fingerprint = fields[9].upper()
+        elif kind == "uid" and certs and len(fields) > 9:
+            certs[-1].user_ids.append((fields[1], _unescape(fields[9])))
+            last = None
+    return certs
+
+
+def _algorithm_name(number: int) -> str:
+    return ALGORITHM_NAMES.get(number, f"algorithm {number}")
+
+
+def _weakness(key: _Key) -> str | None:
+    if key.algorithm in _DEPRECATED_ALGORITHMS:
+        return f"{_DEPRECATED_ALGORITHMS[key.algorithm]} is a deprecated algorithm"
+    if key.algorithm in _SIZED_ALGORITHMS and (key.bits or 0) < MIN_BITS:
+        return f"{_algorithm_name(key.algorithm)} {key.bits or 0} bits"
+    return None
+
+
+def _key_info(cert: _Cert, armored: str, now: datetime) -> KeyInfo:
+    primary = cert.primary
+    revoked = primary.validity == "r"
+    expired = primary.validity == "e" or (primary.expires is not None and primary.expires <= now)
+    alive = not revoked and not expired
+    keys = [primary, *cert.subkeys]
+    encrypting = [k for k in keys if "e" in k.capabilities]
+    can_encrypt = alive and any(k.usable(now) for k in encrypting)
+    can_sign = alive and any(k.usable(now) for k in keys if "s" in k.capabilities)
+
+    problems: list[str] = []
+    if revoked:
+        problems.append("revoked")
+    if expired:
+        when = primary.expires.strftime("%Y-%m-%d") if primary.expires else "an unknown date"
+        problems.append(f"expired on {when}")
+    weak = False
+    if reason := _weakness(primary):
+        weak = True
+        problems.append(f"weak: {reason}")
+    for sub in cert.subkeys:
+        if sub.usable(now) and (reason := _weakness(sub)):
+            weak = True
+            problems.append(f"weak subkey: {reason}")
+    if not encrypting:
+        problems.append("no encryption subkey")
+    elif alive and not can_encrypt:
+        problems.append("no usable encryption subkey: each one is expired or revoked")
+    if alive and not can_sign:
+        problems.append("no usable signing key")
+
+    # Revoked user IDs are no longer claimed by the key holder; keep them only if nothing else is left.
+    user_ids = [uid for validity, uid in cert.user_ids if validity != "r" or revoked]
+    if not user_ids:
+        user_ids = [uid for _, uid in cert.user_ids]
+    return KeyInfo(
+        fingerprint=primary.fingerprint,
+        user_ids=user_ids,
+        algorithm=_algorithm_name(primary.algorithm),
+        bits=primary.bits,
+        created_at=primary.created,
+        expires_at=primary.expires,
+        revoked=revoked,
+        expired=expired,
+        can_encrypt=can_encrypt,
+        can_sign=can_sign,
+        weak=weak,
+        problems=problems,
+        armored=armored,
+    )
+
+
+def _inspect_in(home: _Home, data: str | bytes) -> KeyInfo:
+    raw = _to_bytes(data)
+    if len(raw) > MAX_KEY_BYTES:
+        raise OpenPGPError("The key is larger than 1 MiB, which is far more than any public key needs")
+    if not raw.strip():
+        raise OpenPGPError("No key was given")
+    certs = home.show_keys(raw)
+    if any(cert.secret for cert in certs):
+        raise OpenPGPError("This is a secret key: upload the public key only")
+    if not certs:
+        raise OpenPGPError("This is not an OpenPGP public key")
+    if len(certs) > 1:
+        raise OpenPGPError("This holds more than one key. Upload one key at a time")
+    fingerprint = certs[0].primary.fingerprint
+    home.import_public(raw)
+    if fingerprint not in _primary_fingerprints(home.gpg):
+        raise OpenPGPError("gpg could not use this key: it has no valid user ID or self-signature")
+    armored = home.gpg.export_keys([fingerprint], armor=True)
+    exported = home.show_keys(armored.encode("ascii"))
+    if len(exported) != 1 or exported[0].primary.fingerprint != fingerprint:
+        raise OpenPGPError("gpg could not use this key")
+    return _key_info(exported[0], armored, datetime.now(UTC))
+
+
+# --------------------------------------------------------------------------------------------------
+# Public interface: keys
+
+
+def inspect_key(data: str | bytes, *, gpg_binary: str = DEFAULT_GPG) -> KeyInfo:
+    """Everything Accord needs to know about exactly one public key (armoured or binary).
+
+    A secret key is refused without being imported anywhere.
+    """
+    with _Home(gpg_binary) as home:
+        return _inspect_in(home, data)
+
+
+def fingerprint_of(data: str | bytes, *, gpg_binary: str = DEFAULT_GPG) -> str:
+    return inspect_key(data, gpg_binary=gpg_binary).fingerprint
+
+
+# --------------------------------------------------------------------------------------------------
+# Public interface: signatures
+
+
+def looks_clearsigned(data: bytes) -> bool:
+    return bytes(data).lstrip().startswith(BEGIN_SIGNED)
+
+
+@dataclass(frozen=True)
+class _Clearsigned:
+    body: bytes
+    trailing: bytes
+
+
+def _split_clearsigned(data: bytes) -> _Clearsigned:
+    """Cut a clearsigned message into its parts, refusing text the signature would not cover."""
+    lines = data.split(b"\n")
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i == len(lines) or lines[i].strip() != BEGIN_SIGNED:
+        if any(line.strip() == BEGIN_SIGNED for line in lines):
+            raise OpenPGPError(
+                "The message has text before the signed part, which the signature does not cover"
+            )
+        raise _NotClearsigned("This is not a clearsigned message")
+    i += 1
+    dash_escaped = True
+    while i < len(lines) and lines[i].rstrip(b"\r \t"):  # armour headers ("Hash: SHA256"), then a blank line
+        if lines[i].lower().startswith(b"notdashescaped:"):
+            dash_escaped = False
+        i += 1
+    if i == len(lines):
+        raise OpenPGPError("The signed message is damaged: it has no text part")
+    i += 1
+    body: list[bytes] = []
+    while i < len(lines) and lines[i].rstrip(b"\r \t") != BEGIN_SIGNATURE:
+        line = lines[i]
+        if dash_escaped and line.startswith(b"- "):
+            line = line[2:]
+        body.append(line)
+        i += 1
+    if i == len(lines):
+        raise OpenPGPError("The signed message is damaged: it has no signature block")
+    while i < len(lines) and lines[i].rstrip(b"\r \t") != END_SIGNATURE:
+        i += 1
+    if i == len(lines):
+        raise OpenPGPError("The signed message is damaged: its signature block does not end")
+    trailing = b"\n".join(lines[i + 1 :])
+    text = b"\n".join(body)
+    if text.endswith(b"\r"):  # the line break before the signature belongs to the armour
+        text = text[:-1]
+    return _Clearsigned(body=text, trailing=trailing)
+
+
+def clearsigned_body(data: bytes) -> bytes:
+    """The signed text of a clearsigned message, dash-unescaped, for display.
+
+    This does not verify anything: show it as signed only after ``verify_clearsigned`` said so.
+    """
+    parts = _split_clearsigned(bytes(data))
+    if parts.trailing.strip():
+        raise OpenPGPError("The message has text after the signature, which the signature does not cover")
+    return parts.body
+
+
+_UNSIGNED = Verification(status="unsigned", fingerprint=None, signed_at=None, detail="No signature")
+NOT_PINNED = "The signature was made by a key that is not pinned for this organisation"
+CHANGED = "The text was changed after it was signed"
+DAMAGED = "The signature is damaged or is not an OpenPGP signature"
+
+
+def _failed(detail: str) -> Verification:
+    return Verification(status="failed", fingerprint=None, signed_at=None, detail=detail)
+
+
+def _status_lines(stderr: str) -> list[tuple[str, list[str]]]:
+    out = []
+    for line in stderr.splitlines():
+        if line.startswith("[GNUPG:] "):
+            words = line[9:].split()
+            if words:
+                out.append((words[0], words[1:]))
+    return out
+
+
+_SIGNATURE_STATUS = {"GOODSIG", "EXPSIG", "EXPKEYSIG", "REVKEYSIG", "BADSIG", "ERRSIG", "VALIDSIG"}
+
+
+def _judge(stderr: str, returncode: int | None, pinned: set[str]) -> Verification:
+    """Turn gpg's status lines into a Verification. Anything short of a clean success fails."""
+    signatures: list[dict[str, list[str]]] = []
+    trouble = False
+    for keyword, args in _status_lines(stderr):
+        if keyword == "NEWSIG":
+            signatures.append({})
+        elif keyword in _SIGNATURE_STATUS:
+            if not signatures:
+                signatures.append({})
+            signatures[-1][keyword] = args
+        elif keyword in ("ERROR", "FAILURE", "UNEXPECTED", "BADARMOR", "NODATA"):
+            trouble = True
+    if not signatures:
+        return _failed(DAMAGED)
+
+    for sig in signatures:
+        valid = sig.get("VALIDSIG", [])
+        primary = valid[9].upper() if len(valid) > 9 else None
+        if "BADSIG" in sig:
+            return _failed(CHANGED)
+        if "ERRSIG" in sig:
+            errsig = sig["ERRSIG"]
+            code = errsig[5] if len(errsig) > 5 else ""
+            if code == "9":  # no public key: the signer is not among the pinned keys
+                return _failed(NOT_PINNED)
+            if code == "4":
+                return _failed("The signature uses an algorithm gpg does not support")
+            return _failed("The signature could not be checked")
+        key = f"The signing key {primary}" if primary else "The signing key"
+        if "EXPKEYSIG" in sig:
+            return _failed(f"{key} has expired")
+        if "REVKEYSIG" in sig:
+            return _failed(f"{key} has been revoked")
+        if "EXPSIG" in sig:
+            return _failed("The signature has expired")
+        if "GOODSIG" not in sig or primary is None:
+            return _failed("The signature could not be checked")
+        if primary not in pinned:
+            return _failed(NOT_PINNED)
+        if len(valid) > 8 and valid[8] not in ("00", "01"):
+            return _failed("This is not a signature over a document")
+    if trouble or returncode != 0:
+        return _failed("gpg reported a problem with the signed data, so the signature does not count")
+
+    valid = signatures[0]["VALIDSIG"]
+    fingerprint = valid[9].upper()
+    return Verification(
+        status="verified",
+        fingerprint=fingerprint,
+        signed_at=_epoch(valid[2]),
+        detail=f"Good signature by {fingerprint}",
+    )
+
+
+def _import_pinned(home: _Home, pinned_keys: Iterable[str | bytes]) -> set[str]:
+    """Import the pinned keys (one at a time: armoured and binary ones do not mix in one stream).
+
+    A pinned entry that is not a usable public key is skipped: it simply pins nothing.
+    """
+    imported = False
+    for key in pinned_keys:
+        blob = _to_bytes(key)
+        if not blob.strip():
+            continue
+        if any(cert.secret for cert in home.show_keys(blob)):
+            raise OpenPGPError("A pinned key is a secret key; pin public keys only")
+        home.import_public(blob)
+        imported = True
+    return set(_primary_fingerprints(home.gpg)) if imported else set()
+
+
+def verify_clearsigned(
+    data: bytes, pinned_keys: Iterable[str], *, gpg_binary: str = DEFAULT_GPG
+) -> Verification:
+    """Verify a clearsigned text against exactly the pinned (armoured public) keys.
+
+    "verified" only if gpg finds a good signature, made by a key whose primary fingerprint is pinned,
+    and the whole message is covered: text before or after the signed part makes it "failed".
+    """
+    data = bytes(data)
+    try:
+        parts = _split_clearsigned(data)
+    except _NotClearsigned:
+        return _UNSIGNED
+    except OpenPGPError as error:
+        return _failed(str(error))
+    if parts.trailing.strip():
+        return _failed("The message has text after the signature, which the signature does not cover")
+    with _Home(gpg_binary) as home:
+        pinned = _import_pinned(home, pinned_keys)
+        result = home.gpg.verify(data)
+        return _judge(result.stderr or "", result.returncode, pinned)
+
+
+def verify_detached(
+    data: bytes, signature: str | bytes, pinned_keys: Iterable[str], *, gpg_binary: str = DEFAULT_GPG
+) -> Verification:
+    """Verify a detached signature (armoured or binary) over exactly these bytes."""
+    sig = _to_bytes(signature)
+    if not sig.strip():
+        return _UNSIGNED
+    with _Home(gpg_binary) as home:
+        pinned = _import_pinned(home, pinned_keys)
+        sig_path = os.path.join(home.path, "signature")
+        fd = os.open(sig_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(sig)
+        result = home.gpg.verify_data(sig_path, bytes(data))
+        return _judge(result.stderr or "", result.returncode, pinned)
+
+
+# --------------------------------------------------------------------------------------------------
+# Public interface: encryption and signing
+
+
+def _status_keywords(stderr: str) -> set[str]:
+    return {keyword for keyword, _ in _status_lines(stderr)}
+
+
+_GPG_ERR_BAD_PASSPHRASE = 11
+_GPG_ERR_NO_PASSPHRASE = 177
+
+
+def _passphrase_problem(stderr: str, passphrase: str | None) -> str | None:
+    codes = set()
+    keywords = set()
+    for keyword, args in _status_lines(stderr):
+        keywords.add(keyword)
+        if keyword in ("ERROR", "FAILURE") and args and args[-1].isdigit():
+            codes.add(int(args[-1]) & 0xFFFF)
+    if _GPG_ERR_BAD_PASSPHRASE in codes or "BAD_PASSPHRASE" in keywords:
+        return "The passphrase of the secret key is wrong"
+    needs = "NEED_PASSPHRASE" in keywords or "MISSING_PASSPHRASE" in keywords
+    if passphrase is None and (needs or _GPG_ERR_NO_PASSPHRASE in codes):
+        return "The secret key is protected by a passphrase, and none was given"
+    return None
+
+
+def encrypt(
+    data: bytes,
+    recipient_key: str,
+    *,
+    sign_with: str | None = None,
+    passphrase: str | None = None,
+    gpg_binary: str = DEFAULT_GPG,
+) -> bytes:
+    """ASCII-armoured encryption of ``data`` to exactly one recipient key, optionally signed.
+
+    Never several recipients: the key ids in one message would tell each recipient who the others are.
+    """
+    passphrase = _passphrase(passphrase)
+    with _Home(gpg_binary) as home:
+        info = _inspect_in(home, recipient_key)
+        if info.revoked or info.expired or not info.can_encrypt:
+            reasons = "; ".join(info.problems) or "no usable encryption subkey"
+            raise OpenPGPError(f"Cannot encrypt to key {info.fingerprint}: {reasons}")
+        signer = home.import_secret(sign_with, passphrase) if sign_with else None
+        result = home.gpg.encrypt(
+            bytes(data),
+            [info.fingerprint],
+            armor=True,
+            always_trust=True,  # --trust-model always: the recipient is pinned, and alone in this home
+            sign=signer,
+            passphrase=passphrase,
+            extra_args=["--no-encrypt-to", "--no-default-recipient"],
+        )
+        keywords = _status_keywords(result.stderr or "")
+        if not result.ok or result.returncode != 0 or (signer and "SIG_CREATED" not in keywords):
+            if problem := _passphrase_problem(result.stderr or "", passphrase):
+                raise OpenPGPError(problem)
+            if "INV_SGNR" in keywords:
+                raise OpenPGPError(
+                    "The signing key cannot sign: it may be expired, revoked or not a signing key"
+                )
+            raise OpenPGPError("gpg could not encrypt the message")
+        return bytes(result.data)
+
+
+def sign_detached(
+    data: bytes, secret_key: str, passphrase: str | None = None, *, gpg_binary: str = DEFAULT_GPG
+) -> str:
+    """An ASCII-armoured detached signature over exactly these bytes (binary mode, no newline changes)."""
+    passphrase = _passphrase(passphrase)
+    with _Home(gpg_binary) as home:
+        signer = home.import_secret(secret_key, passphrase)
+        result = home.gpg.sign(bytes(data), keyid=signer, detach=True, clearsign=False, passphrase=passphrase)
+        if not result.fingerprint or result.returncode != 0:
+            if problem := _passphrase_problem(result.stderr or "", passphrase):
+                raise OpenPGPError(problem)
+            raise OpenPGPError("gpg could not sign: the key may be expired, revoked or not a signing key")
+        return bytes(result.data).decode("ascii")
+
+
+def decrypt(
+    data: bytes, secret_key: str, passphrase: str | None = None, *, gpg_binary: str = DEFAULT_GPG
+) -> bytes:
+    """Decrypt an OpenPGP message (armoured or binary) with one secret key. Signatures are not checked."""
+    passphrase = _passphrase(passphrase)
+    with _Home(gpg_binary) as home:
+        home.import_secret(secret_key, passphrase)
+        result = home.gpg.decrypt(bytes(data), passphrase=passphrase)
+        keywords = _status_keywords(result.stderr or "")
+        if result.ok and "DECRYPTION_OKAY" in keywords and "DECRYPTION_FAILED" not in keywords:
+            return bytes(result.data)
+        if problem := _passphrase_problem(result.stderr or "", passphrase):
+            raise OpenPGPError(problem)
+        if "NO_SECKEY" in keywords:
+            raise OpenPGPError("The message is not encrypted to this key")
+        if "BEGIN_DECRYPTION" not in keywords and "DECRYPTION_FAILED" not in keywords:
+            raise OpenPGPError("This is not an encrypted OpenPGP message")
+        raise OpenPGPError("The message could not be decrypted; it may be damaged")

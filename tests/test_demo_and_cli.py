@@ -1,0 +1,163 @@
+"""`accord demo` and `accord create_token`: what a person runs first."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+
+import pyotp
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from accord.accounts.models import ApiToken, Membership, Organization, User
+
+pytestmark = pytest.mark.django_db
+
+ROLES = {"analyst", "publisher", "admin", "vendor-member", "vendor-admin", "reporter"}
+STAFF_ROLES = {"analyst", "publisher", "admin"}
+
+
+@pytest.fixture(autouse=True)
+def _debug(settings):  # type: ignore[no-untyped-def]
+    settings.DEBUG = True  # the development default; pytest-django turns it off
+
+
+def demo_json() -> list[dict]:
+    out = io.StringIO()
+    call_command("demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_demo_is_idempotent() -> None:
+    call_command("demo", stdout=io.StringIO())
+    counts = (User.objects.count(), Organization.objects.count(), Membership.objects.count())
+    assert counts[0] >= 7
+    call_command("demo", stdout=io.StringIO())
+    assert (User.objects.count(), Organization.objects.count(), Membership.objects.count()) == counts
+
+
+def test_demo_resets_a_changed_password() -> None:
+    rows = demo_json()
+    user = User.objects.get(email=rows[0]["email"])
+    user.set_password("something else entirely")
+    user.save()
+    demo_json()
+    user.refresh_from_db()
+    assert user.check_password(rows[0]["password"])
+
+
+def test_demo_json_lists_accounts_with_exactly_the_documented_keys() -> None:
+    rows = demo_json()
+    assert isinstance(rows, list) and rows
+    for row in rows:
+        assert isinstance(row, dict)
+        assert set(row) == {"email", "password", "totp_secret", "roles", "organization"}
+        assert row["roles"] and set(row["roles"]) <= ROLES, row
+        assert isinstance(row["password"], str) and row["password"]
+    every_role = {role for row in rows for role in row["roles"]}
+    assert every_role == ROLES  # each role can be tried
+
+
+def test_demo_json_prints_only_json() -> None:
+    out = io.StringIO()
+    call_command("demo", "--json", stdout=out)
+    assert out.getvalue().lstrip().startswith("[")
+    json.loads(out.getvalue())
+
+
+def test_demo_matches_the_database() -> None:
+    for row in demo_json():
+        user = User.objects.get(email=row["email"])
+        assert user.check_password(row["password"])
+        if row["organization"]:
+            assert Membership.objects.filter(user=user, organization__name=row["organization"]).exists()
+        staff = bool(set(row["roles"]) & STAFF_ROLES)
+        assert user.is_coordinator_staff == staff
+        assert (row["totp_secret"] is not None) == staff
+
+
+def log_in(client: Client, email: str, password: str, code: str | None = None) -> int | None:
+    response = client.post("/accounts/login/", {"username": email, "password": password})
+    assert response.status_code == 302, response.content[:500]
+    if code is not None:
+        assert response["Location"] == "/accounts/login/code/"
+        assert "_auth_user_id" not in client.session
+        response = client.post("/accounts/login/code/", {"code": code})
+        assert response.status_code == 302
+    value = client.session.get("_auth_user_id")
+    return int(value) if value is not None else None
+
+
+def test_every_demo_login_works_and_staff_use_their_totp_secret() -> None:
+    rows = demo_json()
+    for row in rows:
+        user = User.objects.get(email=row["email"])
+        code = None
+        if row["totp_secret"]:
+            try:
+                base64.b32decode(row["totp_secret"], casefold=False)
+            except binascii.Error:
+                pytest.fail(f"{row['email']}: totp_secret is not base32")
+            code = pyotp.TOTP(row["totp_secret"]).now()
+        client = Client()
+        assert log_in(client, row["email"], row["password"], code) == user.pk, row["email"]
+        dashboard = client.get("/dashboard/")
+        assert dashboard.status_code == 200, row["email"]
+
+
+def test_demo_totp_secrets_survive_a_second_run() -> None:
+    first = {row["email"]: row["totp_secret"] for row in demo_json()}
+    second = {row["email"]: row["totp_secret"] for row in demo_json()}
+    assert first == second
+    analyst = next(email for email, secret in first.items() if secret and email.startswith("analyst"))
+    assert log_in(Client(), analyst, "demo-analyst-password", pyotp.TOTP(first[analyst]).now()) is not None
+
+
+def test_demo_refuses_to_run_in_production_without_force(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="ACCORD_DEBUG=0"):
+        call_command("demo", stdout=io.StringIO())
+    assert not User.objects.exists()
+    call_command("demo", "--force", stdout=io.StringIO())
+    assert User.objects.exists()
+
+
+def test_the_human_output_names_every_login() -> None:
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    text = out.getvalue()
+    for row in demo_json():
+        assert row["email"] in text
+        assert row["password"] in text
+        if row["totp_secret"]:
+            assert row["totp_secret"] in text
+
+
+# --- create_token ---------------------------------------------------------------------------------------
+
+
+def test_create_token_prints_a_token_that_authenticates(world) -> None:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    call_command("create_token", world.vendor.email.upper(), "--name", "sync", stdout=out)
+    secret = out.getvalue().split()[-1]
+    assert secret.startswith("accord_")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.json()["email"] == world.vendor.email
+    assert ApiToken.objects.get(user=world.vendor).name == "sync"
+
+
+def test_create_token_for_an_unknown_email_fails_clearly(db: None) -> None:
+    with pytest.raises(CommandError, match="No user with the email address 'ghost@example.test'"):
+        call_command("create_token", "ghost@example.test", stdout=io.StringIO())
+    assert not ApiToken.objects.exists()
+
+
+def test_create_token_for_a_deactivated_user_fails(world) -> None:  # type: ignore[no-untyped-def]
+    User.objects.filter(pk=world.vendor.pk).update(is_active=False)
+    with pytest.raises(CommandError, match="deactivated"):
+        call_command("create_token", world.vendor.email, stdout=io.StringIO())
+    assert not ApiToken.objects.exists()
