@@ -21,6 +21,7 @@ os.environ["ACCORD_DATA_DIR"] = tempfile.mkdtemp(prefix="accord-bench-")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
 os.environ["ACCORD_TASK_BACKEND"] = "immediate"
 os.environ["ACCORD_LOGIN_THROTTLING"] = "0"
+os.environ["ACCORD_ALLOWED_HOSTS"] = "testserver"
 
 import django  # noqa: E402
 
