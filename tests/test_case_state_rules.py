@@ -295,9 +295,23 @@ def test_facts_have_no_way_back():
     assert set(Fact.values) == {"V", "F", "D", "P", "X", "A"}
 
 
-@pytest.mark.skip(
-    reason="not yet built: process.md 'When P is set while a vendor is not yet aware, notifying that "
-    "vendor comes next' needs vendor notification (the vendors issue); no helper lists these vendors yet"
-)
-def test_p_while_a_vendor_is_unaware_makes_notifying_it_next():
-    raise AssertionError("write this against the vendors issue's notification and dashboard query")
+def test_p_while_a_vendor_is_unaware_makes_notifying_it_next(world):
+    """P set while a vendor is not yet aware: the dashboard lists the case until that vendor is notified."""
+    from django.test import Client
+
+    from accord.cases.actions.participants import notify_vendors
+    from accord.testing import login
+    from accord.vendors import actions as vendor_actions
+
+    vendor_actions.add_contact(world.vendor_org, "psirt@vendor-one.test", role="to", by=world.analyst)
+    client = login(Client(), world.analyst)
+    assert (
+        world.case.label
+        not in client.get("/dashboard/").content.decode().split('id="dash-notify"')[1].split("</section>")[0]
+    )
+    actions.report_fact(world.case, "P", "https://example.org/advisory", by=world.analyst)
+    section = client.get("/dashboard/").content.decode().split('id="dash-notify"')[1].split("</section>")[0]
+    assert world.case.label in section
+    notify_vendors(world.case, list(world.case.participants.filter(kind="vendor")), by=world.analyst)
+    section = client.get("/dashboard/").content.decode().split('id="dash-notify"')[1].split("</section>")[0]
+    assert world.case.label not in section

@@ -9,10 +9,16 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from accord.cases.models import Case, FactReport, Report
+from accord.cases.models import Case, FactReport, Participant, Report
 from accord.cases.states import EM, RM
 
 LIST_LIMIT = 50
+
+
+def notify_next(cases: Any) -> Any:
+    """Public cases (P) with vendors not yet aware (no V): notifying them comes next (process.md)."""
+    unaware = Participant.objects.filter(kind=Participant.Kind.VENDOR, v_at__isnull=True).values("case_id")
+    return cases.filter(p_at__isnull=False, pk__in=unaware).order_by("p_at")
 
 
 def analyst_sections(user: Any) -> dict[str, Any]:
@@ -53,5 +59,6 @@ def analyst_sections(user: Any) -> dict[str, Any]:
         "early": list(
             cases.filter(Q(x_at__isnull=False) | Q(a_at__isnull=False)).order_by("-created_at")[:LIST_LIMIT]
         ),
+        "notify_next": list(notify_next(cases)[:LIST_LIMIT]),
         "list_limit": LIST_LIMIT,
     }
