@@ -18,7 +18,7 @@ from accord.accounts.models import User
 from accord.api.base import _decode, _encode
 from accord.api.errors import ApiError, field_name
 from accord.mailgate.transport import Transport, parse_smtp_url
-from accord.testing import PASSWORD
+from accord.testing import PASSWORD, make_user
 
 DB_SETTINGS = settings(
     max_examples=150,
@@ -206,7 +206,7 @@ def test_smtp_url_examples() -> None:
 
 @pytest.fixture
 def analyst_client(db: None) -> Client:
-    user = User.objects.create_user("fuzz-analyst@coordinator.test", PASSWORD, staff_role="analyst")
+    user = make_user("fuzz-analyst@coordinator.test", staff_role="analyst")  # with 2FA, as staff must
     _, secret = actions.create_token(user, "properties", by=user)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
@@ -241,6 +241,8 @@ def test_patch_me_never_answers_500(vendor_client: Client, body: Any) -> None:
     if response.status_code == 400:
         assert payload["detail"]
         for error in payload.get("errors", []):
+            if "NUL" in error["message"]:
+                continue  # the NUL guard names wherever in the body the NUL is, known field or not
             assert error["field"] in {"body", "name", "timezone"}, error
     else:
         assert payload["email"] == "fuzz@vendor.test"

@@ -25,7 +25,7 @@ def _nul_field(value: Any, path: str = "") -> str | None:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_field(item, f"{path}[{index}]")
+            found = _nul_field(item, f"{path or 'body'}[{index}]")
             if found:
                 return found
     return None

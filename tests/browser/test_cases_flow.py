@@ -60,7 +60,7 @@ def test_report_triage_and_case_with_target_date(page, live_server, new_context)
     page.locator("#follow-link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Report {report_id}")
     assert_accessible(page)
-    page.get_by_role("link", name="disclosure policy").click()
+    page.get_by_role("main").get_by_role("link", name="disclosure policy").click()
     expect(page.locator("#policy-days")).to_contain_text("45 days")
     assert_accessible(page)
 

@@ -82,7 +82,8 @@ def test_directory_key_upload_and_approval(page, live_server, new_context):
     assert notification_contacts(vendor_org) == []
 
     # The analyst approves it from the queue.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Pending vendor changes").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Vendors").click()
+    page.get_by_role("main").get_by_role("link", name="Pending changes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Pending vendor changes")
     expect(page.get_by_role("table")).to_contain_text("add contact psirt@vendor-one.test (to)")
     assert_accessible(page)
