@@ -43,6 +43,11 @@ BUDGETS = {
     "GET /triage/": (300, 30),
     "GET /dashboard/": (300, 40),
 }
+# One-off writes on a second case: budgets in ms for the whole request, queries not budgeted.
+WRITE_BUDGETS = {
+    "POST /api/v1/cases/{case}/participants (2,000 names)": 10_000,
+    "POST /api/v1/cases/{case}/notify (2,000 vendors, 1 contact each)": 60_000,
+}
 
 
 def main() -> None:
@@ -105,6 +110,7 @@ def main() -> None:
         print(
             f"{name:45} {status} {median:8.1f} ms (budget {budget_ms})  {queries} queries (budget {budget_queries})"
         )
+    results += measure_writes(world, api)
     out = ROOT / "benchmarks" / "results" / "cases.json"
     out.write_text(
         json.dumps(
@@ -123,6 +129,62 @@ def main() -> None:
         + "\n"
     )
     print(f"wrote {out.relative_to(ROOT)}")
+
+
+def measure_writes(world, api) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Add 2,000 vendors by name to a fresh case in one request, then notify them all."""
+    from accord.accounts.models import Organization
+    from accord.cases import actions
+    from accord.cases.actions.reports import ReportInput
+    from accord.vendors.models import Contact
+
+    report, _ = actions.submit_report(
+        ReportInput(product="Bench", version="1", description="d", credit=False), by=None
+    )
+    case = actions.accept_report(report, by=world.analyst)
+    orgs = Organization.objects.bulk_create(
+        [Organization(name=f"Notify Vendor {i:05d}", kind="vendor") for i in range(VENDORS)]
+    )
+    Contact.objects.bulk_create(
+        [
+            Contact(organization=o, email=f"psirt{i}@vendor{i}.test", role="to", status="active")
+            for i, o in enumerate(orgs)
+        ]
+    )
+    rows = []
+    for name, (method, url, body) in {
+        "POST /api/v1/cases/{case}/participants (2,000 names)": (
+            "post",
+            f"/api/v1/cases/{case.url_ref}/participants",
+            {"organizations": [o.name for o in orgs], "anonymous": False},
+        ),
+        "POST /api/v1/cases/{case}/notify (2,000 vendors, 1 contact each)": (
+            "post",
+            f"/api/v1/cases/{case.url_ref}/notify",
+            {},
+        ),
+    }.items():
+        with CaptureQueriesContext(connection) as captured:
+            start = time.perf_counter()
+            response = getattr(api, method)(url, data=json.dumps(body), content_type="application/json")
+            elapsed = (time.perf_counter() - start) * 1000
+        budget = WRITE_BUDGETS[name]
+        rows.append(
+            {
+                "request": name,
+                "status": response.status_code,
+                "vendors": VENDORS,
+                "ms": round(elapsed, 1),
+                "budget_ms": budget,
+                "queries": len(captured.captured_queries),
+                "within_budget": response.status_code in (200, 201) and elapsed <= budget,
+            }
+        )
+        print(
+            f"{name:60} {response.status_code} {elapsed:9.1f} ms (budget {budget})  "
+            f"{len(captured.captured_queries)} queries"
+        )
+    return rows
 
 
 if __name__ == "__main__":
