@@ -23,7 +23,17 @@ from accord.cases.models import Case, Participant, Report
 from accord.cases.states import RM
 
 PASSWORD = "correct horse battery staple"
-PERSONAS = ("anonymous", "analyst", "publisher", "admin", "vendor", "other_vendor", "reporter", "outsider")
+PERSONAS = (
+    "anonymous",
+    "analyst",
+    "publisher",
+    "admin",
+    "vendor",
+    "co_vendor",
+    "other_vendor",
+    "reporter",
+    "outsider",
+)
 
 
 @dataclass
@@ -38,9 +48,12 @@ class World:
     other_vendor: User  # member of a vendor that is not in the case
     reporter: User
     outsider: User
+    co_vendor_org: Organization  # "Vendor Three": participates in `case` after `vendor_org`
+    co_vendor: User  # member of `co_vendor_org`: a co-participant, who sees `vendor_org` only by alias
     report: Report | None = None  # submitted by `reporter`, accepted into `case`
     report_key: str = ""  # the private follow link's secret of `report`
-    case: Case | None = None  # `vendor_org` participates, `other_vendor_org` does not
+    # `vendor_org` participates ANONYMOUSLY, then `co_vendor_org`; `other_vendor_org` does not.
+    case: Case | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
     def persona(self, name: str) -> User | None:
@@ -66,6 +79,7 @@ def make_world() -> World:
     coordinator = actions.create_organization("Coordination Center", "coordinator", by=admin_seed)
     vendor_org = actions.create_organization("Vendor One", "vendor", by=admin_seed)
     other_vendor_org = actions.create_organization("Vendor Two", "vendor", by=admin_seed)
+    co_vendor_org = actions.create_organization("Vendor Three", "vendor", by=admin_seed)
     admin_seed.delete()
     world = World(
         coordinator=coordinator,
@@ -78,6 +92,8 @@ def make_world() -> World:
         other_vendor=make_user("psirt@vendor-two.test", org=other_vendor_org, role="admin"),
         reporter=make_user("finder@research.test"),
         outsider=make_user("someone@elsewhere.test"),
+        co_vendor_org=co_vendor_org,
+        co_vendor=make_user("psirt@vendor-three.test", org=co_vendor_org, role="admin"),
     )
     world.report, world.report_key = case_actions.submit_report(
         ReportInput(
@@ -91,7 +107,9 @@ def make_world() -> World:
     )
     world.case = case_actions.accept_report(world.report, by=world.analyst)
     world.report.refresh_from_db()
-    add_vendor(world.case, world.vendor_org)
+    # The vendor is anonymous, so every route is checked for unmasking it to the co-participant.
+    add_vendor(world.case, world.vendor_org, anonymous=True)
+    add_vendor(world.case, world.co_vendor_org)
     return world
 
 

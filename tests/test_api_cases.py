@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accord.accounts.models import Organization
 from accord.cases import actions
+from accord.cases.actions.participants import answer_embargo
 from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, Participant, PolicyChange
 from accord.cases.states import EM, RM
@@ -85,7 +86,9 @@ def test_get_case_fields(world: World) -> None:
     ]
     kinds = {p["kind"]: p for p in body["participants"]}
     assert set(kinds) == {"coordinator", "reporter", "vendor"}
-    assert kinds["vendor"]["name"] == "Vendor One"
+    vendors = [p for p in body["participants"] if p["kind"] == "vendor"]
+    assert [p["name"] for p in vendors] == ["Vendor One", "Vendor Three"]  # analysts see real names
+    assert vendors[0]["anonymous"] is True
     assert kinds["vendor"]["rm_state"] == "received"
     assert kinds["reporter"]["name"]  # analysts see the reporter
 
@@ -105,13 +108,16 @@ def test_what_a_vendor_sees_of_people(world: World) -> None:
     hidden = add_vendor(case, world.other_vendor_org, anonymous=True)
     actions.assign_analysts(case, [world.analyst, world.publisher], by=world.analyst)
     contact(world, case)
+    # The contact started the default embargo: the vendor accepts it before seeing the details.
+    answer_embargo(case.participants.get(organization=world.vendor_org), accept=True, by=world.vendor)
     client = login(Client(), world.vendor)
     body = call(client, "GET", url(case)).json()
     by_alias = {p["alias"]: p for p in body["participants"]}
     assert by_alias[hidden.alias]["name"] is None  # anonymous: only the alias
     assert by_alias["Reporter"]["name"] is None
-    own = next(p for p in body["participants"] if p["kind"] == "vendor" and not p["anonymous"])
-    assert own["name"] == "Vendor One"
+    # Vendor One is anonymous in the world, but its own members see its name.
+    own = next(p for p in body["participants"] if p["kind"] == "vendor" and p["name"] == "Vendor One")
+    assert own["anonymous"] is True
     assert body["owner"] == "Analyst"
     assert sorted(body["analysts"]) == ["Analyst", "Publisher"]
     events = call(client, "GET", url(case, "/events")).json()
@@ -121,8 +127,9 @@ def test_what_a_vendor_sees_of_people(world: World) -> None:
         assert "Vendor Two" not in text
         assert "finder@research.test" not in text
     actors = {e["actor"] for e in events["items"]}
-    assert actors <= {"Analyst", "Coordinator", None}
-    # The anonymous vendor's own members see their name.
+    assert actors <= {"Analyst", "Coordinator", None, world.vendor.display_name}  # the vendor joined
+    # The anonymous vendor's own members see their name (after joining the embargo).
+    answer_embargo(hidden, accept=True, by=world.other_vendor)
     other_view = call(login(Client(), world.other_vendor), "GET", url(case)).json()
     assert {p["alias"]: p for p in other_view["participants"]}[hidden.alias]["name"] == "Vendor Two"
     # Analysts see emails.
@@ -259,8 +266,11 @@ def test_events_in_order_filtered_by_kind_and_paged(world: World) -> None:
         paged += [e["id"] for e in page["items"]]
         next_url = url(case, f"/events?limit=2&cursor={page['next']}") if page["next"] else ""
     assert paged == [e["id"] for e in items]
-    # The vendor sees the same timeline, with a name instead of the analyst's email.
+    # The vendor sees the same timeline, with a name instead of the analyst's email (once its
+    # organisation has accepted the default embargo the contact attempt started).
+    answer_embargo(case.participants.get(organization=world.vendor_org), accept=True, by=world.vendor)
     vendor_items = call(login(Client(), world.vendor), "GET", url(case, "/events")).json()["items"]
+    vendor_items = vendor_items[: len(items)]  # then comes the embargo.joined event
     assert [e["id"] for e in vendor_items] == [e["id"] for e in items]
     assert vendor_items[-1]["actor"] == world.vendor.display_name
 
@@ -473,7 +483,9 @@ def test_embargo_negotiation(world: World) -> None:
     assert proposed.json()["embargo"]["state"] == "proposed"
     assert proposed.json()["embargo"]["proposed_ends_at"] == rfc3339(ends)
     assert proposed.json()["embargo"]["ends_at"] is None
-    assert call(vendor, "POST", url(case, "/embargo/accept")).status_code == 403
+    # A vendor's accept records its organisation's answer to an Active embargo; none is Active yet.
+    refused = call(vendor, "POST", url(case, "/embargo/accept"))
+    assert refused.status_code == 409 and "rule: embargo-active" in refused.json()["detail"]
     client = analyst(world)
     accepted = call(client, "POST", url(case, "/embargo/accept")).json()
     assert accepted["embargo"]["state"] == "active"

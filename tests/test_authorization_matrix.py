@@ -98,7 +98,7 @@ MISSING = {
 OBJECT_AUDIENCE = {
     "object:organization": {"analyst", "publisher", "admin", "vendor"},
     "object:token": {"vendor"},
-    "object:case": {"analyst", "publisher", "admin", "vendor", "reporter"},
+    "object:case": {"analyst", "publisher", "admin", "vendor", "co_vendor", "reporter"},
     "object:report": {"analyst", "publisher", "admin", "reporter"},
 }
 

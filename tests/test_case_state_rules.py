@@ -304,6 +304,7 @@ def test_p_while_a_vendor_is_unaware_makes_notifying_it_next(world):
     from accord.vendors import actions as vendor_actions
 
     vendor_actions.add_contact(world.vendor_org, "psirt@vendor-one.test", role="to", by=world.analyst)
+    vendor_actions.add_contact(world.co_vendor_org, "psirt@vendor-three.test", role="to", by=world.analyst)
     client = login(Client(), world.analyst)
     assert (
         world.case.label

@@ -146,7 +146,7 @@ def test_json_errors_name_item_and_field(world: World) -> None:
     assert "dir.json: item 3: must be an object with a name" in lines
     assert any(line.startswith("dir.json: item 4, field colour: unknown key") for line in lines)
     assert "dir.json: item 4, field name: every vendor needs a name" in lines
-    assert counts() == (3, 0, 0, 0)
+    assert counts() == (4, 0, 0, 0)  # the world's four organisations
     with pytest.raises(DirectoryImportError) as exc:
         import_directory("{not json", filename="bad.json", fmt="json", by=None)
     assert exc.value.lines()[0].startswith("bad.json: not valid JSON: ")
@@ -157,7 +157,7 @@ def test_dry_run_checks_and_writes_nothing(world: World) -> None:
         HEADER + "New One,,,,,,\nVendor One,,,,,,\n", filename="x.csv", fmt="csv", by=None, dry_run=True
     )
     assert (result.created, result.updated, result.dry_run) == (1, 1, True)
-    assert counts() == (3, 0, 0, 0)
+    assert counts() == (4, 0, 0, 0)  # the world's four organisations
 
 
 def test_json_round_trip_with_keys(world: World) -> None:
@@ -261,7 +261,7 @@ def test_cli_import_shows_progress_and_export_round_trips(world: World, tmp_path
     err, out = io.StringIO(), io.StringIO()
     call_command("vendors_import", str(path), "--dry-run", stdout=out, stderr=err)
     assert "would create 450" in out.getvalue() and "checked 450/450" in err.getvalue()
-    assert Organization.objects.count() == 3
+    assert Organization.objects.count() == 4  # the world's four
     err, out = io.StringIO(), io.StringIO()
     call_command("vendors_import", str(path), stdout=out, stderr=err)
     assert "created 450 and updated 0" in out.getvalue()
@@ -270,10 +270,10 @@ def test_cli_import_shows_progress_and_export_round_trips(world: World, tmp_path
     exported = tmp_path / "out.json"
     call_command("vendors_export", "-o", str(exported), stderr=io.StringIO())
     document = json.loads(exported.read_text())
-    assert len(document["vendors"]) == 452  # with the world's two vendors
+    assert len(document["vendors"]) == 453  # with the world's three vendors
     out = io.StringIO()
     call_command("vendors_export", "--format", "csv", stdout=out)
-    assert out.getvalue().count("\n") == 453
+    assert out.getvalue().count("\n") == 454
     err = io.StringIO()
     call_command("vendors_import", str(exported), stdout=io.StringIO(), stderr=err)
     assert json.loads(exported.read_text())["vendors"] == directory_io.export_json()["vendors"]

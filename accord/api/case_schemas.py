@@ -26,6 +26,8 @@ from accord.accounts.models import Membership, User
 from accord.api.schemas import Instant
 from accord.cases import policy
 from accord.cases.actions.reports import LIMITS
+from accord.cases.anonymity import Viewer as AnonymityViewer
+from accord.cases.event_visibility import participant_data
 from accord.cases.models import (
     AffectedProduct,
     Case,
@@ -305,6 +307,9 @@ class ParticipantOut(BaseModel):
         description="The real name; null for anonymous participants (and reporters) unless you are a "
         "coordinator or one of its own members."
     )
+    organization: int | None = Field(
+        default=None, description="The organisation's id, given only where the real name is given."
+    )
     anonymous: bool
     rm_state: RM
     v_at: Instant | None
@@ -330,7 +335,21 @@ class CaseSummary(BaseModel):
     embargo: EmbargoOut
 
 
+class CaseTermsOut(BaseModel):
+    """What a vendor sees of a case before its organisation accepts the Active embargo."""
+
+    id: str = Field(description='"VU#123456"')
+    embargo: EmbargoOut
+    target_publication_at: Instant | None
+    needs_embargo_answer: bool = Field(
+        description="Always true here: accept (POST …/embargo/accept) or decline to go on."
+    )
+
+
 class CaseOut(CaseSummary):
+    needs_embargo_answer: bool = Field(
+        default=False, description="True only in the terms-only answer (CaseTermsOut)."
+    )
     summary: str
     analysts: list[str] = Field(description="Emails for analysts; names (or 'Coordinator') for others.")
     quiet: bool
@@ -345,6 +364,10 @@ class EventOut(BaseModel):
     created_at: Instant
     actor: str | None = Field(
         description="Who acted: an email for analysts; for others a name, an alias or 'Coordinator'."
+    )
+    participant: str | None = Field(
+        default=None,
+        description="The participant the event is about: its name, or its alias where it is anonymous to you.",
     )
     data: dict[str, Any]
 
@@ -385,13 +408,20 @@ class Viewer:
     user: User
     analyst: bool
     own: set[int] = field(default_factory=set)  # the viewer's participant ids in the case
+    anon: AnonymityViewer | None = None  # accord.cases.anonymity: who sees which real name
+
+    @property
+    def anonymity(self) -> AnonymityViewer:
+        if self.anon is None:
+            self.anon = AnonymityViewer.of(self.user)
+        return self.anon
 
 
 def viewer_in(user: User, case: Case) -> Viewer:
     if user.is_analyst:
-        return Viewer(user, True)
+        return Viewer(user, True, anon=AnonymityViewer(user.pk, True, frozenset()))
     own = case.participants.filter(Q(user=user) | Q(organization__memberships__user=user))
-    return Viewer(user, False, set(own.values_list("id", flat=True)))
+    return Viewer(user, False, set(own.values_list("id", flat=True)), AnonymityViewer.of(user))
 
 
 def staff_label(user: User) -> str:
@@ -483,9 +513,10 @@ def product_out(p: AffectedProduct) -> ProductOut:
 
 
 def participant_name(p: Participant, viewer: Viewer) -> str | None:
-    if viewer.analyst or p.pk in viewer.own:
+    """The real name where `viewer` may see it (accord.cases.anonymity), else None (the alias shows)."""
+    if viewer.analyst or p.pk in viewer.own or viewer.anonymity.is_privileged_for(p):
         return p.real_name
-    if p.anonymous or p.kind == Participant.Kind.REPORTER:
+    if not viewer.anonymity.sees_real_name(p) or p.kind == Participant.Kind.REPORTER:
         return None
     if p.organization_id:
         return p.organization.name  # type: ignore[union-attr]
@@ -494,12 +525,19 @@ def participant_name(p: Participant, viewer: Viewer) -> str | None:
     return None
 
 
+def participant_label(p: Participant, viewer: Viewer) -> str:
+    """How a participant is named to `viewer`: its name, or its alias."""
+    return participant_name(p, viewer) or p.alias
+
+
 def participant_out(p: Participant, viewer: Viewer) -> ParticipantOut:
+    name = participant_name(p, viewer)
     return ParticipantOut(
         id=p.pk,
         alias=p.alias,
         kind=p.kind,
-        name=participant_name(p, viewer),
+        name=name,
+        organization=p.organization_id if name is not None else None,
         anonymous=p.anonymous,
         rm_state=RM(p.rm_state),
         v_at=p.v_at,
@@ -583,6 +621,8 @@ def _actor_labels(case: Case, people: list[User | None], viewer: Viewer) -> dict
 
 
 def events_out(case: Case, events: list[CaseEvent], viewer: Viewer) -> list[EventOut]:
+    """A page of the timeline (load it with select_related("actor", "participant__organization",
+    "participant__user"))."""
     labels = _actor_labels(case, [e.actor for e in events], viewer)
     return [
         EventOut(
@@ -590,7 +630,8 @@ def events_out(case: Case, events: list[CaseEvent], viewer: Viewer) -> list[Even
             kind=e.kind,
             created_at=e.created_at,
             actor=labels.get(e.actor_id) if e.actor_id else None,
-            data=e.data if viewer.analyst else _redact(e.data),
+            participant=participant_label(e.participant, viewer) if e.participant_id else None,  # type: ignore[arg-type]
+            data=e.data if viewer.analyst else _redact(participant_data(e.data)),
         )
         for e in events
     ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.cases.views import cases, claims, policy, reports, triage
+from accord.cases.views import cases, claims, policy, portal, reports, triage, vendors
 
 app_name = "cases"
 
@@ -29,6 +29,10 @@ urlpatterns = [
     ),
     # Vendors claiming an account from their notification
     path("claim/<str:key>/", claims.claim, name="claim"),
+    # The vendor portal
+    path("portal/", portal.portal, name="portal"),
+    path("portal/tracking/", portal.portal_tracking, name="portal_tracking"),
+    path("portal/access/", portal.portal_access, name="portal_access"),
     # Cases
     path(_case, cases.case_detail, name="case_detail"),
     path(_case + "edit/", cases.case_edit, name="case_edit"),
@@ -46,4 +50,17 @@ urlpatterns = [
     path(_case + "claims/confirm/", cases.claim_confirm, name="claim_confirm"),
     path(_case + "claims/dismiss/", cases.claim_dismiss, name="claim_dismiss"),
     path(_case + "ssvc/", cases.publish_decision, name="publish_decision"),
+    # Vendors in the case: the analysts' pages
+    path(_case + "vendors/", vendors.vendors, name="vendors"),
+    path(_case + "vendors/add/", vendors.vendors_add, name="vendors_add"),
+    path(_case + "vendors/texts/", vendors.vendors_texts, name="vendors_texts"),
+    path(_case + "vendors/notify/", vendors.vendors_notify, name="vendors_notify"),
+    path(_case + "vendors/claims/approve/", vendors.claim_approve, name="vendor_claim_approve"),
+    path(_case + "vendors/<str:participant_id>/", vendors.vendor_detail, name="vendor_detail"),
+    path(_case + "vendors/<str:participant_id>/addendum/", vendors.vendor_addendum, name="vendor_addendum"),
+    path(_case + "vendors/<str:participant_id>/info/", vendors.vendor_info_answer, name="vendor_info_answer"),
+    # Vendors in the case: their own answers
+    path(_case + "embargo/join/", portal.embargo_join, name="embargo_join"),
+    path(_case + "embargo/decline/", portal.embargo_decline, name="embargo_decline"),
+    path(_case + "answer/", portal.vendor_answer, name="vendor_answer"),
 ]

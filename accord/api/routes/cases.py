@@ -14,14 +14,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Status
+from pydantic import Field
 
 from accord.accounts.models import User
 from accord.api.auth import rule
 from accord.api.base import check_if_match, etag_of, paginate, set_etag
 from accord.api.case_schemas import (
     AnalystsBody,
+    Body,
     CaseOut,
     CaseSummary,
+    CaseTermsOut,
     CaseUpdate,
     ClaimOut,
     ContactAttemptBody,
@@ -43,6 +46,7 @@ from accord.api.case_schemas import (
     case_summary,
     claims_out,
     decision_out,
+    embargo_out,
     events_out,
     participant_out,
     policy_out,
@@ -53,7 +57,9 @@ from accord.api.case_schemas import (
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, page_of
 from accord.cases import actions, policy
-from accord.cases.access import access_case, cases_visible_to
+from accord.cases.access import access_case, cases_visible_to, participant_of
+from accord.cases.actions.participants import answer_embargo
+from accord.cases.event_visibility import events_for_participant
 from accord.cases.models import (
     Case,
     CaseEvent,
@@ -62,6 +68,7 @@ from accord.cases.models import (
     Vulnerability,
 )
 from accord.cases.states import EM
+from accord.lib.errors import RuleViolation
 from accord.lib.ids import parse_vulnerability_ref
 
 router = Router(tags=["cases"])
@@ -81,6 +88,43 @@ def answer_case(response: HttpResponse, case: Case, user: User) -> CaseOut:
     """The case, with its ETag (for If-Match) set on the answer."""
     set_etag(response, case_etag(case))
     return case_out(case, user)
+
+
+# --- Joining an Active embargo (process.md "Joining an embargo") -------------------------------
+
+ANSWERING = (EM.ACTIVE, EM.REVISE)
+
+
+def embargo_answer_pending(user: User, case: Case) -> bool:
+    """A vendor member whose organisation has not yet accepted the case's Active embargo.
+
+    Until it does, it sees only the terms (process.md: "Only after that does it see the details").
+    """
+    if user.is_analyst or case.embargo_state not in ANSWERING:
+        return False
+    answers = set(
+        case.participants.filter(
+            kind=Participant.Kind.VENDOR, organization__memberships__user=user
+        ).values_list("embargo_answer", flat=True)
+    )
+    return bool(answers) and Participant.EmbargoAnswer.ACCEPTED not in answers
+
+
+def require_embargo_answered(user: User, case: Case) -> None:
+    if embargo_answer_pending(user, case):
+        raise RuleViolation(
+            "embargo-accept-first",
+            "Your organisation must accept the embargo (POST …/embargo/accept) before seeing the case",
+        )
+
+
+def case_terms(case: Case) -> CaseTermsOut:
+    return CaseTermsOut(
+        id=case.label,
+        embargo=embargo_out(case),
+        target_publication_at=case.target_publication_at,
+        needs_embargo_answer=True,
+    )
 
 
 # --- Lookups -----------------------------------------------------------------------------------
@@ -161,20 +205,47 @@ def list_cases(
         ordering=("-created_at", "-id"),
         cursor=cursor,
         limit=limit,
-        serialize=lambda page: [case_summary(c, user.is_analyst) for c in page],
+        serialize=lambda page: _summaries(page, user),
     )
+
+
+def _summaries(page: list[Case], user: User) -> list[CaseSummary]:
+    """A vendor whose organisation has not accepted a case's Active embargo sees no title yet."""
+    pending: set[int] = set()
+    if not user.is_analyst:
+        answering = [c.pk for c in page if c.embargo_state in ANSWERING]
+        if answering:
+            rows = Participant.objects.filter(
+                case_id__in=answering,
+                kind=Participant.Kind.VENDOR,
+                organization__memberships__user=user,
+            ).values_list("case_id", "embargo_answer")
+            accepted = {case_id for case_id, answer in rows if answer == Participant.EmbargoAnswer.ACCEPTED}
+            pending = {case_id for case_id, _ in rows} - accepted
+    out = []
+    for c in page:
+        summary = case_summary(c, user.is_analyst)
+        if c.pk in pending:
+            summary.title = ""
+        out.append(summary)
+    return out
 
 
 @router.get(
     "/cases/{case}",
-    response=READ,
+    response={**READ, 200: CaseOut | CaseTermsOut},
     summary="A case: dates, embargo, facts, vulnerabilities and participants",
-    description="`{case}` is VU123456, VU%23123456 or 123456. The answer carries an ETag for If-Match.",
+    description="`{case}` is VU123456, VU%23123456 or 123456. The answer carries an ETag for If-Match. "
+    "A vendor whose organisation has not yet accepted the Active embargo gets only the terms "
+    "(id, embargo, target_publication_at, needs_embargo_answer: true) until it accepts.",
     auth=rule("object:case"),
 )
-def get_case(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut:
+def get_case(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut | CaseTermsOut:
     user = _user(request)
-    return answer_case(response, access_case(user, case), user)
+    found = access_case(user, case)
+    if embargo_answer_pending(user, found):
+        return case_terms(found)
+    return answer_case(response, found, user)
 
 
 @router.patch(
@@ -212,8 +283,13 @@ def list_events(
 ) -> dict:
     user = _user(request)
     found = access_case(user, case)
+    require_embargo_answered(user, found)
     viewer = viewer_in(user, found)
-    queryset = CaseEvent.objects.filter(case=found).select_related("actor")
+    queryset = CaseEvent.objects.filter(case=found).select_related(
+        "actor", "participant__organization", "participant__user"
+    )
+    if not viewer.analyst:
+        queryset = events_for_participant(queryset, viewer.own)
     if kind:
         queryset = queryset.filter(kind=kind[:40])
     return paginate(
@@ -351,16 +427,61 @@ def propose_embargo(request: HttpRequest, response: HttpResponse, case: str, pay
 @router.post(
     "/cases/{case}/embargo/accept",
     response=WRITE,
-    summary="The analyst accepts the proposed embargo terms",
-    description="Proposed becomes Active; a pending revision becomes the Active terms. This is the "
-    "coordinator accepting the proposal. (Vendors joining an Active embargo will accept or decline it "
-    "per organisation through separate routes, added with the vendors feature.)",
-    auth=rule("analyst"),
+    summary="Accept the embargo: an analyst accepts the proposed terms; a vendor joins the Active embargo",
+    description="Two meanings, by caller. **An analyst** accepts the proposed terms: Proposed becomes "
+    "Active, and a pending revision becomes the Active terms (the coordinator accepting the proposal). "
+    "**A participant's member** records that their organisation accepts the Active embargo until its "
+    'stated end instant (process.md "Joining an embargo"); only then does the organisation see the '
+    "case's details. Each organisation answers once (409 embargo-answer-once); without an Active "
+    "embargo the answer is 409 embargo-active. Answers the case.",
+    auth=rule("object:case"),
 )
 def accept_embargo(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut:
     user = _user(request)
-    found = actions.accept_embargo(access_case(user, case, need="write"), by=user)
+    if user.is_analyst:
+        found = actions.accept_embargo(access_case(user, case, need="write"), by=user)
+        return answer_case(response, found, user)
+    found = access_case(user, case)
+    answer_embargo(_own_participant(user, found), accept=True, by=user)
     return answer_case(response, found, user)
+
+
+class EmbargoAnswerOut(Body):
+    case: str = Field(description='"VU#123456"')
+    participant: int
+    embargo_answer: Literal["invited", "accepted", "declined"]
+
+
+@router.post(
+    "/cases/{case}/embargo/decline",
+    response={200: EmbargoAnswerOut, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="A vendor declines the Active embargo for its organisation",
+    description="The organisation then sees nothing more of the case (it answers 404 from now on) and "
+    "the case's analysts are told. Participant members only: an analyst gets 409 participant-member "
+    "(analysts reject proposals with …/embargo/reject).",
+    auth=rule("object:case"),
+)
+def decline_embargo(request: HttpRequest, case: str) -> EmbargoAnswerOut:
+    user = _user(request)
+    found = access_case(user, case)
+    if user.is_analyst:
+        raise RuleViolation(
+            "participant-member",
+            "Only a participant's members decline an embargo; an analyst rejects a proposal instead",
+        )
+    participant = answer_embargo(_own_participant(user, found), accept=False, by=user)
+    return EmbargoAnswerOut(
+        case=found.label,
+        participant=participant.pk,
+        embargo_answer=participant.embargo_answer,  # type: ignore[arg-type]
+    )
+
+
+def _own_participant(user: User, case: Case) -> Participant:
+    participant = participant_of(user, case)
+    if participant is None or participant.kind != Participant.Kind.VENDOR:
+        raise RuleViolation("participant-member", "Only a vendor's members answer the embargo for it")
+    return participant
 
 
 @router.post(
@@ -426,6 +547,7 @@ def list_claims(
 ) -> dict:
     user = _user(request)
     found = access_case(user, case)
+    require_embargo_answered(user, found)
     viewer = viewer_in(user, found)
     queryset = FactReport.objects.filter(case=found).select_related("reported_by", "participant")
     if status == "open":

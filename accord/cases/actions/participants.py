@@ -362,3 +362,29 @@ def set_member_access(participant: Participant, users: list[User], *, by: User) 
         members=len(users),
     )
     return participant
+
+
+VENDOR_TEXT_LIMIT = 100_000
+
+
+@transaction.atomic
+def update_vendor_texts(case: Case, *, vendor_summary: str, notification_text: str, by: User) -> Case:
+    """The vendor-facing summary of the report and the coordinator's note to vendors (analysts)."""
+    if not by.is_analyst:
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    for name, value in (("vendor_summary", vendor_summary), ("notification_text", notification_text)):
+        if len(value or "") > VENDOR_TEXT_LIMIT:
+            raise InvalidInput(name, f"At most {VENDOR_TEXT_LIMIT:,} characters.")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    changed = [
+        name
+        for name, value in (("vendor_summary", vendor_summary), ("notification_text", notification_text))
+        if getattr(case, name) != (value or "")
+    ]
+    if not changed:
+        return case
+    case.vendor_summary = vendor_summary or ""
+    case.notification_text = notification_text or ""
+    case.save(update_fields=["vendor_summary", "notification_text", "updated_at"])
+    record("case.vendor_texts", case=case, actor=by, changed=changed)
+    return case

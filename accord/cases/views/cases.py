@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from accord.accounts.models import User
 from accord.cases import actions, policy, ssvc
 from accord.cases.access import access_case, participant_of
 from accord.cases.anonymity import Viewer
+from accord.cases.event_visibility import events_for_participant
 from accord.cases.forms import (
     FACT_LABELS,
     CaseAnalystsForm,
@@ -36,7 +38,7 @@ from accord.cases.forms import (
 from accord.cases.models import Case, CaseEvent, FactReport, SsvcDecision
 from accord.cases.states import EM, Fact
 from accord.cases.views.common import add_error, analysts_queryset, refusal, refuse
-from accord.cases.views.timeline import INTERNAL_KINDS, KIND_WORDS, describe, participant_name
+from accord.cases.views.timeline import KIND_WORDS, describe, participant_name
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 
@@ -138,7 +140,10 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any)
 
     events = CaseEvent.objects.filter(case=case)
     if not analyst:
-        events = events.exclude(kind__in=INTERNAL_KINDS)
+        own_ids = case.participants.filter(
+            Q(user=request.user) | Q(organization__memberships__user=request.user)
+        ).values_list("id", flat=True)
+        events = events_for_participant(events, own_ids)
     kinds = list(events.order_by("kind").values_list("kind", flat=True).distinct())
     kind = request.GET.get("kind", "")
     if kind:
@@ -185,6 +190,15 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any)
     }
     if analyst:
         context.update(_analyst_forms(case, user, vulnerabilities, analysts, given))
+    elif own is not None and own.kind == own.Kind.VENDOR:
+        from accord.cases.views.portal import gated, vendor_context
+
+        if gated(case, own):
+            return render(
+                request, "cases/portal_embargo_gate.html", {"case": case, "own": own}, status=status
+            )
+
+        context.update(vendor_context(request, case, own, given))
     return render(request, "cases/case_detail.html", context, status=status)
 
 
@@ -201,7 +215,14 @@ def _claim_reporter(claim: FactReport, viewer: Viewer) -> str:
 
 @access("object:case")
 def case_detail(request: HttpRequest, case: str) -> HttpResponse:
-    return case_page(request, access_case(request.user, case))
+    obj = access_case(request.user, case)
+    if not _user(request).is_analyst:
+        own = participant_of(request.user, obj)
+        if own is not None and own.kind == own.Kind.VENDOR:
+            from accord.cases.views.portal import vendor_case_detail
+
+            return vendor_case_detail(request, obj, own)
+    return case_page(request, obj)
 
 
 def _submit(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord.cases.anonymity import Viewer
+from accord.cases.event_visibility import PARTICIPANT_KEYS
 from accord.cases.models import CaseEvent, Participant
 from accord.cases.views.common import parse_instant
 
@@ -40,40 +41,20 @@ KIND_WORDS = {
     "fact.vendor": "Vendor state set",
     "ssvc.triage": "SSVC coordinator triage",
     "ssvc.publish": "SSVC coordinator publish",
+    "participants.added": "Vendors added",
+    "vendors.notified": "Vendors notified",
+    "participant.seen": "Opened the case for the first time",
+    "participant.claimed": "Account claimed from a notification",
+    "participant.claim_approved": "Claimed account approved",
+    "participant.tracking_id": "Tracking id set",
+    "participant.member_access": "Members who see the case chosen",
+    "embargo.joined": "Embargo accepted by a participant",
+    "embargo.declined": "Embargo declined by a participant",
+    "answer.submitted": "Answer submitted",
+    "answer.addendum": "Coordinator's addendum",
+    "answer.info_answered": "Request for information answered",
+    "case.vendor_texts": "Vendor-facing texts edited",
 }
-# Coordinator-internal events that participants do not see.
-INTERNAL_KINDS = ("report.note", "report.assigned", "ssvc.triage", "ssvc.publish", "case.analysts")
-# The details participants see; anything else (names, notes, addresses) stays with the analysts.
-PARTICIPANT_KEYS = frozenset(
-    {
-        "old",
-        "new",
-        "ends_at",
-        "current_ends_at",
-        "old_ends_at",
-        "rejected_ends_at",
-        "reason",
-        "fact",
-        "facts",
-        "evidence",
-        "at",
-        "first",
-        "target_publication_at",
-        "days",
-        "old_days",
-        "target",
-        "old_target",
-        "vulnerability",
-        "name",
-        "version_range",
-        "purl",
-        "embargo",
-        "embargo_ends_at",
-        "termination_due",
-        "case_number",
-        "changes",
-    }
-)
 LABELS = {
     "old": "from",
     "new": "to",

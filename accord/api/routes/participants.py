@@ -1,0 +1,324 @@
+"""Vendors in a case and their answers: API parity for a vendor's product security tooling.
+
+Adding and notifying vendors (analysts), the participants list (anonymity applied), and a
+vendor's answer to the four questions. Every change goes through the actions of
+accord.cases.actions.participants and accord.answers.actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from ninja import Router, Status
+
+from accord.accounts.models import Organization, User
+from accord.answers.actions import AnswerInput, StatementInput, StatusInput, submit_answer
+from accord.api.answer_schemas import (
+    AddedOut,
+    AnswerBody,
+    AnswerOut,
+    NotifiedOut,
+    NotifyBody,
+    ParticipantsAdd,
+    answer_out,
+    may_see_answer,
+    prefetch_answers,
+    ref_out,
+)
+from accord.api.auth import rule
+from accord.api.base import paginate
+from accord.api.case_schemas import ParticipantOut, participant_out, viewer_in
+from accord.api.errors import ApiError
+from accord.api.routes.cases import MAX_ID, require_embargo_answered
+from accord.api.schemas import Error, page_of
+from accord.cases.access import access_case
+from accord.cases.actions.participants import add_vendors, notify_vendors
+from accord.cases.models import Case, Participant
+from accord.lib.errors import InvalidInput, RuleViolation
+
+router = Router(tags=["vendors in cases"])
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# --- Adding and notifying vendors -----------------------------------------------------------------
+
+
+def resolve_organizations(entries: list[int | str]) -> list[Organization]:
+    """Each entry (an id, or an exact name matched case-insensitively) names exactly one vendor.
+
+    One query whatever the number of entries. Every entry that names none or several is listed
+    in one 400 answer, and nothing is added.
+    """
+    ids = {e for e in entries if isinstance(e, int) and 0 < e <= MAX_ID}
+    names = {e.lower() for e in entries if isinstance(e, str)}
+    found = list(
+        Organization.objects.filter(kind=Organization.Kind.VENDOR)
+        .annotate(lname=Lower("name"))
+        .filter(Q(pk__in=ids) | Q(lname__in=names))
+    )
+    by_id = {o.pk: o for o in found}
+    by_name: dict[str, list[Organization]] = {}
+    for org in found:
+        by_name.setdefault(org.lname, []).append(org)
+    orgs: list[Organization] = []
+    errors = []
+    for index, entry in enumerate(entries):
+        where = f"organizations[{index}]"
+        if isinstance(entry, int):
+            match = by_id.get(entry)
+            if match is None:
+                errors.append({"field": where, "message": f"no vendor organisation with id {entry}"})
+            else:
+                orgs.append(match)
+            continue
+        matches = by_name.get(entry.lower(), [])
+        if not matches:
+            errors.append({"field": where, "message": f"no organisation named {entry!r}"})
+        elif len(matches) > 1:
+            errors.append({"field": where, "message": f"{entry!r} matches {len(matches)} organisations"})
+        else:
+            orgs.append(matches[0])
+    if errors:
+        count = len(errors)
+        raise ApiError(
+            400,
+            f"{count} of the organisations named match no vendor or several: nothing was added.",
+            errors,
+        )
+    return orgs
+
+
+@router.post(
+    "/cases/{case}/participants",
+    response={201: AddedOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Add vendors to the case (up to 2,000 at once), each with an alias",
+    description="Each entry of `organizations` is a vendor organisation's id or its exact name "
+    "(matched case-insensitively). When any entry matches no organisation, or several, the answer "
+    "is 400 listing every such entry (`organizations[i]`) and nothing is added. A vendor already "
+    "in the case answers 409 one-participation. `anonymous`: the others see them only by alias.",
+    auth=rule("analyst"),
+)
+def add_participants(request: HttpRequest, case: str, payload: ParticipantsAdd) -> Status[AddedOut]:
+    user = _user(request)
+    found = access_case(user, case, need="write")
+    orgs = resolve_organizations(payload.organizations)
+    added = add_vendors(found, orgs, by=user, anonymous=payload.anonymous)
+    viewer = viewer_in(user, found)
+    return Status(201, AddedOut(participants=[ref_out(p, viewer) for p in added]))
+
+
+@router.get(
+    "/cases/{case}/participants",
+    response={200: page_of(ParticipantOut), 400: Error, 401: Error, 404: Error, 409: Error},
+    summary="The case's participants, in the order they joined",
+    description="Anonymous participants are named (`name`) only to the coordinator and their own "
+    "members; everyone else sees their alias.",
+    auth=rule("object:case"),
+)
+def list_participants(
+    request: HttpRequest,
+    case: str,
+    kind: Participant.Kind | None = None,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    user = _user(request)
+    found = access_case(user, case)
+    require_embargo_answered(user, found)
+    viewer = viewer_in(user, found)
+    queryset = found.participants.select_related("organization", "user")
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return paginate(
+        queryset,
+        ordering=("id",),
+        cursor=cursor,
+        limit=limit,
+        serialize=lambda page: [participant_out(p, viewer) for p in page],
+    )
+
+
+@router.post(
+    "/cases/{case}/notify",
+    response={200: NotifiedOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Notify vendors (all not yet notified when `participants` is omitted)",
+    description="One neutral mail per contact address, never details in plaintext. The first "
+    "notification is the case's first contact attempt (target date, default embargo). Vendors "
+    "without an active contact address are answered as `unreachable`.",
+    auth=rule("analyst"),
+)
+def notify(request: HttpRequest, case: str, payload: NotifyBody | None = None) -> NotifiedOut:
+    user = _user(request)
+    found = access_case(user, case, need="write")
+    vendors = found.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
+    wanted = payload.participants if payload is not None else None
+    if wanted is None:
+        targets = list(vendors.filter(first_contact_at__isnull=True))
+    else:
+        ids = list(dict.fromkeys(wanted))
+        by_id = {p.pk: p for p in vendors.filter(pk__in=[i for i in ids if 0 < i <= MAX_ID])}
+        missing = [str(i) for i in ids if i not in by_id]
+        if missing:
+            message = f"Not a vendor participant of this case: {', '.join(missing[:20])}."
+            raise ApiError(400, message, [{"field": "participants", "message": message}])
+        targets = [by_id[i] for i in ids]
+    if not targets:
+        raise InvalidInput("participants", "Every vendor of this case was already notified.")
+    result = notify_vendors(found, targets, by=user)
+    viewer = viewer_in(user, found)
+    return NotifiedOut(
+        notified=[ref_out(p, viewer) for p in result["notified"]],
+        unreachable=[ref_out(p, viewer) for p in result["unreachable"]],
+    )
+
+
+# --- Answers ------------------------------------------------------------------------------------
+
+
+def _answering_participant(user: User, case: Case, organization: str | None) -> Participant:
+    """The vendor whose answer is read or written: the caller's organisation, or for an analyst the
+    one named by ?organization=<id or exact name>."""
+    vendors = case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
+    if user.is_analyst:
+        ref = (organization or "").strip()
+        if not ref:
+            message = "Name the vendor with ?organization=<id or exact name>."
+            raise ApiError(400, message, [{"field": "organization", "message": message}])
+        if ref.isdigit() and 0 < int(ref) <= MAX_ID:
+            found = vendors.filter(Q(organization_id=int(ref)) | Q(organization__name__iexact=ref))
+        else:
+            found = vendors.filter(organization__name__iexact=ref)
+        matches = list(found[:2])
+        if len(matches) != 1:
+            message = f"No vendor of this case is named {ref!r}."
+            raise ApiError(400, message, [{"field": "organization", "message": message}])
+        return matches[0]
+    participant = vendors.filter(organization__memberships__user=user).first()
+    if participant is None:  # in the case (the reporter, say), but no vendor of it
+        raise RuleViolation("vendors-answer", "Only a vendor's members answer the four questions")
+    require_embargo_answered(user, case)
+    return participant
+
+
+def _answer(case: Case, participant: Participant, user: User) -> AnswerOut:
+    prefetch_answers([participant])
+    return answer_out(case, participant, viewer_in(user, case))
+
+
+@router.get(
+    "/cases/{case}/answer",
+    response={200: AnswerOut, 400: Error, 401: Error, 404: Error, 409: Error},
+    summary="Your organisation's current answer (analysts: ?organization=<id or exact name>)",
+    description="Statuses with fix information, the sharing choice, open requests for information, "
+    "the coordinator's addenda, and the current statement with its exact text and signature state. "
+    "Before its organisation accepts an Active embargo a vendor gets 409 embargo-accept-first.",
+    auth=rule("object:case"),
+)
+def get_answer(request: HttpRequest, case: str, organization: str | None = None) -> AnswerOut:
+    user = _user(request)
+    found = access_case(user, case)
+    participant = _answering_participant(user, found, organization)
+    return _answer(found, participant, user)
+
+
+def _statement_bytes(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")  # exactly as received: no strip, no newline change
+    except UnicodeEncodeError:
+        raise InvalidInput("statement.text", "The text is not valid Unicode (a lone surrogate).")
+
+
+@router.put(
+    "/cases/{case}/answer",
+    response={200: AnswerOut, 400: Error, 401: Error, 404: Error, 409: Error},
+    summary="Answer the four questions (analysts on a vendor's behalf: ?organization=)",
+    description="`statuses` replace the vendor's earlier ones; `status` is one of affected, "
+    "not_affected (with a justification or impact_statement), fixed (with fixed_version), "
+    "under_investigation, unknown. A statement whose text differs from the current one becomes a "
+    "new version; its text is stored byte for byte as the UTF-8 encoding of the JSON string and is "
+    "verified against the organisation's pinned keys. `statement.share` shows the statuses and "
+    "statement to the other participants. An analyst's answer is shown as recorded on the vendor's "
+    "behalf, never as signed.",
+    auth=rule("object:case"),
+)
+def put_answer(
+    request: HttpRequest, case: str, payload: AnswerBody, organization: str | None = None
+) -> AnswerOut:
+    user = _user(request)
+    found = access_case(user, case)
+    participant = _answering_participant(user, found, organization)
+    statuses = None
+    if payload.statuses is not None:
+        statuses = [
+            StatusInput(
+                vulnerability=s.vulnerability,
+                status=s.status,
+                product=s.product or "",
+                version_range=s.version_range or "",
+                purl=s.purl or "",
+                justification=s.justification or "",
+                impact_statement=s.impact_statement or "",
+                fixed_version=s.fixed_version or "",
+                release_reference=s.release_reference or "",
+                expected_fix_date=s.expected_fix_date,
+                will_not_fix=s.will_not_fix,
+            )
+            for s in payload.statuses
+        ]
+    statement = None
+    share = None
+    if payload.statement is not None:
+        share = payload.statement.share
+        if payload.statement.text is not None:
+            statement = StatementInput(
+                text=_statement_bytes(payload.statement.text),
+                signature=payload.statement.signature or "",
+                references=payload.statement.references or "",
+            )
+        elif payload.statement.signature:
+            raise InvalidInput("statement.text", "A detached signature needs the text it signs.")
+    submit_answer(
+        participant,
+        AnswerInput(
+            statuses=statuses,
+            statement=statement,
+            need_more_information=payload.need_more_information or "",
+            share=share,
+        ),
+        by=user,
+    )
+    participant = Participant.objects.select_related("organization").get(pk=participant.pk)
+    return _answer(found, participant, user)
+
+
+@router.get(
+    "/cases/{case}/answers",
+    response={200: page_of(AnswerOut), 400: Error, 401: Error, 404: Error, 409: Error},
+    summary="The vendors' answers you may see, in the order the vendors joined",
+    description="Analysts see every vendor's answer. A vendor sees its own, and another vendor's "
+    "only when that vendor shared it; an anonymous vendor appears by its alias, and its verified "
+    "signature as 'signed; verified by the coordinator' without a fingerprint.",
+    auth=rule("object:case"),
+)
+def list_answers(
+    request: HttpRequest, case: str, cursor: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    user = _user(request)
+    found = access_case(user, case)
+    require_embargo_answered(user, found)
+    viewer = viewer_in(user, found)
+    queryset = found.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
+    if not viewer.analyst:
+        queryset = queryset.filter(Q(pk__in=viewer.own) | Q(answer__share=True))
+
+    def serialize(page: list[Participant]) -> list[AnswerOut]:
+        prefetch_answers(page)
+        return [answer_out(found, p, viewer) for p in page if may_see_answer(p, viewer)]
+
+    return paginate(queryset, ordering=("id",), cursor=cursor, limit=limit, serialize=serialize)

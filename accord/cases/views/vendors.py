@@ -1,0 +1,420 @@
+"""The analysts' vendor pages of a case: adding, notifying, the vendor table, answers on a
+vendor's behalf, addenda, information requests and pending claims.
+
+The vendor table's query count does not grow with the number of vendors (100 per page).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models.functions import Lower
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accord.accounts.models import Organization, User
+from accord.answers import actions as answer_actions
+from accord.answers.display import signature_label
+from accord.answers.models import Answer, InfoRequest, Statement, Status
+from accord.cases.access import access_case
+from accord.cases.actions import participants as participant_actions
+from accord.cases.models import Case, ClaimLink, Participant
+from accord.cases.views.common import refusal
+from accord.cases.views.portal import AnswerForm, answer_initial, run_answer, statement_rows
+from accord.core.access import access
+from accord.lib.errors import InvalidInput, RuleViolation
+
+VENDORS_PER_PAGE = 100
+MAX_AT_ONCE = participant_actions.MAX_VENDORS_AT_ONCE
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def vendors_url(case: Case, anchor: str = "") -> str:
+    return reverse("cases:vendors", kwargs={"case": case.url_ref}) + anchor
+
+
+class AddVendorsForm(forms.Form):
+    name = forms.CharField(label="One vendor (organisation name)", required=False, max_length=200)
+    names = forms.CharField(
+        label="Several vendors, one name per line",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    csv_file = forms.FileField(label='Or a CSV file with a "name" column', required=False)
+    anonymous = forms.BooleanField(label="Anonymous: others in the case see only the alias", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["name"].widget.attrs["list"] = "vendor-names"
+
+
+class VendorTextsForm(forms.Form):
+    vendor_summary = forms.CharField(
+        label="Vendor-facing summary of the report",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=participant_actions.VENDOR_TEXT_LIMIT,
+    )
+    notification_text = forms.CharField(
+        label="Notification text (the coordinator's note to vendors, read in the portal)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=participant_actions.VENDOR_TEXT_LIMIT,
+    )
+
+
+def _names_from(request: HttpRequest, form: AddVendorsForm) -> list[str]:
+    data = form.cleaned_data
+    names: list[str] = []
+    if data["name"].strip():
+        names.append(data["name"].strip())
+    names += [line.strip() for line in (data["names"] or "").splitlines() if line.strip()]
+    upload = request.FILES.get("csv_file")
+    if upload is not None:
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInput("csv_file", "The CSV file is not UTF-8 text.")
+        reader = csv.DictReader(io.StringIO(text))
+        fields = [f.strip().lower() for f in reader.fieldnames or []]
+        if "name" not in fields:
+            raise InvalidInput("csv_file", 'The CSV file needs a "name" column.')
+        column = (reader.fieldnames or [])[fields.index("name")]
+        for row_number, row in enumerate(reader, start=2):
+            value = (row.get(column) or "").strip()
+            if not value:
+                raise InvalidInput("csv_file", f"Row {row_number}: the name is empty.")
+            names.append(value)
+    names = list(dict.fromkeys(names))
+    if not names:
+        raise InvalidInput("name", "Name at least one vendor.")
+    if len(names) > MAX_AT_ONCE:
+        raise InvalidInput("names", f"At most {MAX_AT_ONCE:,} vendors at once.")
+    return names
+
+
+def resolve_vendors(names: list[str]) -> tuple[list[Organization], list[str], list[str]]:
+    """Names to vendor organisations, case-insensitively: (found, matching none, matching several)."""
+    lowered = {n.lower() for n in names}
+    by_name: dict[str, list[Organization]] = {}
+    for org in Organization.objects.annotate(lname=Lower("name")).filter(
+        kind=Organization.Kind.VENDOR, lname__in=lowered
+    ):
+        by_name.setdefault(org.name.lower(), []).append(org)
+    found, unknown, ambiguous = [], [], []
+    for name in names:
+        matches = by_name.get(name.lower(), [])
+        if not matches:
+            unknown.append(name)
+        elif len(matches) > 1:
+            ambiguous.append(name)
+        else:
+            found.append(matches[0])
+    return found, unknown, ambiguous
+
+
+def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, Any]]:
+    """One row per vendor of the page, in a fixed number of queries."""
+    ids = [p.pk for p in participants]
+    statuses: dict[int, list[Status]] = {}
+    for status in Status.objects.filter(participant_id__in=ids).order_by(
+        "vulnerability__seq", "product", "id"
+    ):
+        statuses.setdefault(status.participant_id, []).append(status)
+    latest: dict[int, Statement] = {}
+    for statement in (
+        Statement.objects.filter(participant_id__in=ids)
+        .defer("text", "signature")
+        .select_related("recorded_by")
+        .order_by("participant_id", "-version")
+    ):
+        latest.setdefault(statement.participant_id, statement)
+    shares = set(
+        Answer.objects.filter(participant_id__in=ids, share=True).values_list("participant_id", flat=True)
+    )
+    rows = []
+    for p in participants:
+        current = latest.get(p.pk)
+        if current is not None:
+            current.participant = p
+        rows.append(
+            {
+                "p": p,
+                "statuses": statuses.get(p.pk, []),
+                "statement": current,
+                "label": signature_label(current, privileged=True) if current else "no statement",
+                "shared": p.pk in shares,
+            }
+        )
+    return rows
+
+
+def vendors_page(request: HttpRequest, case: Case, status: int = 200, **given: Any) -> HttpResponse:
+    vendors = Paginator(
+        case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization").order_by("id"),
+        VENDORS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    vulnerabilities = {v.pk: v for v in case.vulnerabilities.all()}
+    rows = _vendor_rows(case, list(vendors.object_list))
+    for row in rows:
+        row["status_labels"] = [
+            (vulnerabilities[s.vulnerability_id].seq if s.vulnerability_id in vulnerabilities else "?", s)
+            for s in row["statuses"]
+        ]
+    pending_claims = list(
+        ClaimLink.objects.filter(participant__case=case, used_by__isnull=False, approved=False)
+        .select_related("used_by", "participant__organization")
+        .order_by("-used_at")
+    )
+    open_requests = list(
+        InfoRequest.objects.filter(participant__case=case, answered_at__isnull=True)
+        .select_related("participant__organization", "asked_by")
+        .order_by("created_at")[:100]
+    )
+    context = {
+        "case": case,
+        "vendors": vendors,
+        "rows": rows,
+        "add_form": given.get("add_form") or AddVendorsForm(auto_id="add-%s"),
+        "texts_form": given.get("texts_form")
+        or VendorTextsForm(
+            initial={"vendor_summary": case.vendor_summary, "notification_text": case.notification_text},
+            auto_id="texts-%s",
+        ),
+        "problems": given.get("problems"),
+        "unreachable": given.get("unreachable"),
+        "vendor_names": list(
+            Organization.objects.filter(kind=Organization.Kind.VENDOR)
+            .order_by("name")
+            .values_list("name", flat=True)
+        ),
+        "share_contact": case.reports.filter(share_contact=True).exists(),
+        "pending_claims": pending_claims,
+        "open_requests": open_requests,
+        "not_notified": case.participants.filter(
+            kind=Participant.Kind.VENDOR, first_contact_at__isnull=True
+        ).count(),
+        "max_at_once": MAX_AT_ONCE,
+    }
+    return render(request, "cases/vendors_page.html", context, status=status)
+
+
+@access("analyst")
+def vendors(request: HttpRequest, case: str) -> HttpResponse:
+    return vendors_page(request, access_case(request.user, case, need="write"))
+
+
+@require_POST
+@access("analyst")
+def vendors_add(request: HttpRequest, case: str) -> HttpResponse:
+    user = _user(request)
+    obj = access_case(user, case, need="write")
+    form = AddVendorsForm(request.POST, request.FILES, auto_id="add-%s")
+    if not form.is_valid():
+        messages.error(request, "Nothing added: see the errors in the form.")
+        return vendors_page(request, obj, status=400, add_form=form)
+    try:
+        names = _names_from(request, form)
+        found, unknown, ambiguous = resolve_vendors(names)
+        if unknown or ambiguous:
+            messages.error(request, "Nothing added: some names match no vendor or several.")
+            return vendors_page(
+                request, obj, status=400, add_form=form, problems={"unknown": unknown, "ambiguous": ambiguous}
+            )
+        added = participant_actions.add_vendors(obj, found, by=user, anonymous=form.cleaned_data["anonymous"])
+    except (RuleViolation, InvalidInput) as exc:
+        field = getattr(exc, "field", None)
+        form.add_error(field if field in form.fields else None, refusal(exc))
+        messages.error(request, f"Nothing added: {refusal(exc)}")
+        return vendors_page(request, obj, status=400, add_form=form)
+    if len(added) <= 5:
+        words = ", ".join(f"{p.organization.name} as {p.alias}" for p in added if p.organization)
+    else:
+        words = f"{len(added):,} vendors"
+    messages.success(request, f"Added {words}.")
+    return redirect(vendors_url(obj))
+
+
+@require_POST
+@access("analyst")
+def vendors_texts(request: HttpRequest, case: str) -> HttpResponse:
+    user = _user(request)
+    obj = access_case(user, case, need="write")
+    form = VendorTextsForm(request.POST, auto_id="texts-%s")
+    if form.is_valid():
+        try:
+            participant_actions.update_vendor_texts(
+                obj,
+                vendor_summary=form.cleaned_data["vendor_summary"],
+                notification_text=form.cleaned_data["notification_text"],
+                by=user,
+            )
+        except (RuleViolation, InvalidInput) as exc:
+            form.add_error(None, refusal(exc))
+        else:
+            messages.success(request, "The vendor-facing texts are saved.")
+            return redirect(vendors_url(obj, "#texts"))
+    messages.error(request, "Not saved: see the errors in the form.")
+    return vendors_page(request, obj, status=400, texts_form=form)
+
+
+@require_POST
+@access("analyst")
+def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
+    user = _user(request)
+    obj = access_case(user, case, need="write")
+    waiting = obj.participants.filter(
+        kind=Participant.Kind.VENDOR, first_contact_at__isnull=True
+    ).select_related("organization")
+    if request.POST.get("all") != "1":
+        ids = [int(v) for v in request.POST.getlist("participant") if v.isdigit()]
+        waiting = waiting.filter(pk__in=ids)
+    targets = list(waiting)
+    if not targets:
+        messages.error(request, "Choose vendors that were not notified yet.")
+        return redirect(vendors_url(obj))
+    try:
+        result = participant_actions.notify_vendors(obj, targets, by=user)
+    except (RuleViolation, InvalidInput) as exc:
+        messages.error(request, refusal(exc))
+        return redirect(vendors_url(obj))
+    obj.refresh_from_db()
+    messages.success(request, f"Notified {len(result['notified']):,} vendor(s).")
+    if result["unreachable"]:
+        messages.warning(request, f"{len(result['unreachable']):,} vendor(s) have no contact address.")
+        return vendors_page(request, obj, unreachable=result["unreachable"])
+    return redirect(vendors_url(obj))
+
+
+@require_POST
+@access("analyst")
+def claim_approve(request: HttpRequest, case: str) -> HttpResponse:
+    user = _user(request)
+    obj = access_case(user, case, need="write")
+    value = request.POST.get("link", "")
+    link = (
+        ClaimLink.objects.filter(participant__case=obj, pk=int(value)).select_related("used_by").first()
+        if value.isdigit()
+        else None
+    )
+    if link is None:
+        messages.error(request, "There is no such claim in this case.")
+        return redirect(vendors_url(obj, "#claims"))
+    try:
+        participant_actions.approve_claim(link, by=user)
+    except (RuleViolation, InvalidInput) as exc:
+        messages.error(request, refusal(exc))
+    else:
+        who = link.used_by.email if link.used_by else "the account"
+        messages.success(request, f"{who} is now a member of the vendor.")
+    return redirect(vendors_url(obj, "#claims"))
+
+
+# --- One vendor: answers on its behalf, addenda, information requests ----------------------------
+
+
+def _vendor(user: User, case: str, participant_id: str) -> tuple[Case, Participant]:
+    obj = access_case(user, case, need="write")
+    participant = (
+        obj.participants.filter(kind=Participant.Kind.VENDOR, pk=int(participant_id))
+        .select_related("organization")
+        .first()
+        if str(participant_id).isdigit() and len(str(participant_id)) < 16
+        else None
+    )
+    if participant is None:
+        raise Http404("No such vendor in this case.")
+    return obj, participant
+
+
+def vendor_page(
+    request: HttpRequest, case: Case, participant: Participant, status: int = 200, **given: Any
+) -> HttpResponse:
+    vulnerabilities = list(case.vulnerabilities.order_by("seq"))
+    form = given.get("answer_form") or AnswerForm(
+        initial=answer_initial(participant), vulnerabilities=vulnerabilities, auto_id="answer-%s"
+    )
+    context = {
+        "case": case,
+        "vendor": participant,
+        "answer_form": form,
+        "statuses": list(
+            Status.objects.filter(participant=participant).select_related("vulnerability", "recorded_by")
+        ),
+        "statements": statement_rows(participant, privileged=True),
+        "requests": list(participant.info_requests.select_related("asked_by", "answered_by")),
+        "answer": Answer.objects.filter(participant=participant).first(),
+    }
+    return render(request, "cases/vendors_vendor.html", context, status=status)
+
+
+def _vendor_url(case: Case, participant: Participant, anchor: str = "") -> str:
+    return (
+        reverse("cases:vendor_detail", kwargs={"case": case.url_ref, "participant_id": participant.pk})
+        + anchor
+    )
+
+
+@access("analyst")
+def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
+    user = _user(request)
+    obj, participant = _vendor(user, case, participant_id)
+    if request.method == "POST":
+        vulnerabilities = list(obj.vulnerabilities.order_by("seq"))
+        form = AnswerForm(request.POST, request.FILES, vulnerabilities=vulnerabilities, auto_id="answer-%s")
+        done, message = run_answer(request, participant, form, user)
+        if done:
+            messages.success(
+                request, f"{message} It shows as recorded by {user.display_name} for the vendor."
+            )
+            return redirect(_vendor_url(obj, participant, "#answer"))
+        messages.error(request, message)
+        return vendor_page(request, obj, participant, status=400, answer_form=form)
+    return vendor_page(request, obj, participant)
+
+
+@require_POST
+@access("analyst")
+def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
+    user = _user(request)
+    obj, participant = _vendor(user, case, participant_id)
+    try:
+        answer_actions.add_addendum(participant, request.POST.get("text", ""), by=user)
+    except (RuleViolation, InvalidInput) as exc:
+        messages.error(request, refusal(exc))
+    else:
+        messages.success(request, "The coordinator's addendum is added.")
+    return redirect(_vendor_url(obj, participant, "#statements"))
+
+
+@require_POST
+@access("analyst")
+def vendor_info_answer(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
+    user = _user(request)
+    obj, participant = _vendor(user, case, participant_id)
+    value = request.POST.get("request", "")
+    info = (
+        participant.info_requests.filter(pk=int(value)).first()
+        if value.isdigit() and len(value) < 16
+        else None
+    )
+    if info is None:
+        messages.error(request, "There is no such request from this vendor.")
+        return redirect(_vendor_url(obj, participant, "#requests"))
+    try:
+        answer_actions.answer_info_request(info, request.POST.get("text", ""), by=user)
+    except (RuleViolation, InvalidInput) as exc:
+        messages.error(request, refusal(exc))
+    else:
+        messages.success(request, "The request is answered.")
+    return redirect(_vendor_url(obj, participant, "#requests"))
