@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +35,8 @@ from accord.accounts.queries import (
 )
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
+
+T = TypeVar("T")
 
 PENDING = "accord_pending_2fa"
 NEW_TOKEN = "accord_new_token"
@@ -318,31 +322,39 @@ def member_remove_view(request: HttpRequest, org_id: int, membership_id: int) ->
     return redirect("accounts:organization", org_id=org.pk)
 
 
+def join_with_account(
+    request: HttpRequest, join: Callable[..., T]
+) -> tuple[AcceptInvitationForm | None, T | None]:
+    """The step invitations and vendor claim links share: the logged-in user joins, or a new
+    account is made with the form's password. Returns the form (None when logged in) and the
+    result of `join`, which is None until it worked; refusals are shown on the form or as a message.
+    """
+    user = request.user if request.user.is_authenticated else None
+    form = AcceptInvitationForm(request.POST or None) if user is None else None
+    if request.method != "POST" or (form is not None and not form.is_valid()):
+        return form, None
+    try:
+        if form is None:
+            return form, join(user=user)
+        return form, join(password=form.cleaned_data["password"], name=form.cleaned_data["name"])
+    except InvalidInput as exc:
+        if form is not None:
+            form.add_error("password" if exc.field == "password" else None, exc.message)
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    return form, None
+
+
 @access("public")
 def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     invitation = actions.find_invitation(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    user = request.user if request.user.is_authenticated else None
-    form = AcceptInvitationForm(request.POST or None) if user is None else None
-    if request.method == "POST" and (form is None or form.is_valid()):
-        try:
-            if user is not None:
-                actions.accept_invitation(invitation, user=user)
-            else:
-                assert form is not None
-                actions.accept_invitation(
-                    invitation, password=form.cleaned_data["password"], name=form.cleaned_data["name"]
-                )
-        except InvalidInput as exc:
-            if form is not None:
-                form.add_error("password" if exc.field == "password" else None, exc.message)
-        except RuleViolation as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"Welcome to {invitation.organization.name}.")
-            if user is not None:
-                return redirect("core:dashboard")
-            messages.info(request, "Log in with your new password.")
-            return redirect("accounts:login")
+    form, membership = join_with_account(request, functools.partial(actions.accept_invitation, invitation))
+    if membership is not None:
+        messages.success(request, f"Welcome to {invitation.organization.name}.")
+        if form is None:
+            return redirect("core:dashboard")
+        messages.info(request, "Log in with your new password.")
+        return redirect("accounts:login")
     return render(request, "accounts/invitation.html", {"invitation": invitation, "form": form})
