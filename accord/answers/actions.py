@@ -21,6 +21,7 @@ from accord.answers.models import Addendum, Answer, InfoRequest, Justification, 
 from accord.cases.events import record
 from accord.cases.models import Participant, Vulnerability
 from accord.cases.states import RM, Fact, rm_next
+from accord.core.access import require_analyst
 from accord.lib import openpgp
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.vulnids import check_purl
@@ -319,8 +320,7 @@ def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> A
 
 @transaction.atomic
 def add_addendum(participant: Participant, text: str, *, by: User) -> Addendum:
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    require_analyst(by)
     text = text or ""
     if not text.strip():
         raise InvalidInput("text", "Write the addendum first.")
@@ -334,8 +334,7 @@ def add_addendum(participant: Participant, text: str, *, by: User) -> Addendum:
 
 @transaction.atomic
 def answer_info_request(request: InfoRequest, text: str, *, by: User) -> InfoRequest:
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    require_analyst(by)
     request = InfoRequest.objects.select_for_update().get(pk=request.pk)
     if not request.is_open:
         raise RuleViolation("info-request-open", "This request was already answered")

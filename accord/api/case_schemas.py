@@ -19,12 +19,13 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from accord.accounts.models import Membership, User
 from accord.api.schemas import Instant
 from accord.cases import policy
+from accord.cases.access import own_participants
 from accord.cases.actions.reports import LIMITS
 from accord.cases.anonymity import Viewer as AnonymityViewer
 from accord.cases.event_visibility import participant_data
@@ -420,8 +421,8 @@ class Viewer:
 def viewer_in(user: User, case: Case) -> Viewer:
     if user.is_analyst:
         return Viewer(user, True, anon=AnonymityViewer(user.pk, True, frozenset()))
-    own = case.participants.filter(Q(user=user) | Q(organization__memberships__user=user))
-    return Viewer(user, False, set(own.values_list("id", flat=True)), AnonymityViewer.of(user))
+    own = own_participants(user, case).values_list("id", flat=True)
+    return Viewer(user, False, set(own), AnonymityViewer.of(user))
 
 
 def staff_label(user: User) -> str:
@@ -516,7 +517,7 @@ def participant_name(p: Participant, viewer: Viewer) -> str | None:
     """The real name where `viewer` may see it (accord.cases.anonymity), else None (the alias shows)."""
     if viewer.analyst or p.pk in viewer.own or viewer.anonymity.is_privileged_for(p):
         return p.real_name
-    if not viewer.anonymity.sees_real_name(p) or p.kind == Participant.Kind.REPORTER:
+    if not viewer.anonymity.sees_real_name(p):
         return None
     if p.organization_id:
         return p.organization.name  # type: ignore[union-attr]

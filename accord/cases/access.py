@@ -66,12 +66,12 @@ def access_case(user: Any, ref: str | int, need: str = "read") -> Case:
     return case
 
 
-def participant_of(user: Any, case: Case) -> Participant | None:
-    """The caller's own participant row in `case` (their organisation's, or theirs as a person)."""
+def own_participants(user: Any, case: Case) -> QuerySet[Participant]:
+    """The caller's own participant rows in `case`: their organisations', or theirs as a person."""
     if not getattr(user, "is_authenticated", False):
-        return None
-    return (
-        case.participants.filter(Q(user=user) | Q(organization__memberships__user=user))
-        .select_related("organization")
-        .first()
-    )
+        return Participant.objects.none()
+    return case.participants.filter(Q(user=user) | Q(organization__memberships__user=user))
+
+
+def participant_of(user: Any, case: Case) -> Participant | None:
+    return own_participants(user, case).select_related("organization").first()

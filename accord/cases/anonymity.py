@@ -1,7 +1,7 @@
 """Who sees a participant's real name (process.md "Anonymity in multiparty cases").
 
 Everyone except the coordinator and the participant's own members sees an anonymous
-participant only under its alias: on pages, in mail, in the API, on the timeline and in search.
+participant (and the reporter) only under its alias: on pages, in mail, in the API, on the timeline and in search.
 Every place that names a participant goes through `Viewer.name_of`.
 """
 
@@ -35,7 +35,9 @@ class Viewer:
         return participant.user_id is not None and participant.user_id == self.user_id
 
     def sees_real_name(self, participant: Participant) -> bool:
-        return not participant.anonymous or self.is_privileged_for(participant)
+        # A reporter's identity is theirs to share: others see it by alias, like an anonymous vendor.
+        hidden = participant.anonymous or participant.kind == Participant.Kind.REPORTER
+        return not hidden or self.is_privileged_for(participant)
 
     def name_of(self, participant: Participant) -> str:
         return participant.real_name if self.sees_real_name(participant) else participant.alias

@@ -19,6 +19,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
+from accord.lib.errors import RuleViolation
+
 ROLE_RULES = ("public", "authenticated", "analyst", "publisher", "coordinator-admin")
 OBJECT_KINDS = ("organization", "invitation", "token", "report", "case")
 
@@ -43,6 +45,12 @@ def user_meets(user: Any, rule: str) -> bool:
     if rule == "coordinator-admin":
         return bool(user.is_coordinator_admin)
     return True  # "authenticated" and "object:*"
+
+
+def require_analyst(user: Any) -> None:
+    """For actions: refuse anyone but coordinator analysts (publishers and admins are analysts too)."""
+    if user is None or not getattr(user, "is_analyst", False):
+        raise RuleViolation("analyst-only", "Only an analyst can do this")
 
 
 def declare(rule: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -11,18 +11,23 @@ from accord.accounts.models import Organization, User
 from accord.cases.events import record
 from accord.cases.models import AffectedProduct, Case, Participant, Vulnerability
 from accord.cases.states import RM
+from accord.core.access import require_analyst
 from accord.lib import vulnids
 from accord.lib.errors import InvalidInput, RuleViolation
 
 
-def _require_analyst(by: User) -> None:
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
+def require_bringer(case: Case, by: User) -> None:
+    """Only a participant in Accepted may bring others into the case (process.md): here, an analyst
+    of the coordinator, while the coordinator's own participation is Accepted."""
+    require_analyst(by)
+    ours = case.participants.filter(kind=Participant.Kind.COORDINATOR).order_by("id").first()
+    if ours is None or ours.rm_state != RM.ACCEPTED:
+        raise RuleViolation("rm-accepted-brings-others", "Only a participant in Accepted may bring others in")
 
 
 @transaction.atomic
 def update_case(case: Case, *, by: User, title: str | None = None, summary: str | None = None) -> Case:
-    _require_analyst(by)
+    require_analyst(by)
     changes: dict[str, Any] = {}
     if title is not None:
         title = title.strip()
@@ -46,7 +51,7 @@ def update_case(case: Case, *, by: User, title: str | None = None, summary: str 
 
 @transaction.atomic
 def assign_analysts(case: Case, analysts: list[User], *, by: User, owner: User | None = None) -> Case:
-    _require_analyst(by)
+    require_analyst(by)
     for analyst in [*analysts, *([owner] if owner else [])]:
         if not analyst.is_analyst:
             raise InvalidInput("analysts", f"{analyst.email} is not an analyst.")
@@ -98,7 +103,7 @@ def _check_cve_unique(case: Case, cve: str, exclude: int | None = None) -> None:
 
 @transaction.atomic
 def add_vulnerability(case: Case, *, by: User, **data: Any) -> Vulnerability:
-    _require_analyst(by)
+    require_analyst(by)
     fields = _vulnerability_fields(data)
     _check_cve_unique(case, fields.get("cve", ""))
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -116,7 +121,7 @@ def add_vulnerability(case: Case, *, by: User, **data: Any) -> Vulnerability:
 
 @transaction.atomic
 def update_vulnerability(vulnerability: Vulnerability, *, by: User, **data: Any) -> Vulnerability:
-    _require_analyst(by)
+    require_analyst(by)
     fields = _vulnerability_fields(data)
     _check_cve_unique(vulnerability.case, fields.get("cve", ""), exclude=vulnerability.pk)
     changes = {}
@@ -143,7 +148,7 @@ def update_vulnerability(vulnerability: Vulnerability, *, by: User, **data: Any)
 def add_product(
     vulnerability: Vulnerability, name: str, *, by: User, version_range: str = "", purl: str = ""
 ) -> AffectedProduct:
-    _require_analyst(by)
+    require_analyst(by)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("name", "Name the product.")
@@ -170,12 +175,10 @@ def add_product(
 @transaction.atomic
 def add_coordinator(case: Case, organization: Organization, *, by: User) -> Participant:
     """Bring another coordinator into the case. Only a participant in Accepted brings others in."""
-    _require_analyst(by)
+    require_analyst(by)
     if organization.kind != Organization.Kind.COORDINATOR:
         raise InvalidInput("organization", f"{organization.name} is not a coordinator.")
-    ours = case.participants.filter(kind=Participant.Kind.COORDINATOR).order_by("id").first()
-    if ours is None or ours.rm_state != RM.ACCEPTED:
-        raise RuleViolation("rm-accepted-brings-others", "Only a participant in Accepted may bring others in")
+    require_bringer(case, by)
     if case.participants.filter(organization=organization).exists():
         raise RuleViolation("one-participation", f"{organization.name} already participates")
     count = case.participants.filter(kind=Participant.Kind.COORDINATOR).count()

@@ -16,6 +16,7 @@ from accord.cases.access import participant_of
 from accord.cases.events import record
 from accord.cases.models import Case, Participant, SsvcDecision
 from accord.cases.states import EM, em_next
+from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.time import rfc3339
 from accord.mailgate.outbound import queue_mail
@@ -23,11 +24,6 @@ from accord.mailgate.outbound import queue_mail
 
 def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
-
-
-def _require_analyst(by: User) -> None:
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
 
 
 def tell_analysts(case: Case, what: str, *, by: User | None) -> None:
@@ -103,7 +99,7 @@ def propose_embargo(case: Case, ends_at: Any, *, by: User, reason: str = "") -> 
 
 @transaction.atomic
 def accept_embargo(case: Case, *, by: User) -> Case:
-    _require_analyst(by)
+    require_analyst(by)
     case = _locked(case)
     if case.p_at or case.x_at:
         raise RuleViolation(
@@ -138,7 +134,7 @@ def accept_embargo(case: Case, *, by: User) -> Case:
 
 @transaction.atomic
 def reject_embargo(case: Case, *, by: User, reason: str = "") -> Case:
-    _require_analyst(by)
+    require_analyst(by)
     case = _locked(case)
     old = case.embargo_state
     case.embargo_state = em_next(old, "reject")
@@ -166,7 +162,7 @@ def reject_embargo(case: Case, *, by: User, reason: str = "") -> Case:
 @transaction.atomic
 def terminate_embargo(case: Case, *, by: User, reason: str = "") -> Case:
     """End the embargo at once. (Ending early at a future time is a revision.)"""
-    _require_analyst(by)
+    require_analyst(by)
     case = _locked(case)
     old = case.embargo_state
     case.embargo_state = em_next(old, "terminate")
@@ -215,8 +211,8 @@ def record_contact_attempt(
     default embargo (Active at once, ending at the target), unless an embargo already stands.
     """
     # Accord records its own notifications (by=None); people who record one are analysts.
-    if by is not None and not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    if by is not None:
+        require_analyst(by)
     case, data = apply_contact_attempt(case, at=at, participant=participant, outside=outside, note=note)
     record("contact.attempt", case=case, actor=by, participant=participant, **data)
     return case
@@ -284,7 +280,7 @@ def apply_contact_attempt(
 @transaction.atomic
 def apply_policy(case: Case, *, by: User) -> Case:
     """Re-apply the current policy to an open case (open cases keep their dates otherwise)."""
-    _require_analyst(by)
+    require_analyst(by)
     case = _locked(case)
     if case.first_contact_at is None:
         raise RuleViolation(
@@ -324,7 +320,7 @@ def record_publish_decision(
     case: Case, values: dict[str, str], chosen: str, *, by: User, rationale: str = ""
 ) -> SsvcDecision:
     """The SSVC coordinator-publish decision: values, the table's outcome and the analyst's choice."""
-    _require_analyst(by)
+    require_analyst(by)
     try:
         outcome = ssvc.publish_outcome(values)
     except ssvc.SsvcInputError as exc:

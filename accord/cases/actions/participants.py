@@ -17,10 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.models import Membership, Organization, User, hash_secret
+from accord.cases.actions.cases import require_bringer
 from accord.cases.actions.embargo import apply_contact_attempt
 from accord.cases.events import record
 from accord.cases.models import Case, CaseMemberAccess, ClaimLink, Participant
 from accord.cases.states import EM, RM, rm_next
+from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.mailgate.outbound import queue_mail
 
@@ -49,21 +51,12 @@ def _free_aliases(case: Case, count: int) -> list[str]:
     return aliases
 
 
-def _require_bringer(case: Case, by: User) -> None:
-    """Only a participant in Accepted may bring others into the case (process.md)."""
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
-    ours = case.participants.filter(kind=Participant.Kind.COORDINATOR).order_by("id").first()
-    if ours is None or ours.rm_state != RM.ACCEPTED:
-        raise RuleViolation("rm-accepted-brings-others", "Only a participant in Accepted may bring others in")
-
-
 @transaction.atomic
 def add_vendors(
     case: Case, organizations: Iterable[Organization], *, by: User, anonymous: bool = False
 ) -> list[Participant]:
     """Add vendor organisations to a case (up to 2,000 at once), each with an alias."""
-    _require_bringer(case, by)
+    require_bringer(case, by)
     orgs = list(dict.fromkeys(organizations))
     if not orgs:
         raise InvalidInput("organizations", "Name at least one vendor.")
@@ -145,7 +138,7 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
     """Notify vendors that were not notified yet. Returns who was notified and who has no address."""
     from accord.vendors.queries import notification_contacts
 
-    _require_bringer(case, by)
+    require_bringer(case, by)
     case = Case.objects.select_for_update().get(pk=case.pk)
     now = timezone.now()
     # The first contact attempt fixes the target date and starts the default embargo.
@@ -248,8 +241,7 @@ def claim_account(link: ClaimLink, *, user: User | None = None, password: str = 
 
 @transaction.atomic
 def approve_claim(link: ClaimLink, *, by: User) -> Membership:
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    require_analyst(by)
     link = ClaimLink.objects.select_for_update().get(pk=link.pk)
     if link.used_by is None or link.approved:
         raise RuleViolation("claim-pending", "This claim is not waiting for approval")
@@ -370,8 +362,7 @@ VENDOR_TEXT_LIMIT = 100_000
 @transaction.atomic
 def update_vendor_texts(case: Case, *, vendor_summary: str, notification_text: str, by: User) -> Case:
     """The vendor-facing summary of the report and the coordinator's note to vendors (analysts)."""
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    require_analyst(by)
     for name, value in (("vendor_summary", vendor_summary), ("notification_text", notification_text)):
         if len(value or "") > VENDOR_TEXT_LIMIT:
             raise InvalidInput(name, f"At most {VENDOR_TEXT_LIMIT:,} characters.")

@@ -29,6 +29,7 @@ from accord.cases.models import (
     Vulnerability,
 )
 from accord.cases.states import RM, Fact, rm_next
+from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import new_case_number, new_report_id
 from accord.mailgate.outbound import queue_mail
@@ -122,6 +123,11 @@ def check_input(data: ReportInput) -> None:
             )
 
 
+def client_hash(client: str) -> str:
+    """The submitting client (its address), keyed with the secret: counted for the rate limit, never stored plainly."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
+
+
 def follow_url(key: str) -> str:
     return settings.SITE_URL + reverse("cases:report_follow", kwargs={"key": key})
 
@@ -145,7 +151,7 @@ def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tu
                     submitted_by=by if by is not None and by.is_authenticated else None,
                     submitted_by_org=org,
                     access_key_hash=hash_secret(key),
-                    client_hash=hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32],
+                    client_hash=client_hash(client),
                     **values,
                 )
             break
@@ -187,18 +193,13 @@ def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tu
 
 
 def recent_reports_from(client: str, *, hours: int = 1) -> int:
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{client}".encode()).hexdigest()[:32]
+    digest = client_hash(client)
     since = timezone.now() - dt.timedelta(hours=hours)
     return Report.objects.filter(client_hash=digest, created_at__gte=since).count()
 
 
-def _require_analyst(by: User) -> None:
-    if not by.is_analyst:
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
-
-
 def _move(report: Report, action: str, *, by: User, **data: Any) -> Report:
-    _require_analyst(by)
+    require_analyst(by)
     report = Report.objects.select_for_update().get(pk=report.pk)
     old = report.state
     report.state = rm_next(old, action)
@@ -259,7 +260,7 @@ def accept_report(report: Report, *, by: User) -> Case:
 
     A report still Received is validated first; both steps are on the timeline.
     """
-    _require_analyst(by)
+    require_analyst(by)
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.state == RM.RECEIVED:
         report = _move(report, "validate", by=by)
@@ -339,7 +340,7 @@ def accept_report(report: Report, *, by: User) -> Case:
 @transaction.atomic
 def mark_duplicate(report: Report, case: Case, *, by: User) -> Report:
     """A duplicate becomes Valid and links to the case; it is never marked Invalid."""
-    _require_analyst(by)
+    require_analyst(by)
     report = Report.objects.select_for_update().get(pk=report.pk)
     old = report.state
     if old in (RM.RECEIVED, RM.INVALID):
@@ -369,7 +370,7 @@ def mark_duplicate(report: Report, case: Case, *, by: User) -> Report:
 
 @transaction.atomic
 def assign_report(report: Report, analyst: User | None, *, by: User) -> Report:
-    _require_analyst(by)
+    require_analyst(by)
     if analyst is not None and not analyst.is_analyst:
         raise InvalidInput("analyst", f"{analyst.email} is not an analyst.")
     old = report.assigned_to.email if report.assigned_to else None
@@ -386,8 +387,8 @@ def add_report_note(report: Report, text: str, *, by: User | None, from_reporter
         raise InvalidInput("text", "Write something first.")
     if len(text) > 50_000:
         raise InvalidInput("text", "At most 50,000 characters.")
-    if not from_reporter and (by is None or not by.is_analyst):
-        raise RuleViolation("analyst-only", "Only an analyst can do this")
+    if not from_reporter:
+        require_analyst(by)
     note = ReportNote.objects.create(report=report, author=by, from_reporter=from_reporter, text=text)
     search.index_report(report)
     record(
@@ -401,7 +402,7 @@ def record_triage(
     report: Report, values: dict[str, str], chosen: str, *, by: User, rationale: str = ""
 ) -> SsvcDecision:
     """Record the SSVC coordinator-triage values, the table's outcome and the analyst's own choice."""
-    _require_analyst(by)
+    require_analyst(by)
     try:
         outcome = ssvc.triage_outcome(values)
     except ssvc.SsvcInputError as exc:

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import User
 from accord.cases import actions, policy, ssvc
-from accord.cases.access import access_case, participant_of
+from accord.cases.access import access_case, own_participants, participant_of
 from accord.cases.anonymity import Viewer
 from accord.cases.event_visibility import events_for_participant
 from accord.cases.forms import (
@@ -140,9 +139,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any)
 
     events = CaseEvent.objects.filter(case=case)
     if not analyst:
-        own_ids = case.participants.filter(
-            Q(user=request.user) | Q(organization__memberships__user=request.user)
-        ).values_list("id", flat=True)
+        own_ids = own_participants(request.user, case).values_list("id", flat=True)
         events = events_for_participant(events, own_ids)
     kinds = list(events.order_by("kind").values_list("kind", flat=True).distinct())
     kind = request.GET.get("kind", "")

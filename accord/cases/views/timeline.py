@@ -99,12 +99,8 @@ def _text(value: Any) -> str:
 
 
 def participant_name(participant: Participant, viewer: Viewer) -> str:
-    """The alias, with the real name where accord.cases.anonymity's Viewer allows it. A reporter
-    is shown to others by alias only: the reporter's identity is theirs to share."""
-    hidden_reporter = participant.kind == Participant.Kind.REPORTER and not viewer.is_privileged_for(
-        participant
-    )
-    if viewer.sees_real_name(participant) and not hidden_reporter:
+    """The alias, with the real name where accord.cases.anonymity's Viewer allows it."""
+    if viewer.sees_real_name(participant):
         real = participant.real_name
         return participant.alias if real == participant.alias else f"{real} ({participant.alias})"
     return participant.alias
