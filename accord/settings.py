@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "accord.api.guards.RejectNulMiddleware",
     "accord.api.idempotency.IdempotencyMiddleware",
+    "accord.core.errors.RuleViolationMiddleware",
 ]
 
 ROOT_URLCONF = "accord.urls"

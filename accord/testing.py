@@ -31,6 +31,7 @@ PERSONAS = (
     "vendor",
     "co_vendor",
     "other_vendor",
+    "invited_vendor",
     "reporter",
     "outsider",
 )
@@ -50,6 +51,8 @@ class World:
     outsider: User
     co_vendor_org: Organization  # "Vendor Three": participates in `case` after `vendor_org`
     co_vendor: User  # member of `co_vendor_org`: a co-participant, who sees `vendor_org` only by alias
+    invited_vendor_org: Organization  # "Vendor Four": invited into `case`, has not accepted its embargo
+    invited_vendor: User  # its member: sees only the terms of an Active embargo, may accept or decline
     report: Report | None = None  # submitted by `reporter`, accepted into `case`
     report_key: str = ""  # the private follow link's secret of `report`
     # `vendor_org` participates ANONYMOUSLY, then `co_vendor_org`; `other_vendor_org` does not.
@@ -80,6 +83,7 @@ def make_world() -> World:
     vendor_org = actions.create_organization("Vendor One", "vendor", by=admin_seed)
     other_vendor_org = actions.create_organization("Vendor Two", "vendor", by=admin_seed)
     co_vendor_org = actions.create_organization("Vendor Three", "vendor", by=admin_seed)
+    invited_vendor_org = actions.create_organization("Vendor Four", "vendor", by=admin_seed)
     admin_seed.delete()
     world = World(
         coordinator=coordinator,
@@ -94,6 +98,8 @@ def make_world() -> World:
         outsider=make_user("someone@elsewhere.test"),
         co_vendor_org=co_vendor_org,
         co_vendor=make_user("psirt@vendor-three.test", org=co_vendor_org, role="admin"),
+        invited_vendor_org=invited_vendor_org,
+        invited_vendor=make_user("psirt@vendor-four.test", org=invited_vendor_org, role="admin"),
     )
     world.report, world.report_key = case_actions.submit_report(
         ReportInput(
@@ -108,14 +114,40 @@ def make_world() -> World:
     world.case = case_actions.accept_report(world.report, by=world.analyst)
     world.report.refresh_from_db()
     # The vendor is anonymous, so every route is checked for unmasking it to the co-participant.
+    # No vendor was contacted yet, so no embargo is in force: `start_embargo` starts it.
     add_vendor(world.case, world.vendor_org, anonymous=True)
     add_vendor(world.case, world.co_vendor_org)
+    add_vendor(world.case, world.invited_vendor_org)
     return world
 
 
-def add_vendor(case: Case, org: Organization, *, anonymous: bool = False) -> Participant:
-    """A vendor participant, for tests. (Factory-made until notification arrives with the vendors feature.)"""
+def start_embargo(world: World) -> Case:
+    """The world's case as vendors meet it: first contacted, so under Accord's default embargo
+    (Active), which the vendor and the co-participant joined and the invited vendor has not
+    answered yet."""
+    assert world.case is not None
+    world.case = case_actions.record_contact_attempt(world.case, by=world.analyst, outside=True)
+    join_embargo(world)
+    return world.case
+
+
+def join_embargo(world: World) -> None:
+    """The vendor and the co-participant accept the case's Active embargo (if not done yet)."""
+    from accord.cases.actions.participants import answer_embargo
+
+    assert world.case is not None
+    for org, member in ((world.vendor_org, world.vendor), (world.co_vendor_org, world.co_vendor)):
+        participant = world.case.participants.get(organization=org)
+        if participant.embargo_answer == Participant.EmbargoAnswer.INVITED:
+            answer_embargo(participant, accept=True, by=member)
+
+
+def add_vendor(
+    case: Case, org: Organization, *, anonymous: bool = False, accepted: bool = False
+) -> Participant:
+    """A vendor participant, for tests (the `add_vendors` action gives other aliases and states)."""
     count = case.participants.filter(kind=Participant.Kind.VENDOR).count()
+    answer = Participant.EmbargoAnswer.ACCEPTED if accepted else Participant.EmbargoAnswer.INVITED
     return Participant.objects.create(
         case=case,
         kind=Participant.Kind.VENDOR,
@@ -123,6 +155,7 @@ def add_vendor(case: Case, org: Organization, *, anonymous: bool = False) -> Par
         alias=f"Vendor {count + 1}",
         anonymous=anonymous,
         rm_state=RM.RECEIVED,
+        embargo_answer=answer,
     )
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from accord.answers import actions
 from accord.answers.actions import AnswerInput, StatementInput, StatusInput
-from accord.answers.display import signature_label
 from accord.answers.models import Statement, Status
 from accord.cases.models import CaseEvent, Participant
+from accord.cases.presenter import Viewer
 from accord.cases.states import RM
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.vendors import actions as vendor_actions
@@ -19,6 +19,12 @@ TRICKY = (
     + "non-ASCII: é ü 中文\r\n".encode()
     + b"<script>alert(1)</script> **not bold** [link](javascript:x)\r\n\r\n"
 )
+
+
+def label(stored, *, privileged: bool) -> str:
+    """The signature label as the vendor's own members (privileged) or a co-participant see it."""
+    viewer = Viewer(False, own_ids=frozenset({stored.participant_id} if privileged else set()))
+    return viewer.signature_label(stored, stored.participant)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +65,7 @@ def test_clearsigned_statement_by_pinned_key_is_verified(world, vendor_participa
     assert stored.text_bytes == signed
     assert stored.verification == Statement.Verification.VERIFIED
     assert stored.fingerprint == vendor_key.fingerprint
-    assert signature_label(stored, privileged=True) == f"verified by {vendor_key.fingerprint}"
+    assert label(stored, privileged=True) == f"verified by {vendor_key.fingerprint}"
 
 
 def test_valid_signature_by_an_unpinned_key_did_not_verify(world, vendor_participant, stranger_key):
@@ -67,7 +73,7 @@ def test_valid_signature_by_an_unpinned_key_did_not_verify(world, vendor_partici
     actions.submit_answer(vendor_participant, AnswerInput(statement=StatementInput(signed)), by=world.vendor)
     stored = statement(vendor_participant)
     assert stored.verification == Statement.Verification.FAILED
-    assert signature_label(stored, privileged=True) == "signature did not verify"
+    assert label(stored, privileged=True) == "signature did not verify"
 
 
 def test_tampered_clearsigned_text_did_not_verify(world, vendor_participant, vendor_key):
@@ -104,8 +110,8 @@ def test_anonymous_vendor_signature_shows_no_fingerprint_to_others(world, vendor
         by=world.vendor,
     )
     stored = statement(vendor_participant)
-    assert signature_label(stored, privileged=False) == "signed; verified by the coordinator"
-    assert vendor_key.fingerprint not in signature_label(stored, privileged=False)
+    assert label(stored, privileged=False) == "signed; verified by the coordinator"
+    assert vendor_key.fingerprint not in label(stored, privileged=False)
 
 
 def test_same_text_is_not_a_new_version_and_every_version_is_kept(world, vendor_participant):
@@ -134,7 +140,7 @@ def test_analyst_records_on_behalf_never_as_signed(world, vendor_participant, ve
     actions.submit_answer(vendor_participant, AnswerInput(statement=StatementInput(signed)), by=world.analyst)
     stored = statement(vendor_participant)
     assert stored.on_behalf and stored.verification == Statement.Verification.UNSIGNED
-    assert signature_label(stored, privileged=False).startswith("recorded by ")
+    assert label(stored, privileged=False).startswith("recorded by ")
 
 
 def test_not_affected_needs_a_justification_or_an_impact_statement(world, vendor_participant):

@@ -87,7 +87,7 @@ def test_get_case_fields(world: World) -> None:
     kinds = {p["kind"]: p for p in body["participants"]}
     assert set(kinds) == {"coordinator", "reporter", "vendor"}
     vendors = [p for p in body["participants"] if p["kind"] == "vendor"]
-    assert [p["name"] for p in vendors] == ["Vendor One", "Vendor Three"]  # analysts see real names
+    assert [p["name"] for p in vendors] == ["Vendor One", "Vendor Three", "Vendor Four"]  # real names
     assert vendors[0]["anonymous"] is True
     assert kinds["vendor"]["rm_state"] == "received"
     assert kinds["reporter"]["name"]  # analysts see the reporter
@@ -246,11 +246,19 @@ def test_events_in_order_filtered_by_kind_and_paged(world: World) -> None:
     actions.update_case(case, by=world.analyst, title="Renamed")
     contact(world, case, timezone.now() - dt.timedelta(days=2))
     contact(world, case, timezone.now() - dt.timedelta(days=1))
+    # The contact started the default embargo: the vendor accepts it before negotiating.
+    answer_embargo(case.participants.get(organization=world.vendor_org), accept=True, by=world.vendor)
     actions.propose_embargo(case, timezone.now() + dt.timedelta(days=20), by=world.vendor, reason="need time")
     client = analyst(world)
     items = call(client, "GET", url(case, "/events")).json()["items"]
     kinds = [e["kind"] for e in items]
-    assert kinds[-4:] == ["case.updated", "contact.attempt", "contact.attempt", "embargo.proposed"]
+    assert kinds[-5:] == [
+        "case.updated",
+        "contact.attempt",
+        "contact.attempt",
+        "embargo.joined",
+        "embargo.proposed",
+    ]
     assert [e["id"] for e in items] == sorted(e["id"] for e in items)
     assert [e["created_at"] for e in items] == sorted(e["created_at"] for e in items)
     assert items[-1]["data"]["reason"] == "need time"
@@ -266,13 +274,12 @@ def test_events_in_order_filtered_by_kind_and_paged(world: World) -> None:
         paged += [e["id"] for e in page["items"]]
         next_url = url(case, f"/events?limit=2&cursor={page['next']}") if page["next"] else ""
     assert paged == [e["id"] for e in items]
-    # The vendor sees the same timeline, with a name instead of the analyst's email (once its
-    # organisation has accepted the default embargo the contact attempt started).
-    answer_embargo(case.participants.get(organization=world.vendor_org), accept=True, by=world.vendor)
+    # The vendor sees the timeline's events its audience may see, with a name instead of the
+    # analyst's email, and none of the coordinator's own notes.
     vendor_items = call(login(Client(), world.vendor), "GET", url(case, "/events")).json()["items"]
-    vendor_items = vendor_items[: len(items)]  # then comes the embargo.joined event
-    assert [e["id"] for e in vendor_items] == [e["id"] for e in items]
+    assert [e["id"] for e in vendor_items][-5:] == [e["id"] for e in items][-5:]
     assert vendor_items[-1]["actor"] == world.vendor.display_name
+    assert "note" not in vendor_items[-3]["data"]  # the analyst's note on a contact attempt
 
 
 # --- Contact and policy dates -------------------------------------------------------------------------
@@ -490,6 +497,10 @@ def test_embargo_negotiation(world: World) -> None:
     accepted = call(client, "POST", url(case, "/embargo/accept")).json()
     assert accepted["embargo"]["state"] == "active"
     assert accepted["embargo"]["ends_at"] == rfc3339(ends)
+    # Now Active, the embargo binds the vendor only once its organisation accepts it.
+    early = call(vendor, "POST", url(case, "/embargo/propose"), {"ends_at": rfc3339(ends)})
+    assert early.status_code == 409 and "rule: embargo-accept-first" in early.json()["detail"]
+    assert call(vendor, "POST", url(case, "/embargo/accept")).status_code == 200
     later = ends + dt.timedelta(days=10)
     revise = call(vendor, "POST", url(case, "/embargo/propose"), {"ends_at": rfc3339(later)}).json()
     assert revise["embargo"]["state"] == "revise"
@@ -546,6 +557,7 @@ def test_rejecting_when_there_is_no_proposal_is_refused(world: World) -> None:
 def test_claims_and_confirmation(world: World) -> None:
     case = contact(world, world.case)  # type: ignore[arg-type]
     assert case.embargo_state == EM.ACTIVE
+    answer_embargo(case.participants.get(organization=world.vendor_org), accept=True, by=world.vendor)
     vendor = login(Client(), world.vendor)
     claimed = call(vendor, "POST", url(case, "/facts"), {"fact": "P", "evidence": "https://blog.test/post"})
     assert claimed.status_code == 201, claimed.content

@@ -15,7 +15,7 @@ from accord.accounts.models import Membership
 from accord.cases import actions as case_actions
 from accord.core.access import user_meets
 from accord.core.routes import Route, all_routes, missing_rules
-from accord.testing import PERSONAS, World, login
+from accord.testing import PERSONAS, World, login, start_embargo
 from tests.test_vendors_support import vendor_samples
 
 PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
@@ -154,9 +154,106 @@ def same_answer(a, b) -> bool:  # type: ignore[no-untyped-def]
     return a.status_code == b.status_code and CSRF_VALUE.sub(b"", a.content) == CSRF_VALUE.sub(b"", b.content)
 
 
+# --- The invited vendor: the terms, accepting and declining, and nothing else ----------------------
+
+# The routes an invited vendor (its organisation has not accepted the Active embargo) may use.
+TERMS_ROUTES = {
+    "cases:case_detail",  # shows only the terms
+    "cases:embargo_join",
+    "cases:embargo_decline",
+    "get_case",  # answers only the terms (CaseTermsOut)
+    "accept_embargo",
+    "decline_embargo",
+}
+# Accepting records the organisation's answer; what follows it is the case, rightly.
+ACCEPTING = {"cases:embargo_join", "accept_embargo"}
+
+
+def case_secrets(world: World) -> list[str]:
+    """Text of the case that only those past the embargo gate may read."""
+    assert world.case is not None and world.report is not None
+    vulnerability = world.case.vulnerabilities.get(seq=1)
+    return [
+        world.case.title,
+        vulnerability.description,
+        world.report.description,
+        world.vendor_org.name,
+        world.co_vendor_org.name,
+        world.analyst.email,
+        "Vendor 1",  # the other participants' aliases
+        "Vendor 2",
+    ]
+
+
+def about_the_case(route: Route) -> bool:
+    return any(match.group("name") == "case" for match in PARAM.finditer(route.pattern))
+
+
+def check_invited(world: World, routes: list[Route]) -> list[str]:
+    """Every case route, requested as the invited vendor: at most the terms, accepting and
+    declining; a 403, 404, 405 or 409 everywhere else; and no case data in any answer."""
+    values = samples(world)
+    secrets = case_secrets(world)
+    failures = []
+    for route in routes:
+        if not about_the_case(route):
+            continue
+        url = expand(route, values)
+        for method in route.methods:
+            response = fetch("invited_vendor", world, method, url, route)
+            body = response.content.decode(errors="replace")
+            leaked = [text for text in secrets if text in body] if route.name not in ACCEPTING else []
+            if response.status_code >= 500:
+                failures.append(f"{method} {url}: {response.status_code} (server error)")
+            elif leaked:
+                failures.append(f"{method} {url}: {response.status_code} shows case data {leaked}")
+            elif route.name in TERMS_ROUTES or response.status_code in (403, 404, 405, 409):
+                continue
+            elif response.status_code == 400 and same_answer(
+                response, fetch("invited_vendor", world, method, expand(route, {**values, **MISSING}), route)
+            ):
+                continue  # a body refused before any case is looked at, exactly as for a missing case
+            else:
+                failures.append(
+                    f"{method} {url}: {response.status_code}; only the terms are for this persona"
+                )
+    return failures
+
+
+@pytest.mark.django_db
+def test_the_invited_vendor_gets_only_the_terms(world: World) -> None:
+    start_embargo(world)
+    routes = all_routes()
+    assert sum(1 for route in routes if about_the_case(route)) > 20
+    failures = check_invited(world, routes)
+    assert not failures, "\n".join(failures)
+    # The terms themselves: the VU#, the end instant, accept and decline.
+    client = login(Client(), world.invited_vendor)
+    assert world.case is not None
+    page = client.get(f"/cases/{world.case.url_ref}/").content.decode()
+    assert world.case.label in page and "Accept the embargo" in page and "Decline the embargo" in page
+    terms = client.get(f"/api/v1/cases/{world.case.url_ref}").json()
+    assert set(terms) == {"id", "embargo", "target_publication_at", "needs_embargo_answer"}
+
+
+@pytest.mark.django_db
+def test_a_route_that_skips_the_gate_is_reported(world: World, settings) -> None:  # type: ignore[no-untyped-def]
+    start_embargo(world)
+    settings.ROOT_URLCONF = "tests.urlconf_skipping_gate"
+    extra = [r for r in all_routes("tests.urlconf_skipping_gate") if r.name in ("gate-skipped", "gated")]
+    assert len(extra) == 2
+    failures = check_invited(world, extra)
+    assert any("gate-skipped" in failure and "shows case data" in failure for failure in failures), failures
+    assert not any("gated/" in failure and "gate-skipped" not in failure for failure in failures)
+
+
+# --- Every persona, every route ------------------------------------------------------------------
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_authorization_matrix(world: World, persona: str) -> None:
+    start_embargo(world)  # as vendors meet a case: under an Active embargo
     values = samples(world)
     failures = []
     checked = 0
@@ -165,6 +262,8 @@ def test_authorization_matrix(world: World, persona: str) -> None:
         url = expand(route, values)
         may = allowed(route, persona, world)
         for method in methods:
+            if persona == "invited_vendor" and about_the_case(route):
+                continue  # test_the_invited_vendor_gets_only_the_terms
             response = fetch(persona, world, method, url, route)
             checked += 1
             if response.status_code == 405:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 
 from accord.cases import actions
-from accord.cases.models import Case, FactReport, Participant
+from accord.cases.models import Case, CaseEvent, FactReport, Participant
 from accord.cases.states import EM, Fact
+from accord.core.actors import SYSTEM
 from accord.lib.errors import InvalidInput
 from accord.mailgate.models import OutboundMessage
-from accord.testing import add_vendor
+from accord.testing import add_vendor, join_embargo
 from tests.rule_helpers import assert_refused, events_since, last_event_pk
 
 FIELD = {"P": "p_at", "X": "x_at", "A": "a_at"}
@@ -21,6 +22,7 @@ def active(world):
     """world.case with Accord's default embargo, Active since the first contact."""
     case = actions.record_contact_attempt(world.case, by=world.analyst)
     assert case.embargo_state == EM.ACTIVE
+    join_embargo(world)  # the vendors joined it: they may claim facts and negotiate
     return case
 
 
@@ -232,9 +234,13 @@ def test_an_analyst_sets_vendor_facts_on_its_behalf(world):
 
 def test_accord_itself_may_record_v_when_the_notification_leaves(world):
     vendor = vendor_of(world)
-    actions.set_vendor_fact(vendor, "V", by=None)
+    actions.set_vendor_fact(vendor, "V", by=SYSTEM)
     vendor.refresh_from_db()
     assert vendor.v_at is not None
+    event = CaseEvent.objects.filter(kind="fact.vendor").latest("id")
+    assert event.by_system and event.actor is None
+    assert_refused(lambda: actions.set_vendor_fact(vendor, "F", by=SYSTEM), "vendor-sets-own-facts", vendor)
+    # No actor is not Accord: a missing user may not set anything.
     assert_refused(lambda: actions.set_vendor_fact(vendor, "F", by=None), "vendor-sets-own-facts", vendor)
 
 
@@ -305,6 +311,9 @@ def test_p_while_a_vendor_is_unaware_makes_notifying_it_next(world):
 
     vendor_actions.add_contact(world.vendor_org, "psirt@vendor-one.test", role="to", by=world.analyst)
     vendor_actions.add_contact(world.co_vendor_org, "psirt@vendor-three.test", role="to", by=world.analyst)
+    vendor_actions.add_contact(
+        world.invited_vendor_org, "psirt@vendor-four.test", role="to", by=world.analyst
+    )
     client = login(Client(), world.analyst)
     assert (
         world.case.label

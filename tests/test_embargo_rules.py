@@ -20,7 +20,7 @@ from accord.cases.models import Case, CaseEvent
 from accord.cases.states import EM, EM_TRANSITIONS, em_next
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.mailgate.models import OutboundMessage
-from accord.testing import World, make_world
+from accord.testing import World, join_embargo, make_world
 from tests.rule_helpers import assert_refused, events_since, last_event_pk, snapshot
 
 PROCESS_EM = {
@@ -73,6 +73,8 @@ def embargo_in(world: World, state: str) -> Case:
         case = em(world, case, action, future(30 + step))
     case = fresh(case)
     assert case.embargo_state == state
+    if state in (EM.ACTIVE, EM.REVISE):
+        join_embargo(world)  # the vendors joined it: they may negotiate and claim facts
     return case
 
 
@@ -338,15 +340,16 @@ def test_after_a_no_new_embargo_is_proposed(world):
     assert_refused(lambda: actions.propose_embargo(case, future(), by=world.vendor), "em-after-attacks", case)
 
 
-def test_after_a_a_pending_proposal_is_not_accepted(world):
+def test_after_a_a_proposed_embargo_falls_back_to_none(world):
+    """process.md: "When A becomes true ... a Proposed one falls back to None"."""
     case = embargo_in(world, EM.PROPOSED)
     actions.report_fact(case, "A", "IDS alerts", by=world.analyst)
     case = fresh(case)
-    assert case.embargo_state == EM.PROPOSED
-    assert_refused(lambda: em(world, case, "accept"), "em-after-attacks", case)
+    assert case.embargo_state == EM.NONE
+    assert case.embargo_proposed_ends_at is None and not case.embargo_termination_due
+    event = CaseEvent.objects.filter(case=case, kind="fact.set").latest("id")
+    assert event.data["embargo"] == {"old": EM.PROPOSED, "new": EM.NONE}
     assert_refused(lambda: em(world, case, "propose"), "em-after-attacks", case)
-    case = fresh(em(world, case, "reject"))
-    assert case.embargo_state == EM.NONE and not case.embargo_termination_due
 
 
 @pytest.mark.parametrize("state", [EM.ACTIVE, EM.REVISE])
@@ -413,6 +416,7 @@ def test_an_embargo_agreed_before_the_first_contact_stands(world):
 
 def test_a_revision_accepted_while_active_moves_the_target_too(world):
     case = fresh(actions.record_contact_attempt(world.case, by=world.analyst))
+    join_embargo(world)
     later = future(60)
     case = actions.propose_embargo(case, later, by=world.vendor, reason="complex supply chain")
     case = fresh(case)
@@ -423,6 +427,7 @@ def test_a_revision_accepted_while_active_moves_the_target_too(world):
 
 def test_a_rejected_revision_leaves_the_target(world):
     case = fresh(actions.record_contact_attempt(world.case, by=world.analyst))
+    join_embargo(world)
     target = case.target_publication_at
     case = actions.propose_embargo(case, future(60), by=world.vendor)
     case = fresh(em(world, case, "reject"))
@@ -515,7 +520,7 @@ def test_the_scheduler_exits_the_embargo_at_its_end_instant():
         assert not CaseEvent.objects.filter(kind="embargo.expired").exists()
 
         clock.move_to(ends + dt.timedelta(seconds=1))
-        assert access_case(world.analyst, case.url_ref).embargo_state == EM.ACTIVE  # a read does nothing
+        assert access_case(world.analyst, case.url_ref).case.embargo_state == EM.ACTIVE  # a read does nothing
         run_scheduler_once()
         case = fresh(case)
         assert case.embargo_state == EM.EXITED

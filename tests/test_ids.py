@@ -190,13 +190,13 @@ def test_parse_vulnerability_ref():
 def test_every_lookup_accepts_imported_short_numbers(world, ref):
     imported = Case.objects.create(number=6733, title="Imported", quiet=True)
     assert imported.label == "VU#6733"
-    assert access_case(world.analyst, ref) == imported
+    assert access_case(world.analyst, ref).case == imported
 
 
 @pytest.mark.parametrize("ref", ["VU1600833", "VU#1600833", "1600833"])
 def test_every_lookup_accepts_imported_seven_digit_numbers(world, ref):
     imported = Case.objects.create(number=1600833, title="Imported", quiet=True)
-    assert access_case(world.analyst, ref) == imported
+    assert access_case(world.analyst, ref).case == imported
 
 
 # --- Report ids ------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_two_thousand_vendors_in_one_call(world):
     )
     added = actions.add_vendors(world.case, orgs, by=world.analyst)
     assert len(added) == 2000
-    assert Participant.objects.filter(case=world.case, kind="vendor").count() == 2002  # the world has two
+    assert Participant.objects.filter(case=world.case, kind="vendor").count() == 2003  # the world has three
 
 
 def test_notification_carries_no_details_and_starts_the_clock(world):
@@ -125,6 +125,7 @@ def test_claim_from_a_cc_address_waits_for_an_analyst(world):
 def test_joining_an_active_embargo_once_and_declining_hides_the_case(world):
     from accord.cases.access import cases_visible_to
 
+    vendor_actions.add_contact(world.vendor_org, "psirt@vendor-one.test", role="to", by=world.analyst)
     actions.notify_vendors(world.case, list(world.case.participants.filter(kind="vendor")), by=world.analyst)
     vendor_actions.add_contact(world.other_vendor_org, "psirt@vendor-two.test", role="to", by=world.analyst)
     other = actions.add_vendors(world.case, [world.other_vendor_org], by=world.analyst)[0]

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from accord.cases import actions, policy, ssvc
 from accord.cases.actions.reports import ReportInput
-from accord.cases.models import Case, PolicyChange, SsvcDecision
+from accord.cases.models import Case, CaseEvent, PolicyChange, SsvcDecision
 from accord.cases.states import EM
+from accord.core.actors import SYSTEM
 from accord.lib.errors import InvalidInput
-from accord.testing import World
+from accord.testing import World, join_embargo
 from tests.rule_helpers import assert_refused, events_since, last_event_pk
 
 
@@ -92,6 +93,7 @@ def test_an_earlier_contact_recorded_later_moves_the_dates_earlier(world):
 
 def test_an_earlier_contact_leaves_a_negotiated_embargo_standing(world):
     case = fresh(actions.record_contact_attempt(world.case, by=world.analyst))
+    join_embargo(world)
     negotiated = now() + dt.timedelta(days=80)
     case = actions.propose_embargo(case, negotiated, by=world.vendor)
     case = fresh(actions.accept_embargo(case, by=world.analyst))
@@ -149,9 +151,11 @@ def test_the_contact_attempt_is_stored_in_utc(world):
 
 def test_accord_itself_records_its_own_notifications(world):
     participant = world.case.participants.get(organization=world.vendor_org)
-    case = fresh(actions.record_contact_attempt(world.case, by=None, participant=participant))
+    case = fresh(actions.record_contact_attempt(world.case, by=SYSTEM, participant=participant))
     participant.refresh_from_db()
     assert case.first_contact_at == participant.first_contact_at is not None
+    event = CaseEvent.objects.filter(case=case, kind="contact.attempt").latest("id")
+    assert event.by_system and event.actor is None
 
 
 # --- Policy values ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accord.accounts.models import Organization
+from accord.core.actors import SYSTEM
 from accord.core.routes import all_routes
 from accord.testing import World, login, make_user
 from accord.vendors import actions, directory_io
@@ -55,8 +56,8 @@ def test_analyst_searches_the_directory(world: World, keys) -> None:  # type: ig
         assert response.status_code == 200, response.content
         return [item["name"] for item in response.json()["items"]]
 
-    # The coordinator is not a vendor; the world has Vendor One, Two and Three.
-    assert names("") == ["Acme Widgets", "Vendor One", "Vendor Three", "Vendor Two"]
+    # The coordinator is not a vendor; the world has Vendor One, Two, Three and Four.
+    assert names("") == ["Acme Widgets", "Vendor Four", "Vendor One", "Vendor Three", "Vendor Two"]
     assert names("?q=acme") == ["Acme Widgets"]
     assert names("?q=acme-mail.example") == ["Acme Widgets"]  # contact email domain
     assert names("?q=widgets.example") == ["Acme Widgets"]  # website domain
@@ -65,13 +66,14 @@ def test_analyst_searches_the_directory(world: World, keys) -> None:  # type: ig
     grouped = " ".join(keys.good_fpr[i : i + 4] for i in range(0, 40, 4))
     assert names("?q=" + grouped.replace(" ", "%20")) == ["Acme Widgets"]
     assert names("?has_key=true") == ["Acme Widgets"]
-    assert names("?has_key=false") == ["Vendor One", "Vendor Three", "Vendor Two"]
+    assert names("?has_key=false") == ["Vendor Four", "Vendor One", "Vendor Three", "Vendor Two"]
     assert names("?require_encryption=true") == ["Vendor One"]
     assert names("?pending=true") == ["Vendor Two"]
     page = analyst.get("/api/v1/vendors?limit=2").json()
-    assert [i["name"] for i in page["items"]] == ["Acme Widgets", "Vendor One"] and page["next"]
-    rest = analyst.get(f"/api/v1/vendors?limit=2&cursor={page['next']}").json()
-    assert [i["name"] for i in rest["items"]] == ["Vendor Three", "Vendor Two"] and rest["next"] is None
+    assert [i["name"] for i in page["items"]] == ["Acme Widgets", "Vendor Four"] and page["next"]
+    rest = analyst.get(f"/api/v1/vendors?limit=3&cursor={page['next']}").json()
+    assert [i["name"] for i in rest["items"]] == ["Vendor One", "Vendor Three", "Vendor Two"]
+    assert rest["next"] is None
     summary = analyst.get("/api/v1/vendors?q=acme").json()["items"][0]
     assert summary == {
         "id": acme.pk,
@@ -296,12 +298,12 @@ def test_export_then_import_round_trips_through_the_api(world: World, keys) -> N
     exported = analyst.get("/api/v1/vendors/export")
     assert exported.status_code == 200
     document = exported.json()
-    assert document["format"] == "accord-vendor-directory" and len(document["vendors"]) == 3
+    assert document["format"] == "accord-vendor-directory" and len(document["vendors"]) == 4
     dry = post(analyst, "/api/v1/vendors/import?dry_run=true", document)
-    assert dry.json() == {"created": 0, "updated": 3, "dry_run": True}
+    assert dry.json() == {"created": 0, "updated": 4, "dry_run": True}
     Organization.objects.filter(kind="vendor").delete()
     result = post(analyst, "/api/v1/vendors/import", document)
-    assert result.status_code == 200 and result.json() == {"created": 3, "updated": 0, "dry_run": False}
+    assert result.status_code == 200 and result.json() == {"created": 4, "updated": 0, "dry_run": False}
     assert directory_io.export_json()["vendors"] == document["vendors"]
     assert client_for(world.vendor).get("/api/v1/vendors/export").status_code == 403
 
@@ -344,7 +346,7 @@ def _grow_directory(world: World, count: int) -> None:
         "name,website,security_txt_url,phones,notes,require_encryption,contacts\n" + rows,
         filename="bulk.csv",
         fmt="csv",
-        by=None,
+        by=SYSTEM,
     )
     for org in Organization.objects.filter(name__startswith="Bulk")[:5]:
         actions.upload_key(org, keys.other, by=world.analyst)
@@ -371,7 +373,7 @@ def test_the_directory_api_costs_the_same_with_2_or_500_vendors(
             assert analyst.get(url).status_code == 200
         counts[url] = len(small.captured_queries)
     _grow_directory(world, 498)
-    assert Organization.objects.filter(kind="vendor").count() == 501  # 498 + the world's three
+    assert Organization.objects.filter(kind="vendor").count() == 502  # 498 + the world's four
     for url in urls:
         with django_assert_num_queries(counts[url]):
             response = analyst.get(url)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.accounts.models import Organization
+from accord.core.actors import SYSTEM
 from accord.core.models import AuditEvent
 from accord.testing import World
 from accord.vendors import actions, directory_io
@@ -59,7 +60,7 @@ def test_import_replaces_active_contacts_and_keeps_pending_requests(world: World
     actions.add_contact(world.vendor_org, "old@vendor-one.test", by=world.analyst)
     pending = actions.add_contact(world.vendor_org, "asked@vendor-one.test", by=world.vendor)
     import_directory(
-        "name,contacts\nVendor One,new@vendor-one.test:cc\n", filename="x.csv", fmt="csv", by=None
+        "name,contacts\nVendor One,new@vendor-one.test:cc\n", filename="x.csv", fmt="csv", by=SYSTEM
     )
     assert [(c.email, c.role) for c in notification_contacts(world.vendor_org)] == [
         ("new@vendor-one.test", "cc")
@@ -70,7 +71,7 @@ def test_import_replaces_active_contacts_and_keeps_pending_requests(world: World
 def test_a_column_that_is_absent_changes_nothing(world: World) -> None:
     actions.set_profile(world.vendor_org, website="https://vendor-one.test", by=world.analyst)
     actions.add_contact(world.vendor_org, "keep@vendor-one.test", by=world.analyst)
-    import_directory("name,phones\nVendor One,+33 1 23\n", filename="x.csv", fmt="csv", by=None)
+    import_directory("name,phones\nVendor One,+33 1 23\n", filename="x.csv", fmt="csv", by=SYSTEM)
     profile = VendorProfile.objects.get(organization=world.vendor_org)
     assert profile.website == "https://vendor-one.test" and profile.phones == "+33 1 23"
     assert [c.email for c in notification_contacts(world.vendor_org)] == ["keep@vendor-one.test"]
@@ -106,17 +107,17 @@ def test_csv_errors_name_file_row_and_field_and_nothing_is_imported(world: World
 
 def test_csv_header_problems(world: World) -> None:
     with pytest.raises(DirectoryImportError) as exc:
-        import_directory("name,keys,colour\nAcme,,\n", filename="a.csv", fmt="csv", by=None)
+        import_directory("name,keys,colour\nAcme,,\n", filename="a.csv", fmt="csv", by=SYSTEM)
     assert exc.value.lines() == [
         "a.csv: row 1, field keys: keys are imported from JSON only, not CSV",
         "a.csv: row 1, field colour: unknown column; the columns are name, website, security_txt_url, "
         "phones, notes, require_encryption, contacts",
     ]
     with pytest.raises(DirectoryImportError) as exc:
-        import_directory("", filename="empty.csv", fmt="csv", by=None)
+        import_directory("", filename="empty.csv", fmt="csv", by=SYSTEM)
     assert exc.value.lines()[-1].startswith("empty.csv: the file is empty")
     with pytest.raises(DirectoryImportError) as exc:
-        import_directory(b"name\n\xff\xfe\n", filename="bin.csv", fmt="csv", by=None)
+        import_directory(b"name\n\xff\xfe\n", filename="bin.csv", fmt="csv", by=SYSTEM)
     assert exc.value.lines() == ["bin.csv: the file is not UTF-8 text (byte 5 cannot be read)"]
 
 
@@ -134,7 +135,7 @@ def test_json_errors_name_item_and_field(world: World) -> None:
         ],
     }
     with pytest.raises(DirectoryImportError) as exc:
-        import_directory(json.dumps(document), filename="dir.json", fmt="json", by=None)
+        import_directory(json.dumps(document), filename="dir.json", fmt="json", by=SYSTEM)
     lines = exc.value.lines()
     assert "dir.json: item 1, field keys[0]: This key cannot encrypt: add an encryption subkey" in lines
     assert any(
@@ -146,18 +147,18 @@ def test_json_errors_name_item_and_field(world: World) -> None:
     assert "dir.json: item 3: must be an object with a name" in lines
     assert any(line.startswith("dir.json: item 4, field colour: unknown key") for line in lines)
     assert "dir.json: item 4, field name: every vendor needs a name" in lines
-    assert counts() == (4, 0, 0, 0)  # the world's four organisations
+    assert counts() == (5, 0, 0, 0)  # the world's five organisations
     with pytest.raises(DirectoryImportError) as exc:
-        import_directory("{not json", filename="bad.json", fmt="json", by=None)
+        import_directory("{not json", filename="bad.json", fmt="json", by=SYSTEM)
     assert exc.value.lines()[0].startswith("bad.json: not valid JSON: ")
 
 
 def test_dry_run_checks_and_writes_nothing(world: World) -> None:
     result = import_directory(
-        HEADER + "New One,,,,,,\nVendor One,,,,,,\n", filename="x.csv", fmt="csv", by=None, dry_run=True
+        HEADER + "New One,,,,,,\nVendor One,,,,,,\n", filename="x.csv", fmt="csv", by=SYSTEM, dry_run=True
     )
     assert (result.created, result.updated, result.dry_run) == (1, 1, True)
-    assert counts() == (4, 0, 0, 0)  # the world's four organisations
+    assert counts() == (5, 0, 0, 0)  # the world's five organisations
 
 
 def test_json_round_trip_with_keys(world: World) -> None:
@@ -179,14 +180,14 @@ def test_json_round_trip_with_keys(world: World) -> None:
     assert len(vendor["keys"]) == 1
 
     # Importing the export changes nothing.
-    result = import_directory(json.dumps(exported), filename="x.json", fmt="json", by=None)
+    result = import_directory(json.dumps(exported), filename="x.json", fmt="json", by=SYSTEM)
     assert result.created == 0 and result.updated == len(exported["vendors"])
     again = directory_io.export_json()
     assert again["vendors"] == exported["vendors"]
 
     # Into an empty directory, it recreates it.
     Organization.objects.filter(kind="vendor").delete()
-    import_directory(json.dumps(exported), filename="x.json", fmt="json", by=None)
+    import_directory(json.dumps(exported), filename="x.json", fmt="json", by=SYSTEM)
     assert directory_io.export_json()["vendors"] == exported["vendors"]
     assert PublicKey.objects.get().fingerprint == keys.good_fpr
 
@@ -200,10 +201,10 @@ def test_csv_round_trip(world: World) -> None:
     exported = directory_io.export_csv()
     assert exported.splitlines()[0] == HEADER.strip()
     assert "psirt@vendor-one.test:to;cc@vendor-one.test:cc" in exported
-    import_directory(exported, filename="x.csv", fmt="csv", by=None)
+    import_directory(exported, filename="x.csv", fmt="csv", by=SYSTEM)
     assert directory_io.export_csv() == exported
     Organization.objects.filter(kind="vendor").delete()
-    import_directory(exported, filename="x.csv", fmt="csv", by=None)
+    import_directory(exported, filename="x.csv", fmt="csv", by=SYSTEM)
     assert directory_io.export_csv() == exported
 
 
@@ -211,7 +212,7 @@ def test_csv_round_trip(world: World) -> None:
 @given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=300) | st.binary(max_size=200))
 def test_arbitrary_csv_never_raises_anything_else(world: World, text) -> None:  # type: ignore[no-untyped-def]
     try:
-        import_directory(text, filename="fuzz.csv", fmt="csv", by=None, dry_run=True)
+        import_directory(text, filename="fuzz.csv", fmt="csv", by=SYSTEM, dry_run=True)
     except DirectoryImportError as exc:
         assert all(line.startswith("fuzz.csv: ") for line in exc.lines())
 
@@ -235,7 +236,7 @@ def test_arbitrary_rows_import_or_fail_cleanly(world: World, rows) -> None:  # t
     writer.writerow(directory_io.CSV_COLUMNS)
     writer.writerows(rows)
     try:
-        import_directory(out.getvalue(), filename="rows.csv", fmt="csv", by=None, dry_run=True)
+        import_directory(out.getvalue(), filename="rows.csv", fmt="csv", by=SYSTEM, dry_run=True)
     except DirectoryImportError as exc:
         assert exc.problems
 
@@ -261,7 +262,7 @@ def test_cli_import_shows_progress_and_export_round_trips(world: World, tmp_path
     err, out = io.StringIO(), io.StringIO()
     call_command("vendors_import", str(path), "--dry-run", stdout=out, stderr=err)
     assert "would create 450" in out.getvalue() and "checked 450/450" in err.getvalue()
-    assert Organization.objects.count() == 4  # the world's four
+    assert Organization.objects.count() == 5  # the world's five
     err, out = io.StringIO(), io.StringIO()
     call_command("vendors_import", str(path), stdout=out, stderr=err)
     assert "created 450 and updated 0" in out.getvalue()
@@ -270,10 +271,10 @@ def test_cli_import_shows_progress_and_export_round_trips(world: World, tmp_path
     exported = tmp_path / "out.json"
     call_command("vendors_export", "-o", str(exported), stderr=io.StringIO())
     document = json.loads(exported.read_text())
-    assert len(document["vendors"]) == 453  # with the world's three vendors
+    assert len(document["vendors"]) == 454  # with the world's four vendors
     out = io.StringIO()
     call_command("vendors_export", "--format", "csv", stdout=out)
-    assert out.getvalue().count("\n") == 454
+    assert out.getvalue().count("\n") == 455
     err = io.StringIO()
     call_command("vendors_import", str(exported), stdout=io.StringIO(), stderr=err)
     assert json.loads(exported.read_text())["vendors"] == directory_io.export_json()["vendors"]
@@ -282,7 +283,7 @@ def test_cli_import_shows_progress_and_export_round_trips(world: World, tmp_path
 def test_import_listing_a_requested_address_approves_it(world: World) -> None:
     asked = actions.add_contact(world.vendor_org, "asked@vendor-one.test", by=world.vendor)
     import_directory(
-        "name,contacts\nVendor One,asked@vendor-one.test:cc\n", filename="x.csv", fmt="csv", by=None
+        "name,contacts\nVendor One,asked@vendor-one.test:cc\n", filename="x.csv", fmt="csv", by=SYSTEM
     )
     asked.refresh_from_db()
     assert asked.status == "active" and asked.role == "cc"
@@ -298,7 +299,7 @@ def test_a_conflict_found_while_writing_names_the_row_and_undoes_everything(worl
             "name,contacts\nBrand New,a@new.test\nVendor One,moving@vendor-one.test\n",
             filename="x.csv",
             fmt="csv",
-            by=None,
+            by=SYSTEM,
         )
     assert exc.value.lines() == [
         "x.csv: row 3, field contacts: A change to moving@vendor-one.test is already waiting for an analyst's approval."

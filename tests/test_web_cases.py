@@ -19,7 +19,7 @@ from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, FactReport, Participant, SsvcDecision
 from accord.cases.states import EM, RM, Fact
 from accord.lib.time import format_utc
-from accord.testing import World, add_vendor, login
+from accord.testing import World, add_vendor, join_embargo, login
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +210,7 @@ def test_a_proposal_without_an_end_is_refused(world: World) -> None:
 def test_claims_confirmation_and_early_disclosure(world: World) -> None:
     case = the_case(world)
     actions.record_contact_attempt(case, by=world.analyst, outside=True)
+    join_embargo(world)
     vendor = login(Client(), world.vendor)
     analyst = login(Client(), world.analyst)
     response = vendor.post(

@@ -171,9 +171,10 @@ def test_the_embargo_gate_hides_the_details_until_accepted(world: World, setup) 
     assert "UTC" in html  # the end instant, with its zone named
     acme.refresh_from_db()
     assert acme.seen_at is not None
-    # The answer form is closed until then, too.
+    # The answer form is closed until then, too: the gate refuses with its rule, and no case data.
     response = client.post(f"/cases/{case.url_ref}/answer/", {"v1_status": "affected"})
-    assert response.status_code == 302 and not Status.objects.filter(participant=acme).exists()
+    assert response.status_code == 409 and not Status.objects.filter(participant=acme).exists()
+    assert "embargo-accept-first" in response.content.decode() and SUMMARY not in response.content.decode()
     assert client.post(f"/cases/{case.url_ref}/embargo/join/").status_code == 302
     acme.refresh_from_db()
     assert acme.embargo_answer == Participant.EmbargoAnswer.ACCEPTED

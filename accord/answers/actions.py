@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.answers.models import Addendum, Answer, InfoRequest, Justification, Statement, Status, VexStatus
+from accord.cases.access import standing_of
 from accord.cases.events import record
 from accord.cases.models import Participant, Vulnerability
 from accord.cases.states import RM, Fact, rm_next
@@ -60,15 +61,6 @@ class AnswerInput:
 
 def statement_limit() -> int:
     return int(getattr(settings, "STATEMENT_MAX_BYTES", 65536))
-
-
-def may_answer(participant: Participant, user: User) -> bool:
-    """The vendor's own members, or an analyst on its behalf."""
-    if user.is_analyst:
-        return True
-    if participant.organization_id is None:
-        return False
-    return participant.organization.memberships.filter(user=user).exists()  # type: ignore[union-attr]
 
 
 def _vulnerability(participant: Participant, ref: str, index: int) -> Vulnerability:
@@ -167,8 +159,13 @@ def _advance(state: str, target: str | None) -> str:
     return state
 
 
-def _verify(participant: Participant, text: bytes, signature: str) -> tuple[str, str, str, str]:
-    """(kind, verification, fingerprint, detail) against the organisation's pinned keys only."""
+Checked = tuple[str, str, str, str]  # (signature kind, verification, fingerprint, detail)
+
+
+def _verify(participant: Participant, text: bytes, signature: str) -> Checked:
+    """(kind, verification, fingerprint, detail) against the organisation's pinned keys only.
+
+    Runs gpg: call it outside any database transaction (architecture.md convention 5)."""
     from accord.vendors.queries import pinned_keys
 
     keys: list[str] = []
@@ -187,25 +184,47 @@ def _verify(participant: Participant, text: bytes, signature: str) -> tuple[str,
     return kind, result.status, result.fingerprint or "", result.detail[:500]
 
 
-@transaction.atomic
 def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> Answer:
+    """Record a vendor's answer. A statement's signature is checked with gpg first, outside the
+    transaction that records the answer, so gpg never holds the database's write lock."""
     if participant.kind != Participant.Kind.VENDOR:
         raise RuleViolation("vendors-answer", "Only vendors answer the four questions")
-    if not may_answer(participant, by):
-        raise RuleViolation(
-            "vendor-answers-own", "Only the vendor's members or an analyst answer for a vendor"
-        )
     if participant.embargo_answer == Participant.EmbargoAnswer.DECLINED:
         raise RuleViolation(
             "embargo-declined", "This vendor declined the embargo and sees nothing more of the case"
         )
+    standing = standing_of(by, participant.case)
+    if standing.reaches and not standing.staff:
+        standing.check("act")  # an invited vendor accepts the embargo before answering
+    if not standing.speaks_for(participant):
+        raise RuleViolation(
+            "vendor-answers-own", "Only the vendor's members or an analyst answer for a vendor"
+        )
+    on_behalf = standing.staff
+    _check_statement(data)
+    checked: Checked | None = None
+    if data.statement is not None and not on_behalf:
+        checked = _verify(participant, data.statement.text, data.statement.signature)
+    return _record_answer(participant, data, by=by, on_behalf=on_behalf, checked=checked)
+
+
+def _check_statement(data: AnswerInput) -> None:
+    if data.statement is not None and len(data.statement.text) > statement_limit():
+        raise InvalidInput("statement.text", f"A statement is limited to {statement_limit():,} bytes.")
+    if data.statement is not None and not data.statement.text:
+        raise InvalidInput("statement.text", "The statement is empty.")
+    if data.statement is not None and len(data.statement.signature) > 100_000:
+        raise InvalidInput("statement.signature", "That signature is too large to be one.")
+
+
+@transaction.atomic
+def _record_answer(
+    participant: Participant, data: AnswerInput, *, by: User, on_behalf: bool, checked: Checked | None
+) -> Answer:
     participant = (
         Participant.objects.select_for_update(of=("self",))
         .select_related("case", "organization")
         .get(pk=participant.pk)
-    )
-    on_behalf = by.is_analyst and not (
-        participant.organization_id and participant.organization.memberships.filter(user=by).exists()  # type: ignore[union-attr]
     )
     summary: dict[str, Any] = {"on_behalf": on_behalf}
     # Validate everything before writing anything.
@@ -222,12 +241,6 @@ def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> A
                 )
             seen.add(key)
             resolved.append((item, vulnerability))
-    if data.statement is not None and len(data.statement.text) > statement_limit():
-        raise InvalidInput("statement.text", f"A statement is limited to {statement_limit():,} bytes.")
-    if data.statement is not None and not data.statement.text:
-        raise InvalidInput("statement.text", "The statement is empty.")
-    if data.statement is not None and len(data.statement.signature) > 100_000:
-        raise InvalidInput("statement.signature", "That signature is too large to be one.")
     if len(data.need_more_information) > 20_000:
         raise InvalidInput("need_more_information", "At most 20,000 characters.")
 
@@ -275,20 +288,13 @@ def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> A
             or current.text_bytes != data.statement.text
             or (data.statement.signature and data.statement.signature != current.signature)
         ):
-            kind: str
-            verification: str
-            if on_behalf:
-                # Recorded after a phone call or a letter: never shown as signed.
-                kind, verification, fingerprint, detail = (
-                    Statement.SignatureKind.NONE.value,
-                    Statement.Verification.UNSIGNED.value,
-                    "",
-                    f"Recorded by {by.display_name} for the vendor",
-                )
-            else:
-                kind, verification, fingerprint, detail = _verify(
-                    participant, data.statement.text, data.statement.signature
-                )
+            # Recorded after a phone call or a letter (on the vendor's behalf): never shown as signed.
+            kind, verification, fingerprint, detail = checked or (
+                Statement.SignatureKind.NONE.value,
+                Statement.Verification.UNSIGNED.value,
+                "",
+                f"Recorded by {by.display_name} for the vendor",
+            )
             statement = Statement.objects.create(
                 participant=participant,
                 version=(current.version + 1) if current else 1,

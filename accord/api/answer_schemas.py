@@ -8,18 +8,17 @@ shows as "signed; verified by the coordinator" without fingerprint, detail or ra
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from typing import Literal
 
 from django.db.models import Prefetch, prefetch_related_objects
 from pydantic import BaseModel, Field
 
-from accord.answers.display import signature_label
-from accord.answers.models import Addendum, Answer, InfoRequest, Statement, Status
-from accord.api.case_schemas import Body, Viewer, participant_name, staff_label
+from accord.answers.models import Addendum, InfoRequest, Statement, Status
+from accord.api.case_schemas import Body
 from accord.api.schemas import Instant
 from accord.cases.models import Case, Participant
+from accord.cases.presenter import Viewer, answer_of
 from accord.cases.states import RM
 
 # --- Request bodies ----------------------------------------------------------------------------
@@ -163,16 +162,15 @@ class AnswerOut(BaseModel):
     addenda: list[AddendumOut]
 
 
-# --- Filling the responses ----------------------------------------------------------------------
+# --- Filling the responses (accord.cases.presenter decides what each viewer sees) -----------------
 
 
 def ref_out(p: Participant, viewer: Viewer) -> ParticipantOutRef:
-    name = participant_name(p, viewer)
     return ParticipantOutRef(
         id=p.pk,
         alias=p.alias,
-        name=name,
-        organization=p.organization_id if name is not None else None,
+        name=viewer.name(p),
+        organization=viewer.organization_id(p),
         anonymous=p.anonymous,
     )
 
@@ -189,31 +187,19 @@ def prefetch_answers(participants: list[Participant]) -> None:
     )
 
 
-def _answer_of(p: Participant) -> Answer | None:
-    try:
-        return p.answer
-    except Answer.DoesNotExist:
-        return None
-
-
-def _statement_out(statement: Statement, participant: Participant, privileged: bool) -> StatementOut:
-    raw = statement.text_bytes
-    try:
-        text, text_base64 = raw.decode("utf-8"), None
-    except UnicodeDecodeError:
-        text, text_base64 = raw.decode("utf-8", errors="replace"), base64.b64encode(raw).decode()
-    statement.participant = participant  # signature_label reads it; no query
-    hide = not privileged and participant.anonymous
+def _statement_out(statement: Statement, participant: Participant, viewer: Viewer) -> StatementOut:
+    shown = viewer.statement(statement, participant)
+    text, text_base64 = shown.text_fields()
     return StatementOut(
         version=statement.version,
         text=text,
         text_base64=text_base64,
         signature_kind=statement.signature_kind,
         verification=statement.verification,  # type: ignore[arg-type]
-        label=signature_label(statement, privileged=privileged),
-        fingerprint=None if hide or not statement.fingerprint else statement.fingerprint,
-        detail=statement.verification_detail if privileged else None,
-        signature=statement.signature if privileged and statement.signature else None,
+        label=shown.label,
+        fingerprint=shown.fingerprint,
+        detail=shown.detail,
+        signature=shown.signature,
         references=statement.references,
         on_behalf=statement.on_behalf,
         created_at=statement.created_at,
@@ -221,22 +207,20 @@ def _statement_out(statement: Statement, participant: Participant, privileged: b
 
 
 def may_see_answer(p: Participant, viewer: Viewer) -> bool:
-    if viewer.analyst or p.pk in viewer.own or viewer.anonymity.is_privileged_for(p):
-        return True
-    answer = _answer_of(p)
-    return answer is not None and answer.share
+    answer = answer_of(p)
+    return viewer.sees_answer(p, bool(answer and answer.share))
 
 
 def answer_out(case: Case, p: Participant, viewer: Viewer) -> AnswerOut:
     """One vendor's answer as `viewer` may see it (call prefetch_answers first; check may_see_answer)."""
-    privileged = viewer.analyst or p.pk in viewer.own or viewer.anonymity.is_privileged_for(p)
-    answer = _answer_of(p)
+    privileged = viewer.privileged_for(p)
+    answer = answer_of(p)
     statements = list(p.statements.all())
     current = statements[-1] if statements else None
     return AnswerOut(
         participant=p.pk,
         alias=p.alias,
-        name=participant_name(p, viewer),
+        name=viewer.name(p),
         rm_state=RM(p.rm_state),
         share=bool(answer and answer.share),
         answered_at=answer.answered_at if answer else None,
@@ -258,7 +242,7 @@ def answer_out(case: Case, p: Participant, viewer: Viewer) -> AnswerOut:
             )
             for s in p.statuses.all()
         ],
-        statement=_statement_out(current, p, privileged) if current else None,
+        statement=_statement_out(current, p, viewer) if current else None,
         statement_versions=len(statements),
         open_info_requests=(
             [InfoRequestOut(id=r.pk, text=r.text, created_at=r.created_at) for r in p.info_requests.all()]
@@ -269,11 +253,7 @@ def answer_out(case: Case, p: Participant, viewer: Viewer) -> AnswerOut:
             [
                 AddendumOut(
                     text=a.text,
-                    author=None
-                    if a.author is None
-                    else a.author.email
-                    if viewer.analyst
-                    else staff_label(a.author),
+                    author=viewer.person(a.author).api if a.author else None,
                     created_at=a.created_at,
                 )
                 for a in p.addenda.all()

@@ -12,8 +12,6 @@ What a non-analyst sees of people is limited: staff appear by name or as "Coordi
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -22,22 +20,19 @@ from django.core.validators import validate_email
 from django.db.models import Prefetch, prefetch_related_objects
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from accord.accounts.models import Membership, User
 from accord.api.schemas import Instant
 from accord.cases import policy
-from accord.cases.access import own_participants
+from accord.cases.access import Standing
 from accord.cases.actions.reports import LIMITS
-from accord.cases.anonymity import Viewer as AnonymityViewer
-from accord.cases.event_visibility import participant_data
 from accord.cases.models import (
     AffectedProduct,
     Case,
-    CaseEvent,
     FactReport,
     Participant,
     SsvcDecision,
     Vulnerability,
 )
+from accord.cases.presenter import Shown, Viewer
 from accord.cases.states import EM, RM
 
 # --- Request bodies ----------------------------------------------------------------------------
@@ -312,12 +307,15 @@ class ParticipantOut(BaseModel):
         default=None, description="The organisation's id, given only where the real name is given."
     )
     anonymous: bool
-    rm_state: RM
-    v_at: Instant | None
-    f_at: Instant | None
-    d_at: Instant | None
+    rm_state: RM | None = Field(
+        description="Its report state; null where it is another vendor's that did not share its answer."
+    )
+    v_at: Instant | None = Field(description="When it was made aware (notified).")
+    f_at: Instant | None = Field(description="Fix ready; null where hidden (an answer not shared).")
+    d_at: Instant | None = Field(description="Fix deployed; null where hidden (an answer not shared).")
     first_contact_at: Instant | None
     embargo_answer: str
+    answered: bool = Field(description="Whether it has answered (a vendor's answer was recorded).")
 
 
 class CaseSummary(BaseModel):
@@ -399,62 +397,7 @@ class PolicyOut(BaseModel):
     history: list[PolicyChangeOut] | None = Field(description="Every change, for coordinator admins only.")
 
 
-# --- Filling the responses: what each viewer may see -------------------------------------------
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass
-class Viewer:
-    user: User
-    analyst: bool
-    own: set[int] = field(default_factory=set)  # the viewer's participant ids in the case
-    anon: AnonymityViewer | None = None  # accord.cases.anonymity: who sees which real name
-
-    @property
-    def anonymity(self) -> AnonymityViewer:
-        if self.anon is None:
-            self.anon = AnonymityViewer.of(self.user)
-        return self.anon
-
-
-def viewer_in(user: User, case: Case) -> Viewer:
-    if user.is_analyst:
-        return Viewer(user, True, anon=AnonymityViewer(user.pk, True, frozenset()))
-    own = own_participants(user, case).values_list("id", flat=True)
-    return Viewer(user, False, set(own), AnonymityViewer.of(user))
-
-
-def staff_label(user: User) -> str:
-    """How a member of the coordinator's staff appears to non-analysts: never by email."""
-    return user.name or "Coordinator"
-
-
-def person_label(person: User | None, viewer: Viewer, alias: str | None = None) -> str | None:
-    """An actor or author as `viewer` may see them: an email for analysts, otherwise a name or alias."""
-    if person is None:
-        return None
-    if viewer.analyst:
-        return person.email
-    if person.pk == viewer.user.pk:
-        return person.display_name
-    if person.is_coordinator_staff:
-        return staff_label(person)
-    return alias or "Participant"
-
-
-def _redact(value: Any) -> Any:
-    """Event data for non-analysts: no email address (of staff or anyone) is shown."""
-    if isinstance(value, str):
-        return "[hidden]" if _EMAIL.match(value) else value
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
-    return value
-
-
-# --- Serializers -------------------------------------------------------------------------------
+# --- Filling the responses: what each viewer may see (accord.cases.presenter decides) ---------------
 
 
 def _score(value: Decimal | None) -> float | None:
@@ -472,13 +415,12 @@ def embargo_out(case: Case) -> EmbargoOut:
     )
 
 
-def _summary_fields(case: Case, viewer_is_analyst: bool) -> dict[str, Any]:
-    owner = case.owner
+def _summary_fields(case: Case, viewer: Viewer) -> dict[str, Any]:
     return {
         "id": case.label,
         "number": case.number,
         "title": case.title,
-        "owner": None if owner is None else owner.email if viewer_is_analyst else staff_label(owner),
+        "owner": viewer.person(case.owner).api if case.owner else None,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "first_contact_at": case.first_contact_at,
@@ -489,8 +431,20 @@ def _summary_fields(case: Case, viewer_is_analyst: bool) -> dict[str, Any]:
     }
 
 
-def case_summary(case: Case, viewer_is_analyst: bool) -> CaseSummary:
-    return CaseSummary(**_summary_fields(case, viewer_is_analyst))
+def case_summary(standing: Standing) -> CaseSummary | CaseTermsOut:
+    """One case of a list; a vendor that has not accepted the Active embargo gets its terms."""
+    if standing.embargo_pending:
+        return case_terms(standing.case)
+    return CaseSummary(**_summary_fields(standing.case, Viewer.of(standing)))
+
+
+def case_terms(case: Case) -> CaseTermsOut:
+    return CaseTermsOut(
+        id=case.label,
+        embargo=embargo_out(case),
+        target_publication_at=case.target_publication_at,
+        needs_embargo_answer=True,
+    )
 
 
 def vulnerability_out(case: Case, v: Vulnerability) -> VulnerabilityOut:
@@ -513,49 +467,36 @@ def product_out(p: AffectedProduct) -> ProductOut:
     return ProductOut(id=p.pk, name=p.name, version_range=p.version_range, purl=p.purl)
 
 
-def participant_name(p: Participant, viewer: Viewer) -> str | None:
-    """The real name where `viewer` may see it (accord.cases.anonymity), else None (the alias shows)."""
-    if viewer.analyst or p.pk in viewer.own or viewer.anonymity.is_privileged_for(p):
-        return p.real_name
-    if not viewer.anonymity.sees_real_name(p):
-        return None
-    if p.organization_id:
-        return p.organization.name  # type: ignore[union-attr]
-    if p.user_id and p.user.is_coordinator_staff:  # type: ignore[union-attr]
-        return staff_label(p.user)  # type: ignore[arg-type]
-    return None
-
-
-def participant_label(p: Participant, viewer: Viewer) -> str:
-    """How a participant is named to `viewer`: its name, or its alias."""
-    return participant_name(p, viewer) or p.alias
-
-
 def participant_out(p: Participant, viewer: Viewer) -> ParticipantOut:
-    name = participant_name(p, viewer)
+    """One participant as `viewer` may see it (select_related "answer" and "organization" on lists)."""
+    shown = viewer.participant(p)
     return ParticipantOut(
         id=p.pk,
         alias=p.alias,
         kind=p.kind,
-        name=name,
-        organization=p.organization_id if name is not None else None,
+        name=shown.name,
+        organization=shown.organization,
         anonymous=p.anonymous,
-        rm_state=RM(p.rm_state),
+        rm_state=RM(shown.rm_state) if shown.rm_state else None,
         v_at=p.v_at,
-        f_at=p.f_at,
-        d_at=p.d_at,
+        f_at=shown.f_at,
+        d_at=shown.d_at,
         first_contact_at=p.first_contact_at,
         embargo_answer=p.embargo_answer,
+        answered=shown.answered,
     )
 
 
-def case_out(case: Case, user: User) -> CaseOut:
+PARTICIPANTS_QUERYSET = Participant.objects.select_related("organization", "user", "answer")
+
+
+def case_out(standing: Standing) -> CaseOut:
     """The whole case in a constant number of queries, whatever the number of participants."""
+    case = standing.case
     prefetch_related_objects(
         [case],
-        "owner",
         "analysts",
-        Prefetch("participants", queryset=Participant.objects.select_related("organization", "user")),
+        Prefetch("participants", queryset=PARTICIPANTS_QUERYSET),
         Prefetch(
             "vulnerabilities",
             queryset=Vulnerability.objects.order_by("seq").prefetch_related(
@@ -563,15 +504,15 @@ def case_out(case: Case, user: User) -> CaseOut:
             ),
         ),
     )
-    viewer = viewer_in(user, case)
+    viewer = Viewer.of(standing)
     analysts = sorted(case.analysts.all(), key=lambda a: a.email)
     open_claims = FactReport.objects.filter(
         case=case, confirmed_at__isnull=True, dismissed_at__isnull=True
     ).count()
     return CaseOut(
-        **_summary_fields(case, viewer.analyst),
+        **_summary_fields(case, viewer),
         summary=case.summary,
-        analysts=[a.email if viewer.analyst else staff_label(a) for a in analysts],
+        analysts=[viewer.person(a).api for a in analysts],
         quiet=case.quiet,
         vulnerabilities=[vulnerability_out(case, v) for v in case.vulnerabilities.all()],
         participants=[participant_out(p, viewer) for p in case.participants.all()],
@@ -579,63 +520,16 @@ def case_out(case: Case, user: User) -> CaseOut:
     )
 
 
-def _aliases_of(case: Case, user_ids: set[int]) -> dict[int, tuple[int, str]]:
-    """user id -> (participant id, alias) in `case`, for a page of actors, in three queries."""
-    if not user_ids:
-        return {}
-    found: dict[int, tuple[int, str]] = {}
-    for user_id, pid, alias in case.participants.filter(user_id__in=user_ids).values_list(
-        "user_id", "id", "alias"
-    ):
-        found[user_id] = (pid, alias)
-    memberships = list(
-        Membership.objects.filter(user_id__in=user_ids).values_list("user_id", "organization_id")
+def event_out(shown: Shown) -> EventOut:
+    e = shown.event
+    return EventOut(
+        id=e.pk,
+        kind=e.kind,
+        created_at=e.created_at,
+        actor=shown.who.api,
+        participant=shown.participant,
+        data=shown.data,
     )
-    if memberships:
-        by_org = {
-            org: (pid, alias)
-            for org, pid, alias in case.participants.filter(
-                organization_id__in={org for _, org in memberships}
-            ).values_list("organization_id", "id", "alias")
-        }
-        for user_id, org in memberships:
-            if org in by_org:
-                found.setdefault(user_id, by_org[org])
-    return found
-
-
-def _actor_labels(case: Case, people: list[User | None], viewer: Viewer) -> dict[int, str | None]:
-    """Labels of a page's actors as `viewer` may see them (user id -> label)."""
-    users = {p.pk: p for p in people if p is not None}
-    if viewer.analyst:
-        return {pk: u.email for pk, u in users.items()}
-    others = {pk for pk, u in users.items() if pk != viewer.user.pk and not u.is_coordinator_staff}
-    aliases = _aliases_of(case, others)
-    labels: dict[int, str | None] = {}
-    for pk, u in users.items():
-        participant = aliases.get(pk)
-        if participant is not None and participant[0] in viewer.own:
-            labels[pk] = u.display_name  # a colleague in the viewer's own organisation
-        else:
-            labels[pk] = person_label(u, viewer, participant[1] if participant else None)
-    return labels
-
-
-def events_out(case: Case, events: list[CaseEvent], viewer: Viewer) -> list[EventOut]:
-    """A page of the timeline (load it with select_related("actor", "participant__organization",
-    "participant__user"))."""
-    labels = _actor_labels(case, [e.actor for e in events], viewer)
-    return [
-        EventOut(
-            id=e.pk,
-            kind=e.kind,
-            created_at=e.created_at,
-            actor=labels.get(e.actor_id) if e.actor_id else None,
-            participant=participant_label(e.participant, viewer) if e.participant_id else None,  # type: ignore[arg-type]
-            data=e.data if viewer.analyst else _redact(participant_data(e.data)),
-        )
-        for e in events
-    ]
 
 
 def claim_status(claim: FactReport) -> str:
@@ -647,29 +541,23 @@ def claim_status(claim: FactReport) -> str:
 
 
 def claims_out(case: Case, claims: list[FactReport], viewer: Viewer) -> list[ClaimOut]:
-    labels = _actor_labels(case, [c.reported_by for c in claims], viewer)
-    out = []
-    for claim in claims:
-        label = labels.get(claim.reported_by_id) if claim.reported_by_id else None
-        if label == "Participant" and claim.participant is not None:
-            label = claim.participant.alias
-        out.append(
-            ClaimOut(
-                id=claim.pk,
-                fact=claim.fact,  # type: ignore[arg-type]
-                evidence=claim.evidence,
-                status=claim_status(claim),  # type: ignore[arg-type]
-                reported_by=label,
-                created_at=claim.created_at,
-                confirmed_at=claim.confirmed_at,
-                dismissed_at=claim.dismissed_at,
-            )
+    viewer.remember_actors(case.pk, [c.reported_by for c in claims])
+    return [
+        ClaimOut(
+            id=claim.pk,
+            fact=claim.fact,  # type: ignore[arg-type]
+            evidence=claim.evidence,
+            status=claim_status(claim),  # type: ignore[arg-type]
+            reported_by=viewer.claimant(claim).api,
+            created_at=claim.created_at,
+            confirmed_at=claim.confirmed_at,
+            dismissed_at=claim.dismissed_at,
         )
-    return out
+        for claim in claims
+    ]
 
 
-def decision_out(decision: SsvcDecision, user: User) -> DecisionOut:
-    by = decision.decided_by
+def decision_out(decision: SsvcDecision, viewer: Viewer) -> DecisionOut:
     return DecisionOut(
         id=decision.pk,
         table=decision.table,  # type: ignore[arg-type]
@@ -677,7 +565,7 @@ def decision_out(decision: SsvcDecision, user: User) -> DecisionOut:
         outcome=decision.outcome,
         chosen=decision.chosen,
         rationale=decision.rationale,
-        decided_by=None if by is None else by.email if user.is_analyst else staff_label(by),
+        decided_by=viewer.person(decision.decided_by).api if decision.decided_by else None,
         created_at=decision.created_at,
     )
 

@@ -81,7 +81,7 @@ class InvitationOut(BaseModel):
     expires_at: Instant
 
 
-def page_of(item: type[BaseModel]) -> type[BaseModel]:
-    """The list envelope's schema for `item`."""
-    items: Any = list[item]  # type: ignore[valid-type]
-    return create_model(f"{item.__name__}Page", items=(items, ...), next=(str | None, ...))
+def page_of(item: Any, name: str | None = None) -> type[BaseModel]:
+    """The list envelope's schema for `item` (a schema, or a union of schemas given a `name`)."""
+    items: Any = list[item]
+    return create_model(f"{name or item.__name__}Page", items=(items, ...), next=(str | None, ...))

@@ -1,27 +1,57 @@
-"""The one access gate for reports and cases. Missing and forbidden give the same 404."""
+"""The one access gate for reports and cases. Missing and forbidden give the same 404.
+
+`access_case(user, ref, need=...)` is the only way code fetches a case for a person. It
+returns the caller's `Standing`: the case, the caller's own participant rows in it, their
+embargo answers and whether the caller is coordinator staff. Pages, API routes, actions,
+jobs and the presenter read the standing; none of them re-derives it.
+
+Coordinator rights come only from a staff role (process.md "Who is the coordinator"): a
+member of the coordinator organisation without one sees no case it does not participate in.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accord.accounts.models import hash_secret
 from accord.cases.models import Case, Participant, Report
+from accord.cases.states import EM
+from accord.lib.errors import RuleViolation
 from accord.lib.ids import parse_case_ref
+
+Need = Literal["terms", "read", "act", "write", "publish"]
+NEEDS: tuple[str, ...] = ("terms", "read", "act", "write", "publish")
+# Embargo states a participant must accept before seeing details (process.md "Joining an embargo").
+ANSWERING = (EM.ACTIVE, EM.REVISE)
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
+def is_staff(user: Any) -> bool:
+    """Coordinator staff (analyst, publisher or admin): the only source of coordinator rights."""
+    return _signed_in(user) and bool(user.is_analyst)
+
+
+# --- Reports ----------------------------------------------------------------------------------------
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:
-    if not getattr(user, "is_authenticated", False):
+    if not _signed_in(user):
         return Report.objects.none()
-    if user.is_analyst:
+    if is_staff(user):
         return Report.objects.all()
     return Report.objects.filter(submitted_by=user)
 
 
 def access_report(user: Any, report_id: str) -> Report:
-    report = reports_visible_to(user).filter(pk=str(report_id)).first()
+    report = reports_visible_to(user).filter(pk=str(report_id)[:32]).first()
     if report is None:
         raise Http404("No such report.")
     return report
@@ -35,43 +65,153 @@ def access_report_by_key(key: str) -> Report:
     return report
 
 
-def cases_visible_to(user: Any) -> QuerySet[Case]:
-    if not getattr(user, "is_authenticated", False):
-        return Case.objects.none()
-    if user.is_analyst:
-        return Case.objects.all()
-    # A vendor admin may narrow a case to some members (CaseMemberAccess); no rows means everyone.
-    mine = Participant.objects.filter(
-        Q(user=user)
-        | (
-            Q(organization__memberships__user=user)
-            & (Q(member_access__isnull=True) | Q(member_access__user=user))
+# --- Cases ------------------------------------------------------------------------------------------
+
+
+def _own_rows(user: Any) -> Q:
+    """Participant rows through which `user` takes part: as a person, or as a member of the
+    organisation (narrowed by the vendor admin's choice of members, CaseMemberAccess). The
+    coordinator's own rows give nothing to non-staff, and a declined embargo closes the case."""
+    return (
+        (
+            Q(user=user)
+            | (
+                Q(organization__memberships__user=user)
+                & (Q(member_access__isnull=True) | Q(member_access__user=user))
+            )
         )
-    ).exclude(embargo_answer=Participant.EmbargoAnswer.DECLINED)
-    return Case.objects.filter(pk__in=mine.values("case_id"))
+        & ~Q(kind=Participant.Kind.COORDINATOR)
+        & ~Q(embargo_answer=Participant.EmbargoAnswer.DECLINED)
+    )
 
 
-def access_case(user: Any, ref: str | int, need: str = "read") -> Case:
-    """Fetch a case for `user`. need: "read" (participants and analysts) or "write" (analysts)."""
+@dataclass(frozen=True)
+class Standing:
+    """What the caller is to one case. Staff see everything; others through their own rows."""
+
+    case: Case
+    user: Any
+    staff: bool
+    publisher: bool
+    own: tuple[Participant, ...] = ()
+    own_ids: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "own_ids", frozenset(p.pk for p in self.own))
+
+    @property
+    def participant(self) -> Participant | None:
+        """The caller's participation (its vendor row first), for actions taken as a participant."""
+        return self.vendor or (self.own[0] if self.own else None)
+
+    @property
+    def vendor(self) -> Participant | None:
+        return next((p for p in self.own if p.kind == Participant.Kind.VENDOR), None)
+
+    @property
+    def embargo_pending(self) -> bool:
+        """A vendor invited into an Active embargo that its organisation has not accepted yet:
+        it sees only the terms, and may only accept or decline."""
+        if self.staff or self.case.embargo_state not in ANSWERING:
+            return False
+        vendors = [p for p in self.own if p.kind == Participant.Kind.VENDOR]
+        others = [p for p in self.own if p.kind != Participant.Kind.VENDOR]
+        return (
+            bool(vendors)
+            and not others
+            and all(p.embargo_answer != Participant.EmbargoAnswer.ACCEPTED for p in vendors)
+        )
+
+    @property
+    def reaches(self) -> bool:
+        return self.staff or bool(self.own)
+
+    def speaks_for(self, participant: Participant) -> bool:
+        """May act for `participant`: its own members (past the embargo gate), or staff for anyone."""
+        if self.staff:
+            return True
+        return participant.pk in self.own_ids and not self.embargo_pending
+
+    def over(self, case: Case) -> Standing:
+        """The same standing over `case` as an action returned it (fresh fields, same rows)."""
+        return dataclasses.replace(self, case=case)
+
+    def check(self, need: str) -> Standing:
+        """Raise unless the caller has `need`: 404 when it must not know the case, 409 when it
+        must first accept the embargo."""
+        if need not in NEEDS:
+            raise ValueError(f"unknown need {need!r}")
+        if not self.reaches:
+            raise Http404("No such case.")
+        if need in ("write", "publish") and not self.staff:
+            raise Http404("No such case.")
+        if need == "publish" and not self.publisher:
+            raise Http404("No such case.")
+        if need in ("read", "act") and self.embargo_pending:
+            raise RuleViolation(
+                "embargo-accept-first",
+                "Your organisation must accept the embargo before it sees or acts on the case; "
+                "read its terms and accept or decline",
+            )
+        return self
+
+
+def standing_of(user: Any, case: Case) -> Standing:
+    """The caller's standing in `case` (one query for a participant, none for staff)."""
+    if not _signed_in(user):
+        return Standing(case, user, False, False)
+    if is_staff(user):
+        return Standing(case, user, True, bool(user.is_publisher))
+    own = tuple(
+        Participant.objects.filter(_own_rows(user), case=case)
+        .select_related("organization", "user")
+        .distinct()
+        .order_by("id")
+    )
+    return Standing(case, user, False, False, own)
+
+
+def standings_of(user: Any, cases: list[Case]) -> dict[int, Standing]:
+    """Standings for a page of cases, in one query."""
+    if not _signed_in(user) or is_staff(user):
+        return {c.pk: standing_of(user, c) for c in cases}
+    rows: dict[int, list[Participant]] = {}
+    for p in (
+        Participant.objects.filter(_own_rows(user), case__in=cases)
+        .select_related("organization", "user")
+        .distinct()
+        .order_by("id")
+    ):
+        rows.setdefault(p.case_id, []).append(p)
+    return {c.pk: Standing(c, user, False, False, tuple(rows.get(c.pk, ()))) for c in cases}
+
+
+def own_participations(user: Any) -> QuerySet[Participant]:
+    """Every participant row through which `user` takes part in a case, across cases."""
+    if not _signed_in(user):
+        return Participant.objects.none()
+    return Participant.objects.filter(_own_rows(user)).distinct()
+
+
+def cases_visible_to(user: Any) -> QuerySet[Case]:
+    """Every case `user` reaches (at least its terms): lists and search start here."""
+    if not _signed_in(user):
+        return Case.objects.none()
+    if is_staff(user):
+        return Case.objects.all()
+    return Case.objects.filter(pk__in=Participant.objects.filter(_own_rows(user)).values("case_id"))
+
+
+def access_case(user: Any, ref: str | int, need: str = "read") -> Standing:
+    """The case named by `ref` with the caller's standing, or 404 (missing and forbidden alike).
+
+    need: "terms" (an invited participant may read the embargo terms), "read" and "act" (an
+    accepted participant, or staff), "write" (analysts), "publish" (publishers).
+    """
     number = ref if isinstance(ref, int) else parse_case_ref(str(ref))
-    if number is None:
+    if number is None or not _signed_in(user):
         raise Http404("No such case.")
-    case = cases_visible_to(user).filter(number=number).first()
+    case = Case.objects.filter(number=number).select_related("owner").first()
     if case is None:
         raise Http404("No such case.")
-    if need in ("write", "publish") and not user.is_analyst:
-        raise Http404("No such case.")
-    if need == "publish" and not user.is_publisher:
-        raise Http404("No such case.")
-    return case
-
-
-def own_participants(user: Any, case: Case) -> QuerySet[Participant]:
-    """The caller's own participant rows in `case`: their organisations', or theirs as a person."""
-    if not getattr(user, "is_authenticated", False):
-        return Participant.objects.none()
-    return case.participants.filter(Q(user=user) | Q(organization__memberships__user=user))
-
-
-def participant_of(user: Any, case: Case) -> Participant | None:
-    return own_participants(user, case).select_related("organization").first()
+    return standing_of(user, case).check(need)

@@ -1,25 +1,155 @@
+"""The audit timeline's event kinds, each with its audiences, and `record()`.
+
+Every kind is declared once in KINDS with the words people read and, per audience, the data
+keys that audience sees (allow-lists). The coordinator's staff see every event whole. Beyond
+them an event reaches only the audiences its kind names:
+- `concerned`: the participant the event is about (CaseEvent.participant), or the reporter on
+  their own report's page;
+- `participants`: every participant that may read the case;
+- `public`: anyone, once published (the note's disclosure timeline).
+An audience not named sees nothing of the event. A key not listed is not shown. A listed key
+"a.b" shows only the sub-key b of the mapping a. `record()` refuses a kind not declared here,
+so a new kind cannot reach anyone by accident. accord.cases.presenter applies these lists.
+"""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from accord.cases.models import Case, CaseEvent, Participant, Report
+from accord.core.actors import SystemActor
+
+Keys = tuple[str, ...]
+
+# Keys shared by many kinds.
+STATE = ("old", "new")
+EMBARGO_EFFECTS = ("embargo", "termination_due")
+DATES = ("at", "first", "target_publication_at", "days", "embargo", "embargo_ends_at")
+
+
+@dataclass(frozen=True)
+class EventKind:
+    words: str
+    concerned: Keys | None = None
+    participants: Keys | None = None
+    public: Keys | None = None
+
+
+KINDS: dict[str, EventKind] = {
+    # Reports (the reporter is the participant concerned on their own report's pages).
+    "report.received": EventKind("Report received", concerned=(*STATE, "attachments")),
+    "report.validate": EventKind("Report validated", concerned=STATE, participants=STATE),
+    "report.invalidate": EventKind("Report marked invalid", concerned=(*STATE, "reason"), participants=STATE),
+    "report.defer": EventKind("Report deferred", concerned=(*STATE, "reason"), participants=STATE),
+    "report.accept": EventKind(
+        "Report accepted", concerned=(*STATE, "case_number"), participants=STATE, public=()
+    ),
+    "report.duplicate": EventKind("A duplicate report was linked", concerned=(*STATE, "case_number")),
+    "report.close": EventKind("Report closed", concerned=(*STATE, "reason"), participants=STATE),
+    "report.note": EventKind("Message on the report"),
+    "report.assigned": EventKind("Report assigned"),
+    # The case and its vulnerabilities.
+    "case.updated": EventKind("Case edited", participants=("changes",)),
+    "case.analysts": EventKind("Analysts assigned"),
+    "case.vendor_texts": EventKind("Vendor-facing texts edited", participants=("changed",)),
+    "vulnerability.added": EventKind(
+        "Vulnerability added", participants=("vulnerability", "values"), public=("vulnerability",)
+    ),
+    "vulnerability.updated": EventKind("Vulnerability edited", participants=("vulnerability", "changes")),
+    "product.added": EventKind(
+        "Product added", participants=("vulnerability", "name", "version_range", "purl")
+    ),
+    "ssvc.triage": EventKind("SSVC coordinator triage"),
+    "ssvc.publish": EventKind("SSVC coordinator publish"),
+    # Participants.
+    "participant.added": EventKind("Participant added", concerned=("kind",), participants=("kind",)),
+    "participants.added": EventKind("Vendors added", participants=("count",)),
+    "vendors.notified": EventKind(
+        "Vendors notified",
+        participants=(
+            "count",
+            "contact.at",
+            "contact.first",
+            "contact.target_publication_at",
+            "contact.embargo",
+        ),
+        public=("contact.at", "contact.first"),
+    ),
+    "vendors.unreachable": EventKind("Vendors could not be reached"),
+    "participant.seen": EventKind("Opened the case for the first time", concerned=()),
+    "participant.claimed": EventKind("Account claimed from a notification", concerned=("approved",)),
+    "participant.claim_approved": EventKind("Claimed account approved", concerned=()),
+    "participant.tracking_id": EventKind("Tracking id set", concerned=STATE),
+    "participant.member_access": EventKind("Members who see the case chosen", concerned=("members",)),
+    # Dates and the embargo.
+    "contact.attempt": EventKind("Contact attempt", participants=DATES, public=("at", "first")),
+    "policy.applied": EventKind(
+        "Current policy applied",
+        participants=("old_days", "days", "old_target", "target", "embargo_ends_at"),
+    ),
+    "embargo.proposed": EventKind(
+        "Embargo proposed", participants=(*STATE, "ends_at", "current_ends_at", "reason")
+    ),
+    "embargo.accepted": EventKind("Embargo accepted", participants=(*STATE, "old_ends_at", "ends_at")),
+    "embargo.rejected": EventKind(
+        "Embargo proposal rejected", participants=(*STATE, "rejected_ends_at", "ends_at", "reason")
+    ),
+    "embargo.terminated": EventKind("Embargo terminated", participants=(*STATE, "reason"), public=()),
+    "embargo.expired": EventKind("Embargo ended at its end instant", participants=(*STATE, "ends_at")),
+    "embargo.joined": EventKind(
+        "Embargo accepted by a participant", concerned=("ends_at",), participants=("ends_at",)
+    ),
+    "embargo.declined": EventKind("Embargo declined by a participant", concerned=("ends_at",)),
+    # Case state. A vendor's own F and D are its business until it shares its answer.
+    "fact.set": EventKind("Case state set", participants=("fact", "facts", "evidence", *EMBARGO_EFFECTS)),
+    "fact.claimed": EventKind("Case state claimed", participants=("fact", "evidence")),
+    "fact.confirmed": EventKind(
+        "Claim confirmed", participants=("fact", "facts", "evidence", *EMBARGO_EFFECTS)
+    ),
+    "fact.dismissed": EventKind("Claim dismissed", participants=("fact", "reason")),
+    "fact.vendor": EventKind("Vendor state set", concerned=("fact",)),
+    # Vendor answers: others learn from the participants list whether a vendor answered.
+    "answer.submitted": EventKind(
+        "Answer submitted",
+        concerned=("statuses", "rm", "facts", "statement", "info_request", "share", "on_behalf"),
+    ),
+    "answer.addendum": EventKind("Coordinator's addendum", concerned=()),
+    "answer.info_answered": EventKind("Request for information answered", concerned=()),
+}
+
+
+class UnregisteredEvent(ValueError):
+    """An event kind missing from KINDS: declare its audiences before recording it."""
+
+
+def kind_of(name: str) -> EventKind | None:
+    return KINDS.get(name)
 
 
 def record(
     kind: str,
     /,
     *,
+    actor: Any,
     case: Case | None = None,
     report: Report | None = None,
-    actor: Any = None,
     participant: Participant | None = None,
     **data: Any,
 ) -> CaseEvent:
-    """Append one event to the timeline. `data` holds old and new values, JSON-ready."""
+    """Append one event to the timeline. `data` holds old and new values, JSON-ready.
+
+    `actor` is required: a user, SYSTEM (Accord itself: the scheduler, imports, the mail
+    gateway) or None for a person without an account (an anonymous reporter).
+    """
+    if kind not in KINDS:
+        raise UnregisteredEvent(f"event kind {kind!r} is not declared in accord.cases.events.KINDS")
+    system = isinstance(actor, SystemActor)
     return CaseEvent.objects.create(
         case=case,
         report=report,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor if not system and getattr(actor, "is_authenticated", False) else None,
+        by_system=system,
         participant=participant,
         kind=kind,
         data=data,

@@ -329,6 +329,7 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
     report = models.ForeignKey(Report, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
     actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    by_system = models.BooleanField(default=False, help_text='Done by Accord itself ("Accord").')
     participant = models.ForeignKey(
         Participant, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -43,3 +43,15 @@ def new_case_number() -> int:
 
 def new_report_id(year: int) -> str:
     return f"REPORT-{year}-" + "".join(secrets.choice(_REPORT_ALPHABET) for _ in range(8))
+
+
+MAX_ID = 2**53  # larger ids name nothing (and would overflow SQLite's integers)
+
+
+def parse_id(value: object) -> int | None:
+    """A database id typed by a person or a form: ASCII digits only (never "²" or "٣"), in range."""
+    text = str(value if value is not None else "").strip()
+    if not text or len(text) > 16 or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -33,6 +33,7 @@ __all__ = [
     "Verification",
     "clearsigned_body",
     "decrypt",
+    "without_signatures",
     "encrypt",
     "fingerprint_of",
     "inspect_key",
@@ -518,6 +519,54 @@ def clearsigned_body(data: bytes) -> bytes:
     if parts.trailing.strip():
         raise OpenPGPError("The message has text after the signature, which the signature does not cover")
     return parts.body
+
+
+_ARMOUR_LINE = re.compile(rb"^-----(BEGIN|END) PGP ([A-Z ,/0-9]+?)-----[ \t\r]*$")
+HIDDEN_BLOCK = b"[OpenPGP block not shown]"
+
+
+def without_signatures(data: bytes) -> bytes:
+    """The text with every OpenPGP armour removed, for readers who may not see who signed it.
+
+    A clearsigned part keeps only its signed text (armour headers dropped, dash-escaping
+    undone); its signature block, and any other armoured block (a detached signature, a key,
+    a message), which carries issuer fingerprints, key ids and user ids, is dropped. Line
+    endings are kept. Pure text work: nothing is verified here.
+    """
+    out: list[bytes] = []
+    lines = bytes(data).split(b"\n")
+    i = 0
+    while i < len(lines):
+        match = _ARMOUR_LINE.match(lines[i])
+        if match is None or match.group(1) != b"BEGIN":
+            out.append(lines[i])
+            i += 1
+            continue
+        label = match.group(2)
+        i += 1
+        if label == b"SIGNED MESSAGE":
+            while i < len(lines) and lines[i].rstrip(b"\r \t"):  # armour headers, up to a blank line
+                i += 1
+            i += 1
+            while i < len(lines) and not _is_armour(lines[i], b"BEGIN", b"SIGNATURE"):
+                line = lines[i]
+                out.append(line[2:] if line.startswith(b"- ") else line)
+                i += 1
+            label = b"SIGNATURE"
+            i += 1
+            if out and out[-1].endswith(b"\r"):  # the line break before the armour is the armour's
+                out[-1] = out[-1][:-1]
+        else:
+            out.append(HIDDEN_BLOCK)
+        while i < len(lines) and not _is_armour(lines[i], b"END", label):
+            i += 1
+        i += 1  # the END line
+    return b"\n".join(out)
+
+
+def _is_armour(line: bytes, edge: bytes, label: bytes) -> bool:
+    match = _ARMOUR_LINE.match(line)
+    return match is not None and match.group(1) == edge and match.group(2) == label
 
 
 _UNSIGNED = Verification(status="unsigned", fingerprint=None, signed_at=None, detail="No signature")

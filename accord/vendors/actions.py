@@ -9,8 +9,8 @@ Who may do what:
   notifications go (adding a contact, changing a contact's address or role, removing a
   contact, adding or removing a key) stays PENDING until an analyst approves it, so a
   hijacked vendor account cannot redirect notifications;
-- `by=None` is the instance's operator at the console (management commands), who acts
-  as an analyst.
+- `by=SYSTEM` is Accord itself (imports and management commands at the console), which
+  acts as an analyst.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.accounts import actions as account_actions
-from accord.accounts.models import Organization, User
+from accord.accounts.models import Organization
 from accord.core import audit
+from accord.core.actors import is_system, person
 from accord.lib import openpgp
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.vendors.models import ChangeStatus, Contact, PublicKey, VendorProfile
@@ -47,11 +48,11 @@ PROFILE_FIELDS = ("website", "security_txt_url", "phones", "notes", "require_enc
 # --- Rules ---------------------------------------------------------------------------------------
 
 
-def _is_analyst(by: User | None) -> bool:
-    return by is None or bool(by.is_analyst)
+def _is_analyst(by: Any) -> bool:
+    return is_system(by) or bool(getattr(by, "is_analyst", False))
 
 
-def _require_editor(org: Organization, by: User | None) -> bool:
+def _require_editor(org: Organization, by: Any) -> bool:
     """True for an analyst (immediate changes), False for a vendor admin (pending changes)."""
     if org.kind != Organization.Kind.VENDOR:
         raise RuleViolation("vendors-only", f"{org.name} is not a vendor organisation.")
@@ -65,7 +66,7 @@ def _require_editor(org: Organization, by: User | None) -> bool:
     )
 
 
-def _require_analyst(by: User | None, what: str) -> None:
+def _require_analyst(by: Any, what: str) -> None:
     if not _is_analyst(by):
         raise RuleViolation("analyst-approves-directory-changes", f"Only an analyst can {what}.")
 
@@ -223,7 +224,7 @@ def inspect_public_key(data: str | bytes) -> openpgp.KeyInfo:
 
 
 @transaction.atomic
-def create_vendor(name: str, *, by: User | None, **profile: Any) -> Organization:
+def create_vendor(name: str, *, by: Any, **profile: Any) -> Organization:
     """A new vendor organisation in the directory, with its profile (analysts)."""
     _require_analyst(by, "add a vendor to the directory")
     cleaned = clean_profile(profile)
@@ -234,7 +235,7 @@ def create_vendor(name: str, *, by: User | None, **profile: Any) -> Organization
 
 
 @transaction.atomic
-def set_profile(org: Organization, *, by: User | None, **changes: Any) -> VendorProfile:
+def set_profile(org: Organization, *, by: Any, **changes: Any) -> VendorProfile:
     is_analyst = _require_editor(org, by)
     cleaned = clean_profile(changes)
     profile, _ = VendorProfile.objects.select_for_update().get_or_create(organization=org)
@@ -275,9 +276,7 @@ def _contact_data(contact: Contact) -> dict[str, Any]:
 
 
 @transaction.atomic
-def add_contact(
-    org: Organization, email: str, *, role: str = "to", name: str = "", by: User | None
-) -> Contact:
+def add_contact(org: Organization, email: str, *, role: str = "to", name: str = "", by: Any) -> Contact:
     """A new contact: active at once for an analyst, pending approval for a vendor admin."""
     is_analyst = _require_editor(org, by)
     email, role, name = clean_email(email), clean_role(role), clean_name(name)
@@ -289,8 +288,8 @@ def add_contact(
         name=name,
         role=role,
         status=ACTIVE if is_analyst else PENDING,
-        requested_by=by,
-        approved_by=by if is_analyst else None,
+        requested_by=person(by),
+        approved_by=person(by) if is_analyst else None,
         decided_at=now if is_analyst else None,
     )
     audit.record(
@@ -306,7 +305,7 @@ def add_contact(
 def update_contact(
     contact: Contact,
     *,
-    by: User | None,
+    by: Any,
     email: str | None = None,
     role: str | None = None,
     name: str | None = None,
@@ -346,7 +345,7 @@ def update_contact(
 
 
 @transaction.atomic
-def remove_contact(contact: Contact, *, by: User | None) -> Contact | None:
+def remove_contact(contact: Contact, *, by: Any) -> Contact | None:
     """Remove a contact. A vendor admin's removal of an active contact waits for approval.
 
     Returns None when the contact is gone, or the contact marked "removal pending".
@@ -358,7 +357,7 @@ def remove_contact(contact: Contact, *, by: User | None) -> Contact | None:
     if contact.status == ACTIVE and not is_analyst:
         if contact.removal_requested_at is None:
             contact.removal_requested_at = timezone.now()
-            contact.removal_requested_by = by
+            contact.removal_requested_by = person(by)
             contact.save(update_fields=["removal_requested_at", "removal_requested_by", "updated_at"])
             audit.record(by, "vendor.contact_removal_requested", org, **_contact_data(contact))
         return contact
@@ -391,19 +390,24 @@ def _key_data(key: PublicKey) -> dict[str, Any]:
     return {"key": key.pk, "fingerprint": key.fingerprint, "flags": key.flags}
 
 
-@transaction.atomic
 def upload_key(
-    org: Organization, armored: str | bytes, *, by: User | None, info: openpgp.KeyInfo | None = None
+    org: Organization, armored: str | bytes, *, by: Any, info: openpgp.KeyInfo | None = None
 ) -> PublicKey:
     """Pin a public key by its fingerprint (pending approval when a vendor admin uploads it).
 
     Uploading a fingerprint the organisation already has refreshes its stored armour
     (a new expiry, new subkeys) and never changes the pinned fingerprint. Refreshing
     cannot undo a revocation Accord has seen. `info` is a key already inspected by
-    `inspect_public_key` (the import checks every key before writing anything).
+    `inspect_public_key` (the import checks every key before writing anything). gpg runs
+    here, before the transaction that pins the key, never inside it.
     """
+    _require_editor(org, by)
+    return _pin_key(org, info or inspect_public_key(armored), by=by)
+
+
+@transaction.atomic
+def _pin_key(org: Organization, info: openpgp.KeyInfo, *, by: Any) -> PublicKey:
     is_analyst = _require_editor(org, by)
-    info = info or inspect_public_key(armored)
     fields = _key_fields(info)
     now = timezone.now()
     key = PublicKey.objects.select_for_update().filter(organization=org, fingerprint=info.fingerprint).first()
@@ -412,8 +416,8 @@ def upload_key(
             organization=org,
             fingerprint=info.fingerprint,
             status=ACTIVE if is_analyst else PENDING,
-            uploaded_by=by,
-            approved_by=by if is_analyst else None,
+            uploaded_by=person(by),
+            approved_by=person(by) if is_analyst else None,
             decided_at=now if is_analyst else None,
             **fields,
         )
@@ -429,8 +433,8 @@ def upload_key(
         setattr(key, name, value)
     if key.status == REJECTED or (key.status == PENDING and is_analyst):
         key.status = ACTIVE if is_analyst else PENDING
-        key.uploaded_by = by
-        key.approved_by = by if is_analyst else None
+        key.uploaded_by = person(by)
+        key.approved_by = person(by) if is_analyst else None
         key.decided_at = now if is_analyst else None
     key.save()
     audit.record(by, "vendor.key_refreshed", org, **_key_data(key), status=key.status)
@@ -438,7 +442,7 @@ def upload_key(
 
 
 @transaction.atomic
-def remove_key(key: PublicKey, *, by: User | None) -> PublicKey | None:
+def remove_key(key: PublicKey, *, by: Any) -> PublicKey | None:
     """Unpin a key: at once for an analyst; a vendor admin's removal of an active key waits for approval."""
     org = key.organization
     is_analyst = _require_editor(org, by)
@@ -446,7 +450,7 @@ def remove_key(key: PublicKey, *, by: User | None) -> PublicKey | None:
     if key.status == ACTIVE and not is_analyst:
         if key.removal_requested_at is None:
             key.removal_requested_at = timezone.now()
-            key.removal_requested_by = by
+            key.removal_requested_by = person(by)
             key.save(update_fields=["removal_requested_at", "removal_requested_by", "updated_at"])
             audit.record(by, "vendor.key_removal_requested", org, **_key_data(key))
         return key
@@ -469,7 +473,7 @@ def _describe(item: Contact | PublicKey) -> dict[str, Any]:
 
 
 @transaction.atomic
-def approve_change(item: Contact | PublicKey, *, by: User | None) -> Contact | PublicKey | None:
+def approve_change(item: Contact | PublicKey, *, by: Any) -> Contact | PublicKey | None:
     """Apply a vendor admin's pending change. Returns the active row, or None for a removal."""
     _require_analyst(by, "approve a vendor's change")
     item = _locked(item)
@@ -497,7 +501,7 @@ def approve_change(item: Contact | PublicKey, *, by: User | None) -> Contact | P
             item.save(update_fields=["replaces"])
             replaced.delete()
     item.status = ACTIVE
-    item.approved_by = by
+    item.approved_by = person(by)
     item.decided_at = timezone.now()
     item.save()
     audit.record(by, "vendor.change_approved", org, **data)
@@ -505,7 +509,7 @@ def approve_change(item: Contact | PublicKey, *, by: User | None) -> Contact | P
 
 
 @transaction.atomic
-def reject_change(item: Contact | PublicKey, *, by: User | None) -> Contact | PublicKey:
+def reject_change(item: Contact | PublicKey, *, by: Any) -> Contact | PublicKey:
     """Refuse a pending change: a pending row becomes rejected; a pending removal is dropped."""
     _require_analyst(by, "reject a vendor's change")
     item = _locked(item)
@@ -554,7 +558,7 @@ class ImportRowError(Exception):
         self.where, self.field, self.message = where, field, message
 
 
-def _sync_contacts(org: Organization, wanted: list[tuple[str, str, str]], *, by: User | None) -> None:
+def _sync_contacts(org: Organization, wanted: list[tuple[str, str, str]], *, by: Any) -> None:
     """Make the active contacts exactly `wanted`.
 
     A vendor admin's pending request to add a listed address is approved (the importer's
@@ -583,7 +587,7 @@ def _sync_contacts(org: Organization, wanted: list[tuple[str, str, str]], *, by:
 def import_vendors(
     records: list[VendorRecord],
     *,
-    by: User | None,
+    by: Any,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Write checked records, all or nothing (analysts, or the operator at the console).

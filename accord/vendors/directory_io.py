@@ -33,7 +33,7 @@ from django.db.models import Prefetch
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accord.accounts.models import Organization, User
+from accord.accounts.models import Organization
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.time import rfc3339
 from accord.vendors import actions
@@ -365,7 +365,7 @@ def import_directory(
     *,
     filename: str,
     fmt: str,
-    by: User | None,
+    by: Any,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:

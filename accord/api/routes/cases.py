@@ -44,29 +44,22 @@ from accord.api.case_schemas import (
     VulnerabilityOut,
     case_out,
     case_summary,
+    case_terms,
     claims_out,
     decision_out,
-    embargo_out,
-    events_out,
+    event_out,
     participant_out,
     policy_out,
     product_out,
-    viewer_in,
     vulnerability_out,
 )
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, page_of
 from accord.cases import actions, policy
-from accord.cases.access import access_case, cases_visible_to, participant_of
+from accord.cases.access import Standing, access_case, cases_visible_to, standings_of
 from accord.cases.actions.participants import answer_embargo
-from accord.cases.event_visibility import events_for_participant
-from accord.cases.models import (
-    Case,
-    CaseEvent,
-    FactReport,
-    Participant,
-    Vulnerability,
-)
+from accord.cases.models import Case, CaseEvent, FactReport, Participant, Vulnerability
+from accord.cases.presenter import Viewer
 from accord.cases.states import EM
 from accord.lib.errors import RuleViolation
 from accord.lib.ids import parse_vulnerability_ref
@@ -84,47 +77,10 @@ def case_etag(case: Case) -> str:
     return etag_of(case, case.updated_at.isoformat())
 
 
-def answer_case(response: HttpResponse, case: Case, user: User) -> CaseOut:
+def answer_case(response: HttpResponse, standing: Standing) -> CaseOut:
     """The case, with its ETag (for If-Match) set on the answer."""
-    set_etag(response, case_etag(case))
-    return case_out(case, user)
-
-
-# --- Joining an Active embargo (process.md "Joining an embargo") -------------------------------
-
-ANSWERING = (EM.ACTIVE, EM.REVISE)
-
-
-def embargo_answer_pending(user: User, case: Case) -> bool:
-    """A vendor member whose organisation has not yet accepted the case's Active embargo.
-
-    Until it does, it sees only the terms (process.md: "Only after that does it see the details").
-    """
-    if user.is_analyst or case.embargo_state not in ANSWERING:
-        return False
-    answers = set(
-        case.participants.filter(
-            kind=Participant.Kind.VENDOR, organization__memberships__user=user
-        ).values_list("embargo_answer", flat=True)
-    )
-    return bool(answers) and Participant.EmbargoAnswer.ACCEPTED not in answers
-
-
-def require_embargo_answered(user: User, case: Case) -> None:
-    if embargo_answer_pending(user, case):
-        raise RuleViolation(
-            "embargo-accept-first",
-            "Your organisation must accept the embargo (POST …/embargo/accept) before seeing the case",
-        )
-
-
-def case_terms(case: Case) -> CaseTermsOut:
-    return CaseTermsOut(
-        id=case.label,
-        embargo=embargo_out(case),
-        target_publication_at=case.target_publication_at,
-        needs_embargo_answer=True,
-    )
+    set_etag(response, case_etag(standing.case))
+    return case_out(standing)
 
 
 # --- Lookups -----------------------------------------------------------------------------------
@@ -181,9 +137,11 @@ def _users(ids: list[int], field_name: str) -> list[User]:
 
 @router.get(
     "/cases",
-    response={200: page_of(CaseSummary), 400: Error, 401: Error},
+    response={200: page_of(CaseSummary | CaseTermsOut, "CaseListItem"), 400: Error, 401: Error},
     summary="The cases the caller may see",
-    description="Analysts see every case; others the cases they participate in. "
+    description="Analysts see every case; others the cases they participate in. A case whose "
+    "Active embargo the caller's organisation has not accepted yet is listed by its terms only "
+    "(id, embargo, target_publication_at, needs_embargo_answer). "
     "`mine=true` keeps an analyst's own and assigned cases.",
     auth=rule("authenticated"),
 )
@@ -205,30 +163,8 @@ def list_cases(
         ordering=("-created_at", "-id"),
         cursor=cursor,
         limit=limit,
-        serialize=lambda page: _summaries(page, user),
+        serialize=lambda page: [case_summary(s) for s in standings_of(user, page).values()],
     )
-
-
-def _summaries(page: list[Case], user: User) -> list[CaseSummary]:
-    """A vendor whose organisation has not accepted a case's Active embargo sees no title yet."""
-    pending: set[int] = set()
-    if not user.is_analyst:
-        answering = [c.pk for c in page if c.embargo_state in ANSWERING]
-        if answering:
-            rows = Participant.objects.filter(
-                case_id__in=answering,
-                kind=Participant.Kind.VENDOR,
-                organization__memberships__user=user,
-            ).values_list("case_id", "embargo_answer")
-            accepted = {case_id for case_id, answer in rows if answer == Participant.EmbargoAnswer.ACCEPTED}
-            pending = {case_id for case_id, _ in rows} - accepted
-    out = []
-    for c in page:
-        summary = case_summary(c, user.is_analyst)
-        if c.pk in pending:
-            summary.title = ""
-        out.append(summary)
-    return out
 
 
 @router.get(
@@ -241,11 +177,10 @@ def _summaries(page: list[Case], user: User) -> list[CaseSummary]:
     auth=rule("object:case"),
 )
 def get_case(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut | CaseTermsOut:
-    user = _user(request)
-    found = access_case(user, case)
-    if embargo_answer_pending(user, found):
-        return case_terms(found)
-    return answer_case(response, found, user)
+    standing = access_case(_user(request), case, need="terms")
+    if standing.embargo_pending:
+        return case_terms(standing.case)
+    return answer_case(response, standing)
 
 
 @router.patch(
@@ -256,7 +191,8 @@ def get_case(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut
 )
 def patch_case(request: HttpRequest, response: HttpResponse, case: str, payload: CaseUpdate) -> CaseOut:
     user = _user(request)
-    found = access_case(user, case, need="write")
+    standing = access_case(user, case, need="write")
+    found = standing.case
     check_if_match(request, case_etag(found))
     changes = {
         name: value
@@ -265,7 +201,7 @@ def patch_case(request: HttpRequest, response: HttpResponse, case: str, payload:
     }
     if changes:
         found = actions.update_case(found, by=user, **changes)
-    return answer_case(response, found, user)
+    return answer_case(response, standing.over(found))
 
 
 @router.get(
@@ -281,15 +217,13 @@ def list_events(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict:
-    user = _user(request)
-    found = access_case(user, case)
-    require_embargo_answered(user, found)
-    viewer = viewer_in(user, found)
-    queryset = CaseEvent.objects.filter(case=found).select_related(
-        "actor", "participant__organization", "participant__user"
+    standing = access_case(_user(request), case)
+    viewer = Viewer.of(standing)
+    queryset = viewer.visible_events(
+        CaseEvent.objects.filter(case=standing.case).select_related(
+            "actor", "participant__organization", "participant__user"
+        )
     )
-    if not viewer.analyst:
-        queryset = events_for_participant(queryset, viewer.own)
     if kind:
         queryset = queryset.filter(kind=kind[:40])
     return paginate(
@@ -297,7 +231,7 @@ def list_events(
         ordering=("created_at", "id"),
         cursor=cursor,
         limit=limit,
-        serialize=lambda page: events_out(found, page, viewer),
+        serialize=lambda page: [event_out(shown) for shown in viewer.show_all(page)],
     )
 
 
@@ -314,7 +248,7 @@ def add_vulnerability(
     request: HttpRequest, case: str, payload: VulnerabilityFields
 ) -> Status[VulnerabilityOut]:
     user = _user(request)
-    found = access_case(user, case, need="write")
+    found = access_case(user, case, need="write").case
     fields = {k: v or "" for k, v in payload.model_dump(exclude_unset=True).items()}
     vulnerability = actions.add_vulnerability(found, by=user, **fields)
     return Status(201, vulnerability_out(found, vulnerability))
@@ -331,7 +265,7 @@ def patch_vulnerability(
     request: HttpRequest, response: HttpResponse, case: str, vuln: str, payload: VulnerabilityFields
 ) -> VulnerabilityOut:
     user = _user(request)
-    found = access_case(user, case, need="write")
+    found = access_case(user, case, need="write").case
     vulnerability = _vulnerability(found, vuln)
     check_if_match(request, etag_of(vulnerability, vulnerability.updated_at.isoformat()))
     fields = {k: v or "" for k, v in payload.model_dump(exclude_unset=True).items()}
@@ -349,7 +283,7 @@ def patch_vulnerability(
 )
 def add_product(request: HttpRequest, case: str, vuln: str, payload: ProductCreate) -> Status[ProductOut]:
     user = _user(request)
-    vulnerability = _vulnerability(access_case(user, case, need="write"), vuln)
+    vulnerability = _vulnerability(access_case(user, case, need="write").case, vuln)
     product = actions.add_product(
         vulnerability, payload.name, by=user, version_range=payload.version_range, purl=payload.purl
     )
@@ -367,11 +301,11 @@ def add_product(request: HttpRequest, case: str, vuln: str, payload: ProductCrea
 )
 def put_analysts(request: HttpRequest, response: HttpResponse, case: str, payload: AnalystsBody) -> CaseOut:
     user = _user(request)
-    found = access_case(user, case, need="write")
+    standing = access_case(user, case, need="write")
     analysts = _users(payload.analysts, "analysts")
     owner = _users([payload.owner], "owner")[0] if payload.owner is not None else None
-    found = actions.assign_analysts(found, analysts, by=user, owner=owner)
-    return answer_case(response, found, user)
+    found = actions.assign_analysts(standing.case, analysts, by=user, owner=owner)
+    return answer_case(response, standing.over(found))
 
 
 @router.post(
@@ -387,9 +321,11 @@ def record_contact(
     request: HttpRequest, response: HttpResponse, case: str, payload: ContactAttemptBody
 ) -> Status[CaseOut]:
     user = _user(request)
-    found = access_case(user, case, need="write")
-    found = actions.record_contact_attempt(found, by=user, at=payload.at, outside=True, note=payload.note)
-    return Status(201, answer_case(response, found, user))
+    standing = access_case(user, case, need="write")
+    found = actions.record_contact_attempt(
+        standing.case, by=user, at=payload.at, outside=True, note=payload.note
+    )
+    return Status(201, answer_case(response, standing.over(found)))
 
 
 @router.post(
@@ -402,8 +338,9 @@ def record_contact(
 )
 def apply_policy(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut:
     user = _user(request)
-    found = actions.apply_policy(access_case(user, case, need="write"), by=user)
-    return answer_case(response, found, user)
+    standing = access_case(user, case, need="write")
+    found = actions.apply_policy(standing.case, by=user)
+    return answer_case(response, standing.over(found))
 
 
 # --- Embargo ------------------------------------------------------------------------------------
@@ -419,9 +356,9 @@ def apply_policy(request: HttpRequest, response: HttpResponse, case: str) -> Cas
 )
 def propose_embargo(request: HttpRequest, response: HttpResponse, case: str, payload: ProposeBody) -> CaseOut:
     user = _user(request)
-    found = access_case(user, case)
-    found = actions.propose_embargo(found, payload.ends_at, by=user, reason=payload.reason)
-    return answer_case(response, found, user)
+    standing = access_case(user, case, need="act")
+    found = actions.propose_embargo(standing.case, payload.ends_at, by=user, reason=payload.reason)
+    return answer_case(response, standing.over(found))
 
 
 @router.post(
@@ -438,12 +375,12 @@ def propose_embargo(request: HttpRequest, response: HttpResponse, case: str, pay
 )
 def accept_embargo(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut:
     user = _user(request)
-    if user.is_analyst:
-        found = actions.accept_embargo(access_case(user, case, need="write"), by=user)
-        return answer_case(response, found, user)
-    found = access_case(user, case)
-    answer_embargo(_own_participant(user, found), accept=True, by=user)
-    return answer_case(response, found, user)
+    standing = access_case(user, case, need="terms")
+    if standing.staff:
+        found = actions.accept_embargo(standing.case, by=user)
+        return answer_case(response, standing.over(found))
+    answer_embargo(_own_vendor(standing), accept=True, by=user)
+    return answer_case(response, access_case(user, case))
 
 
 class EmbargoAnswerOut(Body):
@@ -463,25 +400,24 @@ class EmbargoAnswerOut(Body):
 )
 def decline_embargo(request: HttpRequest, case: str) -> EmbargoAnswerOut:
     user = _user(request)
-    found = access_case(user, case)
-    if user.is_analyst:
+    standing = access_case(user, case, need="terms")
+    if standing.staff:
         raise RuleViolation(
             "participant-member",
             "Only a participant's members decline an embargo; an analyst rejects a proposal instead",
         )
-    participant = answer_embargo(_own_participant(user, found), accept=False, by=user)
+    participant = answer_embargo(_own_vendor(standing), accept=False, by=user)
     return EmbargoAnswerOut(
-        case=found.label,
+        case=standing.case.label,
         participant=participant.pk,
         embargo_answer=participant.embargo_answer,  # type: ignore[arg-type]
     )
 
 
-def _own_participant(user: User, case: Case) -> Participant:
-    participant = participant_of(user, case)
-    if participant is None or participant.kind != Participant.Kind.VENDOR:
+def _own_vendor(standing: Standing) -> Participant:
+    if standing.vendor is None:
         raise RuleViolation("participant-member", "Only a vendor's members answer the embargo for it")
-    return participant
+    return standing.vendor
 
 
 @router.post(
@@ -492,8 +428,9 @@ def _own_participant(user: User, case: Case) -> Participant:
 )
 def reject_embargo(request: HttpRequest, response: HttpResponse, case: str, payload: ReasonBody) -> CaseOut:
     user = _user(request)
-    found = actions.reject_embargo(access_case(user, case, need="write"), by=user, reason=payload.reason)
-    return answer_case(response, found, user)
+    standing = access_case(user, case, need="write")
+    found = actions.reject_embargo(standing.case, by=user, reason=payload.reason)
+    return answer_case(response, standing.over(found))
 
 
 @router.post(
@@ -506,8 +443,9 @@ def terminate_embargo(
     request: HttpRequest, response: HttpResponse, case: str, payload: ReasonBody
 ) -> CaseOut:
     user = _user(request)
-    found = actions.terminate_embargo(access_case(user, case, need="write"), by=user, reason=payload.reason)
-    return answer_case(response, found, user)
+    standing = access_case(user, case, need="write")
+    found = actions.terminate_embargo(standing.case, by=user, reason=payload.reason)
+    return answer_case(response, standing.over(found))
 
 
 # --- Facts --------------------------------------------------------------------------------------
@@ -523,13 +461,9 @@ def terminate_embargo(
 )
 def report_fact(request: HttpRequest, case: str, payload: FactBody) -> Status[ClaimOut]:
     user = _user(request)
-    found = access_case(user, case)
-    viewer = viewer_in(user, found)
-    participant = None
-    if not viewer.analyst:
-        participant = found.participants.filter(pk__in=viewer.own).order_by("id").first()
-    claim = actions.report_fact(found, payload.fact, payload.evidence, by=user, participant=participant)
-    return Status(201, claims_out(found, [claim], viewer)[0])
+    standing = access_case(user, case, need="act")
+    claim = actions.report_fact(standing.case, payload.fact, payload.evidence, by=user)
+    return Status(201, claims_out(standing.case, [claim], Viewer.of(standing))[0])
 
 
 @router.get(
@@ -545,11 +479,12 @@ def list_claims(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict:
-    user = _user(request)
-    found = access_case(user, case)
-    require_embargo_answered(user, found)
-    viewer = viewer_in(user, found)
-    queryset = FactReport.objects.filter(case=found).select_related("reported_by", "participant")
+    standing = access_case(_user(request), case)
+    found = standing.case
+    viewer = Viewer.of(standing)
+    queryset = FactReport.objects.filter(case=found).select_related(
+        "reported_by", "participant__organization", "participant__user"
+    )
     if status == "open":
         queryset = queryset.filter(confirmed_at__isnull=True, dismissed_at__isnull=True)
     elif status == "confirmed":
@@ -573,9 +508,9 @@ def list_claims(
 )
 def confirm_claim(request: HttpRequest, case: str, claim_id: int) -> ClaimOut:
     user = _user(request)
-    found = access_case(user, case, need="write")
-    claim = actions.confirm_fact(_claim(found, claim_id), by=user)
-    return claims_out(found, [claim], viewer_in(user, found))[0]
+    standing = access_case(user, case, need="write")
+    claim = actions.confirm_fact(_claim(standing.case, claim_id), by=user)
+    return claims_out(standing.case, [claim], Viewer.of(standing))[0]
 
 
 @router.post(
@@ -586,9 +521,9 @@ def confirm_claim(request: HttpRequest, case: str, claim_id: int) -> ClaimOut:
 )
 def dismiss_claim(request: HttpRequest, case: str, claim_id: int, payload: ReasonBody) -> ClaimOut:
     user = _user(request)
-    found = access_case(user, case, need="write")
-    claim = actions.dismiss_fact(_claim(found, claim_id), by=user, reason=payload.reason)
-    return claims_out(found, [claim], viewer_in(user, found))[0]
+    standing = access_case(user, case, need="write")
+    claim = actions.dismiss_fact(_claim(standing.case, claim_id), by=user, reason=payload.reason)
+    return claims_out(standing.case, [claim], Viewer.of(standing))[0]
 
 
 @router.post(
@@ -602,10 +537,11 @@ def set_vendor_fact(
     request: HttpRequest, case: str, participant_id: int, payload: VendorFactBody
 ) -> ParticipantOut:
     user = _user(request)
-    found = access_case(user, case)
-    participant = _participant(found, participant_id)
+    standing = access_case(user, case, need="act")
+    participant = _participant(standing.case, participant_id)
     participant = actions.set_vendor_fact(participant, payload.fact, by=user)
-    return participant_out(participant, viewer_in(user, found))
+    participant = Participant.objects.select_related("organization", "user", "answer").get(pk=participant.pk)
+    return participant_out(participant, Viewer.of(standing))
 
 
 # --- SSVC and policy ----------------------------------------------------------------------------
@@ -620,11 +556,11 @@ def set_vendor_fact(
 )
 def ssvc_publish(request: HttpRequest, case: str, payload: PublishDecisionBody) -> Status[DecisionOut]:
     user = _user(request)
-    found = access_case(user, case, need="write")
+    standing = access_case(user, case, need="write")
     decision = actions.record_publish_decision(
-        found, payload.values, payload.chosen, by=user, rationale=payload.rationale
+        standing.case, payload.values, payload.chosen, by=user, rationale=payload.rationale
     )
-    return Status(201, decision_out(decision, user))
+    return Status(201, decision_out(decision, Viewer.of(standing)))
 
 
 @router.get(

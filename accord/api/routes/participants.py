@@ -30,14 +30,16 @@ from accord.api.answer_schemas import (
 )
 from accord.api.auth import rule
 from accord.api.base import paginate
-from accord.api.case_schemas import ParticipantOut, participant_out, viewer_in
+from accord.api.case_schemas import PARTICIPANTS_QUERYSET, ParticipantOut, participant_out
 from accord.api.errors import ApiError
-from accord.api.routes.cases import MAX_ID, require_embargo_answered
+from accord.api.routes.cases import MAX_ID
 from accord.api.schemas import Error, page_of
-from accord.cases.access import access_case
+from accord.cases.access import Standing, access_case
 from accord.cases.actions.participants import add_vendors, notify_vendors
-from accord.cases.models import Case, Participant
+from accord.cases.models import Participant
+from accord.cases.presenter import Viewer
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.ids import parse_id
 
 router = Router(tags=["vendors in cases"])
 
@@ -106,10 +108,10 @@ def resolve_organizations(entries: list[int | str]) -> list[Organization]:
 )
 def add_participants(request: HttpRequest, case: str, payload: ParticipantsAdd) -> Status[AddedOut]:
     user = _user(request)
-    found = access_case(user, case, need="write")
+    standing = access_case(user, case, need="write")
     orgs = resolve_organizations(payload.organizations)
-    added = add_vendors(found, orgs, by=user, anonymous=payload.anonymous)
-    viewer = viewer_in(user, found)
+    added = add_vendors(standing.case, orgs, by=user, anonymous=payload.anonymous)
+    viewer = Viewer.of(standing)
     return Status(201, AddedOut(participants=[ref_out(p, viewer) for p in added]))
 
 
@@ -128,11 +130,9 @@ def list_participants(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
-    user = _user(request)
-    found = access_case(user, case)
-    require_embargo_answered(user, found)
-    viewer = viewer_in(user, found)
-    queryset = found.participants.select_related("organization", "user")
+    standing = access_case(_user(request), case)
+    viewer = Viewer.of(standing)
+    queryset = PARTICIPANTS_QUERYSET.filter(case=standing.case)
     if kind:
         queryset = queryset.filter(kind=kind)
     return paginate(
@@ -155,7 +155,8 @@ def list_participants(
 )
 def notify(request: HttpRequest, case: str, payload: NotifyBody | None = None) -> NotifiedOut:
     user = _user(request)
-    found = access_case(user, case, need="write")
+    standing = access_case(user, case, need="write")
+    found = standing.case
     vendors = found.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
     wanted = payload.participants if payload is not None else None
     if wanted is None:
@@ -171,7 +172,7 @@ def notify(request: HttpRequest, case: str, payload: NotifyBody | None = None) -
     if not targets:
         raise InvalidInput("participants", "Every vendor of this case was already notified.")
     result = notify_vendors(found, targets, by=user)
-    viewer = viewer_in(user, found)
+    viewer = Viewer.of(standing)
     return NotifiedOut(
         notified=[ref_out(p, viewer) for p in result["notified"]],
         unreachable=[ref_out(p, viewer) for p in result["unreachable"]],
@@ -181,34 +182,33 @@ def notify(request: HttpRequest, case: str, payload: NotifyBody | None = None) -
 # --- Answers ------------------------------------------------------------------------------------
 
 
-def _answering_participant(user: User, case: Case, organization: str | None) -> Participant:
-    """The vendor whose answer is read or written: the caller's organisation, or for an analyst the
+def _answering_participant(standing: Standing, organization: str | None) -> Participant:
+    """The vendor whose answer is read or written: the caller's own organisation, or for staff the
     one named by ?organization=<id or exact name>."""
-    vendors = case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
-    if user.is_analyst:
-        ref = (organization or "").strip()
-        if not ref:
-            message = "Name the vendor with ?organization=<id or exact name>."
-            raise ApiError(400, message, [{"field": "organization", "message": message}])
-        if ref.isdigit() and 0 < int(ref) <= MAX_ID:
-            found = vendors.filter(Q(organization_id=int(ref)) | Q(organization__name__iexact=ref))
-        else:
-            found = vendors.filter(organization__name__iexact=ref)
-        matches = list(found[:2])
-        if len(matches) != 1:
-            message = f"No vendor of this case is named {ref!r}."
-            raise ApiError(400, message, [{"field": "organization", "message": message}])
-        return matches[0]
-    participant = vendors.filter(organization__memberships__user=user).first()
-    if participant is None:  # in the case (the reporter, say), but no vendor of it
-        raise RuleViolation("vendors-answer", "Only a vendor's members answer the four questions")
-    require_embargo_answered(user, case)
-    return participant
+    if not standing.staff:
+        if standing.vendor is None:  # in the case (the reporter, say), but no vendor of it
+            raise RuleViolation("vendors-answer", "Only a vendor's members answer the four questions")
+        return standing.vendor
+    vendors = standing.case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
+    ref = (organization or "").strip()
+    if not ref:
+        message = "Name the vendor with ?organization=<id or exact name>."
+        raise ApiError(400, message, [{"field": "organization", "message": message}])
+    number = parse_id(ref)
+    if number is not None:
+        found = vendors.filter(Q(organization_id=number) | Q(organization__name__iexact=ref))
+    else:
+        found = vendors.filter(organization__name__iexact=ref)
+    matches = list(found[:2])
+    if len(matches) != 1:
+        message = f"No vendor of this case is named {ref!r}."
+        raise ApiError(400, message, [{"field": "organization", "message": message}])
+    return matches[0]
 
 
-def _answer(case: Case, participant: Participant, user: User) -> AnswerOut:
+def _answer(standing: Standing, participant: Participant) -> AnswerOut:
     prefetch_answers([participant])
-    return answer_out(case, participant, viewer_in(user, case))
+    return answer_out(standing.case, participant, Viewer.of(standing))
 
 
 @router.get(
@@ -221,10 +221,8 @@ def _answer(case: Case, participant: Participant, user: User) -> AnswerOut:
     auth=rule("object:case"),
 )
 def get_answer(request: HttpRequest, case: str, organization: str | None = None) -> AnswerOut:
-    user = _user(request)
-    found = access_case(user, case)
-    participant = _answering_participant(user, found, organization)
-    return _answer(found, participant, user)
+    standing = access_case(_user(request), case)
+    return _answer(standing, _answering_participant(standing, organization))
 
 
 def _statement_bytes(text: str) -> bytes:
@@ -251,8 +249,8 @@ def put_answer(
     request: HttpRequest, case: str, payload: AnswerBody, organization: str | None = None
 ) -> AnswerOut:
     user = _user(request)
-    found = access_case(user, case)
-    participant = _answering_participant(user, found, organization)
+    standing = access_case(user, case, need="act")
+    participant = _answering_participant(standing, organization)
     statuses = None
     if payload.statuses is not None:
         statuses = [
@@ -294,7 +292,7 @@ def put_answer(
         by=user,
     )
     participant = Participant.objects.select_related("organization").get(pk=participant.pk)
-    return _answer(found, participant, user)
+    return _answer(standing, participant)
 
 
 @router.get(
@@ -309,16 +307,14 @@ def put_answer(
 def list_answers(
     request: HttpRequest, case: str, cursor: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
-    found = access_case(user, case)
-    require_embargo_answered(user, found)
-    viewer = viewer_in(user, found)
-    queryset = found.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
-    if not viewer.analyst:
-        queryset = queryset.filter(Q(pk__in=viewer.own) | Q(answer__share=True))
+    standing = access_case(_user(request), case)
+    viewer = Viewer.of(standing)
+    queryset = standing.case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
+    if not standing.staff:
+        queryset = queryset.filter(Q(pk__in=standing.own_ids) | Q(answer__share=True))
 
     def serialize(page: list[Participant]) -> list[AnswerOut]:
         prefetch_answers(page)
-        return [answer_out(found, p, viewer) for p in page if may_see_answer(p, viewer)]
+        return [answer_out(standing.case, p, viewer) for p in page if may_see_answer(p, viewer)]
 
     return paginate(queryset, ordering=("id",), cursor=cursor, limit=limit, serialize=serialize)

@@ -25,15 +25,15 @@ from accord.api.case_schemas import (
     ReportOut,
     TriageBody,
     decision_out,
-    staff_label,
 )
 from accord.api.errors import ApiError
 from accord.api.routes.cases import MAX_ID, answer_case
 from accord.api.schemas import Error, page_of
 from accord.cases import actions, search
-from accord.cases.access import access_report, cases_visible_to, reports_visible_to
+from accord.cases.access import access_case, access_report, cases_visible_to, reports_visible_to
 from accord.cases.actions.reports import ReportInput, follow_url, recent_reports_from
 from accord.cases.models import Report, ReportNote
+from accord.cases.presenter import Viewer
 from accord.cases.states import RM
 from accord.lib.ids import parse_case_ref
 
@@ -66,12 +66,11 @@ def report_out(report: Report, user: User) -> ReportOut:
 
 def note_out(note: ReportNote, user: User) -> ReportNoteOut:
     author = note.author
-    if author is None:
-        label = None
-    elif user.is_analyst or author.pk == user.pk:
-        label = author.email if user.is_analyst else author.display_name
-    else:
-        label = staff_label(author) if author.is_coordinator_staff else "Reporter"
+    label = None
+    if author is not None:
+        viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
+        label = "Reporter" if note.from_reporter and not viewer.staff and author.pk != user.pk else None
+        label = label or viewer.person(author).api
     return ReportNoteOut(
         id=note.pk, text=note.text, from_reporter=note.from_reporter, author=label, created_at=note.created_at
     )
@@ -242,7 +241,7 @@ def accept_report(request: HttpRequest, response: HttpResponse, report_id: str) 
     user = _user(request)
     case = actions.accept_report(_report(user, report_id), by=user)
     response["Location"] = f"/api/v1/cases/{case.url_ref}"
-    return Status(201, answer_case(response, case, user))
+    return Status(201, answer_case(response, access_case(user, case.number)))
 
 
 @router.post(
@@ -307,4 +306,4 @@ def triage_report(request: HttpRequest, report_id: str, payload: TriageBody) -> 
     decision = actions.record_triage(
         report, payload.values, payload.chosen, by=user, rationale=payload.rationale
     )
-    return Status(201, decision_out(decision, user))
+    return Status(201, decision_out(decision, Viewer.coordinator()))

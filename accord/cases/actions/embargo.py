@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.cases import policy, ssvc
-from accord.cases.access import participant_of
+from accord.cases.access import standing_of
 from accord.cases.events import record
 from accord.cases.models import Case, Participant, SsvcDecision
 from accord.cases.states import EM, em_next
 from accord.core.access import require_analyst
+from accord.core.actors import SYSTEM
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.time import rfc3339
 from accord.mailgate.outbound import queue_mail
@@ -26,7 +27,7 @@ def _locked(case: Case) -> Case:
     return Case.objects.select_for_update().get(pk=case.pk)
 
 
-def tell_analysts(case: Case, what: str, *, by: User | None) -> None:
+def tell_analysts(case: Case, what: str, *, by: Any) -> None:
     """Mail the case's analysts (owner first) that `what` awaits them, except the one who did it.
 
     Neutral mail: the VU#, a few words and a link, never case details (process.md, "Mail and
@@ -34,7 +35,7 @@ def tell_analysts(case: Case, what: str, *, by: User | None) -> None:
     """
     link = settings.SITE_URL + reverse("cases:case_detail", kwargs={"case": case.url_ref})
     for analyst in sorted(case.analysts.all(), key=lambda a: (a.pk != case.owner_id, a.pk)):
-        if by is not None and analyst.pk == by.pk:
+        if analyst.pk == getattr(by, "pk", None):
             continue
         queue_mail(
             analyst.email,
@@ -68,8 +69,10 @@ def propose_embargo(case: Case, ends_at: Any, *, by: User, reason: str = "") -> 
     Analysts and the case's participants may propose; a revision leaves the current terms in force.
     """
     case = _locked(case)
-    if not by.is_analyst and participant_of(by, case) is None:
+    standing = standing_of(by, case)
+    if not standing.reaches:
         raise RuleViolation("participants-negotiate", "Only the case's participants propose embargo terms")
+    standing.check("act")  # an invited vendor accepts or declines the terms before negotiating
     ends = _check_end(ends_at)
     if case.p_at or case.x_at:
         raise RuleViolation(
@@ -191,7 +194,12 @@ def exit_expired_embargoes(now: dt.datetime | None = None) -> list[int]:
             case.embargo_termination_due = False
             case.save()
             record(
-                "embargo.expired", case=case, old=old, new=EM.EXITED, ends_at=rfc3339(case.embargo_ends_at)
+                "embargo.expired",
+                case=case,
+                actor=SYSTEM,
+                old=old,
+                new=EM.EXITED,
+                ends_at=rfc3339(case.embargo_ends_at),
             )
             done.append(case.number)
     return done
@@ -201,7 +209,7 @@ def exit_expired_embargoes(now: dt.datetime | None = None) -> list[int]:
 def record_contact_attempt(
     case: Case,
     *,
-    by: User | None,
+    by: Any,
     at: dt.datetime | None = None,
     participant: Participant | None = None,
     outside: bool = False,
@@ -210,9 +218,7 @@ def record_contact_attempt(
     """A contact attempt with a vendor. The first one fixes the target date and starts Accord's
     default embargo (Active at once, ending at the target), unless an embargo already stands.
     """
-    # Accord records its own notifications (by=None); people who record one are analysts.
-    if by is not None:
-        require_analyst(by)
+    require_analyst(by)  # an analyst, or Accord itself (SYSTEM) recording its own notification
     case, data = apply_contact_attempt(case, at=at, participant=participant, outside=outside, note=note)
     record("contact.attempt", case=case, actor=by, participant=participant, **data)
     return case
@@ -257,13 +263,11 @@ def apply_contact_attempt(
         data.update(first=first, target_publication_at=rfc3339(case.target_publication_at), days=days)
         # The coordinator's published policy is the default proposal, accepted on receipt.
         if (
-            case.embargo_state == EM.NONE
+            case.embargo_state in (EM.NONE, EM.PROPOSED)
             and not (case.p_at or case.x_at or case.a_at)
             and case.target_publication_at > timezone.now()
         ):
-            case.embargo_state = EM.ACTIVE
-            case.embargo_ends_at = case.target_publication_at
-            data["embargo"] = {"old": EM.NONE, "new": EM.ACTIVE, "ends_at": rfc3339(case.embargo_ends_at)}
+            data["embargo"] = _start_default_embargo(case)
         elif default_embargo:
             # If the new end has passed already, the scheduler's next tick exits the embargo.
             data["embargo_ends_at"] = {
@@ -275,6 +279,29 @@ def apply_contact_attempt(
         data["target_publication_at"] = rfc3339(case.target_publication_at)
         case.save()
     return case, data
+
+
+def _start_default_embargo(case: Case) -> dict[str, Any]:
+    """Accord's default embargo at the first contact: Active until the policy date. A proposal
+    still pending then competes with it and the shorter end wins; a later proposed end stays
+    pending as a revision (process.md "Accord's default embargo")."""
+    old = case.embargo_state
+    policy_end = case.target_publication_at
+    assert policy_end is not None
+    proposed = case.embargo_proposed_ends_at if old == EM.PROPOSED else None
+    if proposed is not None and proposed <= timezone.now():
+        proposed = None  # a proposal whose end has passed proposes nothing any more
+    case.embargo_state = EM.ACTIVE
+    case.embargo_ends_at = policy_end if proposed is None else min(proposed, policy_end)
+    if proposed is not None and proposed > policy_end:
+        case.embargo_state = EM.REVISE  # the longer proposal waits for the analyst's decision
+    else:
+        case.embargo_proposed_ends_at = None
+        case.embargo_proposal_reason = ""
+    change = {"old": old, "new": case.embargo_state, "ends_at": rfc3339(case.embargo_ends_at)}
+    if old == EM.PROPOSED:
+        change["proposed_ends_at"] = rfc3339(proposed)
+    return change
 
 
 @transaction.atomic

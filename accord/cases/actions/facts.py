@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.cases import policy
-from accord.cases.access import participant_of
+from accord.cases.access import standing_of
 from accord.cases.actions.embargo import tell_analysts
 from accord.cases.events import record
 from accord.cases.models import Case, FactReport, Participant
 from accord.cases.states import EM, SHARED_FACTS, Fact
+from accord.core.actors import is_system
 from accord.lib.errors import InvalidInput, RuleViolation
 
 
@@ -33,8 +34,13 @@ def _embargo_consequences(case: Case, facts: list[str]) -> dict[str, Any]:
             case.embargo_state = EM.NONE
             case.embargo_ends_at = None
             case.embargo_proposed_ends_at = None
-    elif Fact.A in facts and old in (EM.PROPOSED, EM.ACTIVE, EM.REVISE):
-        if policy.current("exit_embargo_on_attacks") and old in (EM.ACTIVE, EM.REVISE):
+    elif Fact.A in facts and old == EM.PROPOSED:
+        # No new embargo may start once attacks are seen: the proposal falls back to None.
+        case.embargo_state = EM.NONE
+        case.embargo_ends_at = None
+        case.embargo_proposed_ends_at = None
+    elif Fact.A in facts and old in (EM.ACTIVE, EM.REVISE):
+        if policy.current("exit_embargo_on_attacks"):
             case.embargo_state = EM.EXITED
             case.embargo_proposed_ends_at = None
         else:
@@ -62,9 +68,7 @@ def _confirm(case: Case, fact: str, at: Any) -> tuple[list[str], dict[str, Any]]
 
 
 @transaction.atomic
-def report_fact(
-    case: Case, fact: str, evidence: str, *, by: User, participant: Participant | None = None
-) -> FactReport:
+def report_fact(case: Case, fact: str, evidence: str, *, by: User) -> FactReport:
     """Report P, X or A with evidence. From an analyst it takes effect at once; otherwise it is a claim."""
     if fact not in SHARED_FACTS:
         raise InvalidInput("fact", "Report P (public), X (exploit public) or A (attacks observed).")
@@ -74,11 +78,13 @@ def report_fact(
     if len(evidence) > 10_000:
         raise InvalidInput("evidence", "At most 10,000 characters.")
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if not by.is_analyst:
-        participant = participant or participant_of(by, case)
-        if participant is None:
+    standing = standing_of(by, case)
+    participant = None
+    if not standing.staff:
+        if not standing.reaches:
             raise RuleViolation("participants-report", "Only the case's participants report P, X or A")
-    if by.is_analyst:
+        participant = standing.check("act").participant
+    if standing.staff:
         if getattr(case, _shared_field(fact)) is not None:
             raise RuleViolation("fact-once", f"{Fact(fact).label} is already true for this case")
         now = timezone.now()
@@ -153,20 +159,9 @@ VENDOR_FIELD = {Fact.V: "v_at", Fact.F: "f_at", Fact.D: "d_at"}
 VENDOR_BEFORE = {Fact.F: Fact.V, Fact.D: Fact.F}
 
 
-def may_set_vendor_fact(participant: Participant, by: User) -> bool:
-    if by.is_analyst:
-        return True
-    return (
-        bool(participant.organization_id)
-        and participant.organization.memberships.filter(  # type: ignore[union-attr]
-            user=by
-        ).exists()
-    )
-
-
 @transaction.atomic
 def set_vendor_fact(
-    participant: Participant, fact: str, *, by: User | None, at: Any = None, event: bool = True
+    participant: Participant, fact: str, *, by: Any, at: Any = None, event: bool = True
 ) -> Participant:
     """V, F or D for one vendor, in order (V before F before D), each once.
 
@@ -177,8 +172,9 @@ def set_vendor_fact(
         raise InvalidInput("fact", "Vendor facts are V (aware), F (fix ready) and D (fix deployed).")
     if participant.kind != Participant.Kind.VENDOR:
         raise RuleViolation("vendor-facts", "V, F and D belong to vendors")
-    # V may also come from Accord itself (by=None: the notification left); F and D may not.
-    if (by is None and fact != Fact.V) or (by is not None and not may_set_vendor_fact(participant, by)):
+    # V may also come from Accord itself (SYSTEM: the notification left); F and D may not.
+    allowed = fact == Fact.V if is_system(by) else standing_of(by, participant.case).speaks_for(participant)
+    if not allowed:
         raise RuleViolation(
             "vendor-sets-own-facts", "Only the vendor or an analyst on its behalf sets V, F and D"
         )

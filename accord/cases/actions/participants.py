@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.models import Membership, Organization, User, hash_secret
+from accord.cases.access import standing_of
 from accord.cases.actions.cases import require_bringer
 from accord.cases.actions.embargo import apply_contact_attempt
 from accord.cases.events import record
@@ -135,29 +136,50 @@ def notification_body(case: Case, participant: Participant, claim_url: str | Non
 
 @transaction.atomic
 def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User) -> dict[str, Any]:
-    """Notify vendors that were not notified yet. Returns who was notified and who has no address."""
+    """Notify vendors that were not notified yet. Returns who was notified and who has no address.
+
+    A notification that reaches nobody is no contact attempt: it starts no clock and no embargo
+    (process.md "Disclosure policy"), and the timeline tells the analysts who could not be reached.
+    """
     from accord.vendors.queries import notification_contacts
 
     require_bringer(case, by)
     case = Case.objects.select_for_update().get(pk=case.pk)
     now = timezone.now()
+    targets = [p for p in participants if p.kind == Participant.Kind.VENDOR and p.case_id == case.pk]
+    reachable: list[tuple[Participant, list[Any]]] = []
+    unreachable: list[Participant] = []
+    for participant in targets:
+        assert participant.organization is not None
+        contacts = notification_contacts(participant.organization)
+        if contacts:
+            reachable.append((participant, contacts))
+        else:
+            unreachable.append(participant)
+    if not reachable:
+        record(
+            "vendors.unreachable",
+            case=case,
+            actor=by,
+            unreachable=[p.pk for p in unreachable],
+            aliases=[p.alias for p in unreachable],
+        )
+        return {"notified": [], "unreachable": unreachable, "case": case}
     # The first contact attempt fixes the target date and starts the default embargo.
     case, contact_attempt = apply_contact_attempt(case, at=now, note="notification")
+    if case.embargo_state == EM.NONE and not (case.p_at or case.x_at or case.a_at):
+        raise RuleViolation(
+            "em-in-force-at-notification",
+            "No embargo would be in force for the vendors (the target date has passed): propose an "
+            "embargo, or confirm that the vulnerability is public, before notifying",
+        )
     notified: list[Participant] = []
-    unreachable: list[Participant] = []
-    targets = [p for p in participants if p.kind == Participant.Kind.VENDOR and p.case_id == case.pk]
     members = set(
-        Membership.objects.filter(organization__in=[p.organization_id for p in targets]).values_list(
+        Membership.objects.filter(organization__in=[p.organization_id for p, _ in reachable]).values_list(
             "organization_id", flat=True
         )
     )
-    for participant in targets:
-        org = participant.organization
-        assert org is not None
-        contacts = notification_contacts(org)
-        if not contacts:
-            unreachable.append(participant)
-            continue
+    for participant, contacts in reachable:
         for contact in contacts:
             claim_url = None
             if participant.organization_id not in members:
@@ -184,11 +206,12 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
         "vendors.notified",
         case=case,
         actor=by,
+        count=len(notified),
         notified=[p.pk for p in notified],
         unreachable=[p.pk for p in unreachable],
         contact=contact_attempt,
     )
-    return {"notified": notified, "unreachable": unreachable}
+    return {"notified": notified, "unreachable": unreachable, "case": case}
 
 
 def find_claim(secret: str) -> ClaimLink | None:
@@ -255,29 +278,26 @@ def approve_claim(link: ClaimLink, *, by: User) -> Membership:
 
 
 def _require_member(participant: Participant, by: User) -> None:
-    if (
-        participant.organization_id is None
-        or not participant.organization.memberships.filter(  # type: ignore[union-attr]
-            user=by
-        ).exists()
-    ):
+    """The participant's own members (as the gate sees them), not staff acting for it."""
+    standing = standing_of(by, participant.case)
+    if standing.staff or participant.pk not in standing.own_ids:
         raise RuleViolation("participant-member", "Only the participant's own members can do this")
 
 
 @transaction.atomic
 def answer_embargo(participant: Participant, *, accept: bool, by: User) -> Participant:
     """Joining an embargo: one click accepts it until the stated instant; declining hides the case."""
-    _require_member(participant, by)
     participant = (
         Participant.objects.select_for_update(of=("self",)).select_related("case").get(pk=participant.pk)
     )
-    case = participant.case
-    if case.embargo_state not in (EM.ACTIVE, EM.REVISE):
-        raise RuleViolation("embargo-active", "There is no active embargo to accept or decline")
     if participant.embargo_answer != Participant.EmbargoAnswer.INVITED:
         raise RuleViolation(
             "embargo-answer-once", f"Your organisation already {participant.embargo_answer} it"
         )
+    _require_member(participant, by)
+    case = participant.case
+    if case.embargo_state not in (EM.ACTIVE, EM.REVISE):
+        raise RuleViolation("embargo-active", "There is no active embargo to accept or decline")
     participant.embargo_answer = (
         Participant.EmbargoAnswer.ACCEPTED if accept else Participant.EmbargoAnswer.DECLINED
     )

@@ -16,9 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import User
 from accord.cases import actions, policy, ssvc
-from accord.cases.access import access_case, own_participants, participant_of
-from accord.cases.anonymity import Viewer
-from accord.cases.event_visibility import events_for_participant
+from accord.cases.access import Standing, access_case
 from accord.cases.forms import (
     FACT_LABELS,
     CaseAnalystsForm,
@@ -34,10 +32,11 @@ from accord.cases.forms import (
     decision_groups,
     decision_values,
 )
-from accord.cases.models import Case, CaseEvent, FactReport, SsvcDecision
+from accord.cases.models import Case, CaseEvent, FactReport, Participant, SsvcDecision
+from accord.cases.presenter import Viewer
 from accord.cases.states import EM, Fact
 from accord.cases.views.common import add_error, analysts_queryset, refusal, refuse
-from accord.cases.views.timeline import KIND_WORDS, describe, participant_name
+from accord.cases.views.timeline import describe, kind_choices
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 
@@ -113,44 +112,46 @@ def _analyst_forms(
     }
 
 
-def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any) -> HttpResponse:
+def case_page(request: HttpRequest, standing: Standing, status: int = 200, **given: Any) -> HttpResponse:
     """Render the case page. Its query count does not grow with participants or events."""
+    case = standing.case
     user = _user(request)
-    analyst = user.is_analyst
-    own = None if analyst else participant_of(user, case)
-    viewer = Viewer.of(user)
+    analyst = standing.staff
+    viewer = Viewer.of(standing)
+    own = standing.participant
+    if standing.embargo_pending:
+        return render(request, "cases/portal_embargo_gate.html", {"case": case, "own": own}, status=status)
 
     participants = Paginator(
-        case.participants.select_related("organization", "user").order_by("id"), PARTICIPANTS_PER_PAGE
+        Participant.objects.filter(case=case).select_related("organization", "user", "answer").order_by("id"),
+        PARTICIPANTS_PER_PAGE,
     ).get_page(request.GET.get("participants"))
-    participant_rows = [(p, participant_name(p, viewer)) for p in participants.object_list]
+    participant_rows = [viewer.participant(p) for p in participants.object_list]
 
     claims = list(
         FactReport.objects.filter(case=case).select_related(
             "reported_by", "confirmed_by", "participant__organization", "participant__user"
         )
     )
-    claim_rows = [(c, _claim_reporter(c, viewer)) for c in claims]
+    viewer.remember_actors(case.pk, [c.reported_by for c in claims])
+    claim_rows = [(c, viewer.claimant(c).name) for c in claims]
     open_claims = [(c, name) for c, name in claim_rows if c.is_open]
     evidence = [(c, name) for c, name in claim_rows if c.confirmed_at and c.fact in (Fact.X, Fact.A)]
 
     vulnerabilities = list(case.vulnerabilities.prefetch_related("products"))
     analysts = list(case.analysts.order_by("name", "email"))
 
-    events = CaseEvent.objects.filter(case=case)
-    if not analyst:
-        own_ids = own_participants(request.user, case).values_list("id", flat=True)
-        events = events_for_participant(events, own_ids)
+    events = viewer.visible_events(CaseEvent.objects.filter(case=case))
     kinds = list(events.order_by("kind").values_list("kind", flat=True).distinct())
     kind = request.GET.get("kind", "")
     if kind:
-        events = events.filter(kind=kind)
+        events = events.filter(kind=kind[:40])
     latest = list(
         events.select_related("actor", "participant__organization", "participant__user").order_by(
             "-created_at", "-id"
         )[: TIMELINE_LIMIT + 1]
     )
-    timeline = [describe(e, viewer) for e in reversed(latest[:TIMELINE_LIMIT])]
+    timeline = [describe(shown) for shown in viewer.show_all(reversed(latest[:TIMELINE_LIMIT]))]
 
     propose_form = given.get("propose_form") or EmbargoProposeForm(
         auto_id="embargo-%s",
@@ -163,10 +164,12 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any)
         "case": case,
         "analyst_view": analyst,
         "own": own,
-        "owner": case.owner,
-        "analysts": analysts,
+        "owner": viewer.person(case.owner).name if case.owner else None,
+        "analysts": [viewer.person(a).name for a in analysts],
         "embargo_label": EM(case.embargo_state).label,
-        "embargo_proposed_by": case.embargo_proposed_by if case.embargo_proposed_by_id else None,
+        "embargo_proposed_by": viewer.person(case.embargo_proposed_by).name
+        if case.embargo_proposed_by
+        else None,
         "facts": [(Fact(f), case.fact_at(f)) for f in (Fact.P, Fact.X, Fact.A)],
         "early": bool(case.x_at or case.a_at),
         "open_claims": open_claims,
@@ -177,7 +180,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any)
         "participant_rows": participant_rows,
         "timeline": timeline,
         "timeline_truncated": len(latest) > TIMELINE_LIMIT,
-        "kinds": [(k, KIND_WORDS.get(k, k)) for k in kinds],
+        "kinds": kind_choices(kinds),
         "kind": kind,
         "propose_form": propose_form,
         "fact_form": given.get("fact_form") or FactForm(auto_id="fact-%s"),
@@ -187,44 +190,28 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **given: Any)
     }
     if analyst:
         context.update(_analyst_forms(case, user, vulnerabilities, analysts, given))
-    elif own is not None and own.kind == own.Kind.VENDOR:
-        from accord.cases.views.portal import gated, vendor_context
+    elif standing.vendor is not None:
+        from accord.cases.views.portal import vendor_context
 
-        if gated(case, own):
-            return render(
-                request, "cases/portal_embargo_gate.html", {"case": case, "own": own}, status=status
-            )
-
-        context.update(vendor_context(request, case, own, given))
+        context.update(vendor_context(request, standing, viewer, given))
     return render(request, "cases/case_detail.html", context, status=status)
-
-
-def _claim_reporter(claim: FactReport, viewer: Viewer) -> str:
-    if claim.participant is not None:
-        return participant_name(claim.participant, viewer)
-    reporter = claim.reported_by
-    if reporter is None:
-        return "the reporter"
-    if viewer.is_coordinator or reporter.is_coordinator_staff:
-        return reporter.display_name
-    return "you" if reporter.pk == viewer.user_id else "a participant"
 
 
 @access("object:case")
 def case_detail(request: HttpRequest, case: str) -> HttpResponse:
-    obj = access_case(request.user, case)
-    if not _user(request).is_analyst:
-        own = participant_of(request.user, obj)
-        if own is not None and own.kind == own.Kind.VENDOR:
-            from accord.cases.views.portal import vendor_case_detail
+    """The case page; a vendor's first visit is recorded, and before it accepts an Active
+    embargo it sees only the terms (the gate's "terms" standing)."""
+    standing = access_case(request.user, case, need="terms")
+    if standing.vendor is not None:
+        from accord.cases.actions.participants import mark_seen
 
-            return vendor_case_detail(request, obj, own)
-    return case_page(request, obj)
+        mark_seen(standing.vendor, by=_user(request))
+    return case_page(request, standing)
 
 
 def _submit(
     request: HttpRequest,
-    case: Case,
+    standing: Standing,
     form: forms.Form,
     key: str,
     run: Callable[[dict[str, Any]], str],
@@ -236,19 +223,19 @@ def _submit(
             done = run(form.cleaned_data)
         except RuleViolation as exc:
             refuse(request, exc)
-            return redirect(case_url(case, anchor))
+            return redirect(case_url(standing.case, anchor))
         except InvalidInput as exc:
             add_error(form, exc)
             messages.error(request, f"Not saved: {refusal(exc)}")
         else:
             messages.success(request, done)
-            return redirect(case_url(case, anchor))
+            return redirect(case_url(standing.case, anchor))
     else:
         messages.error(request, "Not saved: see the errors in the form below.")
-    return case_page(request, case, status=400, **{key: form})
+    return case_page(request, standing, status=400, **{key: form})
 
 
-def _write(request: HttpRequest, ref: str) -> tuple[User, Case]:
+def _write(request: HttpRequest, ref: str) -> tuple[User, Standing]:
     user = _user(request)
     return user, access_case(user, ref, need="write")
 
@@ -256,45 +243,51 @@ def _write(request: HttpRequest, ref: str) -> tuple[User, Case]:
 @require_POST
 @access("analyst")
 def case_edit(request: HttpRequest, case: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
 
     def run(data: dict[str, Any]) -> str:
         actions.update_case(obj, by=user, title=data["title"], summary=data["summary"])
         return "The case is saved."
 
-    return _submit(request, obj, CaseEditForm(request.POST, auto_id="case-%s"), "edit_form", run, "#case")
+    return _submit(
+        request, standing, CaseEditForm(request.POST, auto_id="case-%s"), "edit_form", run, "#case"
+    )
 
 
 @require_POST
 @access("analyst")
 def case_analysts(request: HttpRequest, case: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     form = CaseAnalystsForm(request.POST, analysts=analysts_queryset(), auto_id="analysts-%s")
 
     def run(data: dict[str, Any]) -> str:
         actions.assign_analysts(obj, list(data["analysts"]), by=user, owner=data["owner"])
         return "The case's analysts are saved."
 
-    return _submit(request, obj, form, "analysts_form", run, "#people")
+    return _submit(request, standing, form, "analysts_form", run, "#people")
 
 
 @require_POST
 @access("analyst")
 def vulnerability_add(request: HttpRequest, case: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
 
     def run(data: dict[str, Any]) -> str:
         vulnerability = actions.add_vulnerability(obj, by=user, **{k: data[k] for k in VULNERABILITY_FIELDS})
         return f"{vulnerability.label} is added."
 
     form = VulnerabilityForm(request.POST, auto_id="vnew-%s")
-    return _submit(request, obj, form, "vulnerability_form", run, "#vulnerabilities")
+    return _submit(request, standing, form, "vulnerability_form", run, "#vulnerabilities")
 
 
 @require_POST
 @access("analyst")
 def vulnerability_edit(request: HttpRequest, case: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     seq = request.POST.get("seq", "")
     form = VulnerabilityEditForm(request.POST, auto_id=f"v{seq if seq.isdigit() else 0}-%s")
 
@@ -305,13 +298,14 @@ def vulnerability_edit(request: HttpRequest, case: str) -> HttpResponse:
         actions.update_vulnerability(vulnerability, by=user, **{k: data[k] for k in VULNERABILITY_FIELDS})
         return f"{vulnerability.label} is saved."
 
-    return _submit(request, obj, form, "vulnerability_edit_form", run, "#vulnerabilities")
+    return _submit(request, standing, form, "vulnerability_edit_form", run, "#vulnerabilities")
 
 
 @require_POST
 @access("analyst")
 def product_add(request: HttpRequest, case: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     vulnerabilities = list(obj.vulnerabilities.all())
     form = ProductForm(request.POST, vulnerabilities=vulnerabilities, auto_id="product-%s")
 
@@ -322,7 +316,7 @@ def product_add(request: HttpRequest, case: str) -> HttpResponse:
         )
         return f"{product.name} is added to {vulnerability.label}."
 
-    return _submit(request, obj, form, "product_form", run, "#vulnerabilities")
+    return _submit(request, standing, form, "product_form", run, "#vulnerabilities")
 
 
 @require_POST
@@ -330,14 +324,15 @@ def product_add(request: HttpRequest, case: str) -> HttpResponse:
 def contact_attempt(request: HttpRequest, case: str) -> HttpResponse:
     """A contact attempt made outside Accord (phone, another mail system). The first one sets
     the target date and starts the default embargo."""
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     form = ContactForm(request.POST, auto_id="contact-%s")
 
     def run(data: dict[str, Any]) -> str:
         actions.record_contact_attempt(obj, by=user, at=data["at"], outside=True, note=data["note"])
         return "The contact attempt is recorded."
 
-    return _submit(request, obj, form, "contact_form", run, "#dates")
+    return _submit(request, standing, form, "contact_form", run, "#dates")
 
 
 @require_POST
@@ -345,18 +340,20 @@ def contact_attempt(request: HttpRequest, case: str) -> HttpResponse:
 def embargo_propose(request: HttpRequest, case: str) -> HttpResponse:
     """Propose, counter or revise the embargo: analysts and the case's participants."""
     user = _user(request)
-    obj = access_case(user, case)
+    standing = access_case(user, case, need="act")
+    obj = standing.case
     form = EmbargoProposeForm(request.POST, auto_id="embargo-%s")
 
     def run(data: dict[str, Any]) -> str:
         actions.propose_embargo(obj, data["ends_at"], by=user, reason=data["reason"])
         return "The embargo proposal is recorded; the analysts decide on it."
 
-    return _submit(request, obj, form, "propose_form", run, "#embargo")
+    return _submit(request, standing, form, "propose_form", run, "#embargo")
 
 
 def _embargo_step(request: HttpRequest, case: str, step: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     reason = (request.POST.get("reason") or "")[:5000]
     try:
         if step == "accept":
@@ -394,7 +391,8 @@ def embargo_terminate(request: HttpRequest, case: str) -> HttpResponse:
 @require_POST
 @access("analyst")
 def policy_apply(request: HttpRequest, case: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     try:
         actions.apply_policy(obj, by=user)
     except (RuleViolation, InvalidInput) as exc:
@@ -409,21 +407,22 @@ def policy_apply(request: HttpRequest, case: str) -> HttpResponse:
 def fact_report(request: HttpRequest, case: str) -> HttpResponse:
     """Report P, X or A with evidence. An analyst's report takes effect; others' are claims."""
     user = _user(request)
-    obj = access_case(user, case)
-    own = None if user.is_analyst else participant_of(user, obj)
+    standing = access_case(user, case, need="act")
+    obj = standing.case
 
     def run(data: dict[str, Any]) -> str:
-        claim = actions.report_fact(obj, data["fact"], data["evidence"], by=user, participant=own)
+        claim = actions.report_fact(obj, data["fact"], data["evidence"], by=user)
         label = Fact(claim.fact).label
         if claim.confirmed_at:
             return f"Recorded: {label}."
         return f"Your report ({label}) is a claim now; an analyst confirms it."
 
-    return _submit(request, obj, FactForm(request.POST, auto_id="fact-%s"), "fact_form", run, "#state")
+    return _submit(request, standing, FactForm(request.POST, auto_id="fact-%s"), "fact_form", run, "#state")
 
 
 def _claim_step(request: HttpRequest, case: str, step: str) -> HttpResponse:
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     form = ClaimForm(request.POST)
     claim = None
     if form.is_valid():
@@ -459,7 +458,8 @@ def claim_dismiss(request: HttpRequest, case: str) -> HttpResponse:
 @access("analyst")
 def publish_decision(request: HttpRequest, case: str) -> HttpResponse:
     """The SSVC coordinator-publish decision, offered when X or A is set."""
-    user, obj = _write(request, case)
+    user, standing = _write(request, case)
+    obj = standing.case
     form = PublishDecisionForm(request.POST, auto_id="publish-%s")
 
     def run(data: dict[str, Any]) -> str:
@@ -474,4 +474,4 @@ def publish_decision(request: HttpRequest, case: str) -> HttpResponse:
             f"Your decision: {table.outcome(decision.chosen).label}."
         )
 
-    return _submit(request, obj, form, "publish_form", run, "#early")
+    return _submit(request, standing, form, "publish_form", run, "#early")

@@ -18,16 +18,15 @@ from django.views.decorators.http import require_POST
 from accord.accounts.models import Membership, User
 from accord.answers import actions as answer_actions
 from accord.answers.actions import AnswerInput, StatementInput, StatusInput
-from accord.answers.display import signature_label
 from accord.answers.models import Addendum, Answer, Justification, Statement, Status, VexStatus
-from accord.cases.access import access_case, cases_visible_to, participant_of
+from accord.cases.access import Standing, access_case, own_participations, standings_of
 from accord.cases.actions import participants as participant_actions
-from accord.cases.anonymity import Viewer
 from accord.cases.models import Case, CaseMemberAccess, Participant, Vulnerability
-from accord.cases.states import EM
+from accord.cases.presenter import Viewer
 from accord.cases.views.common import refusal
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.ids import parse_id
 
 PRODUCT_ROWS = 2
 SHARED_LIMIT = 100
@@ -35,14 +34,6 @@ SHARED_LIMIT = 100
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def gated(case: Case, own: Participant) -> bool:
-    """Before acceptance of an Active embargo, a vendor sees only its terms."""
-    return (
-        case.embargo_state in (EM.ACTIVE, EM.REVISE)
-        and own.embargo_answer == Participant.EmbargoAnswer.INVITED
-    )
 
 
 # --- The answer form (shared with the analysts' "on the vendor's behalf" page) -------------------
@@ -284,24 +275,31 @@ def run_answer(
     return True, "Your answer is recorded." if not by.is_analyst else "The answer is recorded."
 
 
-def statement_rows(participant: Participant, privileged: bool) -> list[dict[str, Any]]:
-    """Every version of a vendor's statement, newest first, with its label and the addenda."""
+def statement_rows(participant: Participant, viewer: Viewer) -> list[dict[str, Any]]:
+    """Every version of a vendor's statement, newest first, as `viewer` may see it, with the
+    coordinator's addenda (the viewer is the coordinator or the vendor's own members)."""
     statements = list(
         Statement.objects.filter(participant=participant).select_related("recorded_by").order_by("-version")
     )
-    for s in statements:
-        s.participant = participant
-    addenda = list(Addendum.objects.filter(participant=participant).select_related("author"))
+    addenda = [
+        {
+            "text": a.text,
+            "created_at": a.created_at,
+            "statement_id": a.statement_id,
+            "author": viewer.person(a.author).name if a.author else "the coordinator",
+        }
+        for a in Addendum.objects.filter(participant=participant).select_related("author")
+    ]
     return [
         {
             "statement": s,
-            "label": signature_label(s, privileged=privileged),
-            "addenda": [a for a in addenda if a.statement_id == s.pk],
+            "shown": viewer.statement(s, participant),
+            "addenda": [a for a in addenda if a["statement_id"] == s.pk],
         }
         for s in statements
     ] + (
-        [{"statement": None, "label": "", "addenda": [a for a in addenda if a.statement_id is None]}]
-        if any(a.statement_id is None for a in addenda)
+        [{"statement": None, "shown": None, "addenda": [a for a in addenda if a["statement_id"] is None]}]
+        if any(a["statement_id"] is None for a in addenda)
         else []
     )
 
@@ -310,10 +308,11 @@ def statement_rows(participant: Participant, privileged: bool) -> list[dict[str,
 
 
 def vendor_context(
-    request: HttpRequest, case: Case, own: Participant, given: dict[str, Any]
+    request: HttpRequest, standing: Standing, viewer: Viewer, given: dict[str, Any]
 ) -> dict[str, Any]:
     """What a vendor participant sees on the case page after joining the embargo."""
-    viewer = Viewer.of(request.user)
+    case, own = standing.case, standing.vendor
+    assert own is not None
     vulnerabilities = list(case.vulnerabilities.order_by("seq"))
     form = given.get("answer_form") or AnswerForm(
         initial=answer_initial(own), vulnerabilities=vulnerabilities, auto_id="answer-%s"
@@ -342,21 +341,18 @@ def vendor_context(
     for answer in shared:
         p = answer.participant
         current = latest.get(p.pk)
-        if current is not None:
-            current.participant = p
         shared_rows.append(
             {
-                "name": viewer.name_of(p),
+                "name": viewer.label(p),
                 "statuses": shared_statuses.get(p.pk, []),
-                "statement": current,
-                "label": signature_label(current, privileged=viewer.is_privileged_for(p)) if current else "",
+                "statement": viewer.statement(current, p) if current else None,
             }
         )
     return {
         "vendor_view": True,
         "answer_form": form,
         "own_statuses": statuses,
-        "own_statements": statement_rows(own, privileged=True),
+        "own_statements": statement_rows(own, viewer),
         "own_requests": list(own.info_requests.all()),
         "shared_contacts": reports,
         "shared_rows": shared_rows,
@@ -364,22 +360,12 @@ def vendor_context(
     }
 
 
-def vendor_case_detail(request: HttpRequest, case: Case, own: Participant) -> HttpResponse:
-    """A vendor member opens the case: "seen" on the first visit, then the terms or the details."""
-    participant_actions.mark_seen(own, by=_user(request))
-    if gated(case, own):
-        return render(request, "cases/portal_embargo_gate.html", {"case": case, "own": own})
-    from accord.cases.views.cases import case_page
-
-    return case_page(request, case)
-
-
-def _own_vendor(request: HttpRequest, case: str) -> tuple[Case, Participant | None]:
-    obj = access_case(request.user, case)
-    own = participant_of(request.user, obj)
-    if own is None or own.kind != Participant.Kind.VENDOR:
-        return obj, None
-    return obj, own
+def _own_vendor(request: HttpRequest, case: str, need: str) -> tuple[Standing, Participant]:
+    """The caller's vendor participation through the gate; others in the case get 409."""
+    standing = access_case(request.user, case, need=need)
+    if standing.vendor is None:
+        raise RuleViolation("participant-member", "Only a vendor in this case does this")
+    return standing, standing.vendor
 
 
 def _case_redirect(case: Case, anchor: str = "") -> HttpResponse:
@@ -392,10 +378,8 @@ def _case_redirect(case: Case, anchor: str = "") -> HttpResponse:
 @access("object:case")
 def embargo_join(request: HttpRequest, case: str) -> HttpResponse:
     """One click: the organisation accepts the embargo until the stated instant."""
-    obj, own = _own_vendor(request, case)
-    if own is None:
-        messages.error(request, "Only a vendor in this case answers its embargo.")
-        return _case_redirect(obj)
+    standing, own = _own_vendor(request, case, "terms")
+    obj = standing.case
     try:
         participant_actions.answer_embargo(own, accept=True, by=_user(request))
     except (RuleViolation, InvalidInput) as exc:
@@ -408,10 +392,8 @@ def embargo_join(request: HttpRequest, case: str) -> HttpResponse:
 @access("object:case")
 def embargo_decline(request: HttpRequest, case: str) -> HttpResponse:
     """Declining asks for confirmation first: afterwards the organisation sees nothing more."""
-    obj, own = _own_vendor(request, case)
-    if own is None:
-        messages.error(request, "Only a vendor in this case answers its embargo.")
-        return _case_redirect(obj)
+    standing, own = _own_vendor(request, case, "terms")
+    obj = standing.case
     if request.method == "POST":
         try:
             participant_actions.answer_embargo(own, accept=False, by=_user(request))
@@ -429,13 +411,8 @@ def embargo_decline(request: HttpRequest, case: str) -> HttpResponse:
 @access("object:case")
 def vendor_answer(request: HttpRequest, case: str) -> HttpResponse:
     """The vendor's answer to the four questions and its statement."""
-    obj, own = _own_vendor(request, case)
-    if own is None:
-        messages.error(request, "Only a vendor in this case answers the four questions.")
-        return _case_redirect(obj)
-    if gated(obj, own):
-        messages.error(request, "Accept the embargo first.")
-        return _case_redirect(obj)
+    standing, own = _own_vendor(request, case, "act")
+    obj = standing.case
     vulnerabilities = list(obj.vulnerabilities.order_by("seq"))
     form = AnswerForm(request.POST, request.FILES, vulnerabilities=vulnerabilities, auto_id="answer-%s")
     done, message = run_answer(request, own, form, _user(request))
@@ -445,21 +422,18 @@ def vendor_answer(request: HttpRequest, case: str) -> HttpResponse:
     messages.error(request, message)
     from accord.cases.views.cases import case_page
 
-    return case_page(request, obj, status=400, answer_form=form)
+    return case_page(request, standing, status=400, answer_form=form)
 
 
 # --- The portal ----------------------------------------------------------------------------------
 
 
 def _my_participations(user: User) -> Any:
-    visible = cases_visible_to(user)
+    """The caller's organisations' vendor participations, newest case first (through the gate)."""
     return (
-        Participant.objects.filter(
-            kind=Participant.Kind.VENDOR, organization__memberships__user=user, case__in=visible
-        )
-        .exclude(embargo_answer=Participant.EmbargoAnswer.DECLINED)
+        own_participations(user)
+        .filter(kind=Participant.Kind.VENDOR)
         .select_related("case", "organization")
-        .distinct()
         .order_by("-case__created_at", "-id")
     )
 
@@ -468,6 +442,7 @@ def _my_participations(user: User) -> Any:
 def portal(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     rows = list(_my_participations(user)[:500])
+    standings = standings_of(user, list({p.case_id: p.case for p in rows}.values()))
     admin_orgs = set(
         Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values_list(
             "organization_id", flat=True
@@ -484,7 +459,7 @@ def portal(request: HttpRequest) -> HttpResponse:
     entries = [
         {
             "p": p,
-            "gated": gated(p.case, p),
+            "gated": standings[p.case_id].embargo_pending,
             "members": members.get(p.organization_id or 0, []) if p.organization_id in admin_orgs else [],
             "chosen": chosen.get(p.pk, set()),
         }
@@ -509,11 +484,8 @@ def portal(request: HttpRequest) -> HttpResponse:
 def _my_participant(request: HttpRequest) -> Participant | None:
     """The caller's organisation's participation named in the form (None: a message says so)."""
     value = request.POST.get("participant", "")
-    participant = (
-        _my_participations(_user(request)).filter(pk=int(value)).first()
-        if value.isdigit() and len(value) < 16
-        else None
-    )
+    number = parse_id(value)
+    participant = _my_participations(_user(request)).filter(pk=number).first() if number else None
     if participant is None:
         messages.error(request, "There is no such case of your organisation.")
     return participant
@@ -542,7 +514,7 @@ def portal_access(request: HttpRequest) -> HttpResponse:
     participant = _my_participant(request)
     if participant is None:
         return redirect("cases:portal")
-    ids = [int(v) for v in request.POST.getlist("members") if v.isdigit()]
+    ids = [n for n in (parse_id(v) for v in request.POST.getlist("members")) if n is not None]
     users = list(User.objects.filter(pk__in=ids)) if request.POST.get("everyone") != "1" else []
     try:
         participant_actions.set_member_access(participant, users, by=_user(request))

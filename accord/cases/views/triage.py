@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from accord.accounts.models import User
 from accord.cases import actions, search, ssvc
 from accord.cases.access import access_case, access_report
-from accord.cases.anonymity import Viewer
 from accord.cases.forms import (
     AnalystNoteForm,
     AssignForm,
@@ -27,9 +26,9 @@ from accord.cases.forms import (
     decision_values,
 )
 from accord.cases.models import Report, SsvcDecision
+from accord.cases.presenter import Viewer
 from accord.cases.states import RM, RM_TRANSITIONS
 from accord.cases.views.common import add_error, analysts_queryset, refuse
-from accord.cases.views.reports import REPORT_EVENT_WORDS
 from accord.cases.views.timeline import describe
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
@@ -95,11 +94,11 @@ def _possible_actions(report: Report) -> list[str]:
 
 
 def _timeline(report: Report, user: User) -> list[Any]:
-    events = report.events.select_related("actor", "participant__organization", "participant__user")
-    if not user.is_analyst:
-        events = events.filter(kind__in=REPORT_EVENT_WORDS).exclude(kind="report.note")
-    viewer = Viewer.of(user)
-    return [describe(e, viewer) for e in events]
+    viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
+    events = viewer.visible_events(
+        report.events.select_related("actor", "participant__organization", "participant__user")
+    )
+    return [describe(shown) for shown in viewer.show_all(events)]
 
 
 def report_page(request: HttpRequest, report: Report, status: int = 200, **forms: Any) -> HttpResponse:
@@ -166,7 +165,7 @@ def _find_case(user: User, text: str) -> Any:
     if number is None:
         raise InvalidInput("case", f"{text!r} is not a case id like VU#123456.")
     try:
-        return access_case(user, number, need="write")
+        return access_case(user, number, need="write").case
     except Http404:
         raise InvalidInput("case", f"There is no case {text.strip()}.")
 

@@ -21,11 +21,11 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Organization, User
 from accord.answers import actions as answer_actions
-from accord.answers.display import signature_label
 from accord.answers.models import Answer, InfoRequest, Statement, Status
 from accord.cases.access import access_case
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, ClaimLink, Participant
+from accord.cases.presenter import Viewer
 from accord.cases.views.common import refusal
 from accord.cases.views.portal import AnswerForm, answer_initial, run_answer, statement_rows
 from accord.core.access import access
@@ -143,16 +143,15 @@ def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, 
         Answer.objects.filter(participant_id__in=ids, share=True).values_list("participant_id", flat=True)
     )
     rows = []
+    coordinator = Viewer.coordinator()
     for p in participants:
         current = latest.get(p.pk)
-        if current is not None:
-            current.participant = p
         rows.append(
             {
                 "p": p,
                 "statuses": statuses.get(p.pk, []),
                 "statement": current,
-                "label": signature_label(current, privileged=True) if current else "no statement",
+                "label": coordinator.signature_label(current, p) if current else "no statement",
                 "shared": p.pk in shares,
             }
         )
@@ -211,14 +210,14 @@ def vendors_page(request: HttpRequest, case: Case, status: int = 200, **given: A
 
 @access("analyst")
 def vendors(request: HttpRequest, case: str) -> HttpResponse:
-    return vendors_page(request, access_case(request.user, case, need="write"))
+    return vendors_page(request, access_case(request.user, case, need="write").case)
 
 
 @require_POST
 @access("analyst")
 def vendors_add(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
-    obj = access_case(user, case, need="write")
+    obj = access_case(user, case, need="write").case
     form = AddVendorsForm(request.POST, request.FILES, auto_id="add-%s")
     if not form.is_valid():
         messages.error(request, "Nothing added: see the errors in the form.")
@@ -249,7 +248,7 @@ def vendors_add(request: HttpRequest, case: str) -> HttpResponse:
 @access("analyst")
 def vendors_texts(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
-    obj = access_case(user, case, need="write")
+    obj = access_case(user, case, need="write").case
     form = VendorTextsForm(request.POST, auto_id="texts-%s")
     if form.is_valid():
         try:
@@ -272,7 +271,7 @@ def vendors_texts(request: HttpRequest, case: str) -> HttpResponse:
 @access("analyst")
 def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
-    obj = access_case(user, case, need="write")
+    obj = access_case(user, case, need="write").case
     waiting = obj.participants.filter(
         kind=Participant.Kind.VENDOR, first_contact_at__isnull=True
     ).select_related("organization")
@@ -300,7 +299,7 @@ def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
 @access("analyst")
 def claim_approve(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
-    obj = access_case(user, case, need="write")
+    obj = access_case(user, case, need="write").case
     value = request.POST.get("link", "")
     link = (
         ClaimLink.objects.filter(participant__case=obj, pk=int(value)).select_related("used_by").first()
@@ -324,7 +323,7 @@ def claim_approve(request: HttpRequest, case: str) -> HttpResponse:
 
 
 def _vendor(user: User, case: str, participant_id: str) -> tuple[Case, Participant]:
-    obj = access_case(user, case, need="write")
+    obj = access_case(user, case, need="write").case
     participant = (
         obj.participants.filter(kind=Participant.Kind.VENDOR, pk=int(participant_id))
         .select_related("organization")
@@ -351,7 +350,7 @@ def vendor_page(
         "statuses": list(
             Status.objects.filter(participant=participant).select_related("vulnerability", "recorded_by")
         ),
-        "statements": statement_rows(participant, privileged=True),
+        "statements": statement_rows(participant, Viewer.coordinator()),
         "requests": list(participant.info_requests.select_related("asked_by", "answered_by")),
         "answer": Answer.objects.filter(participant=participant).first(),
     }

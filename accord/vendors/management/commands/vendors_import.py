@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accord.core.actors import SYSTEM
 from accord.vendors import directory_io
 
 PROGRESS_FROM = 200  # files with fewer rows print no progress
@@ -47,7 +48,7 @@ class Command(BaseCommand):
 
         try:
             result = directory_io.import_directory(
-                data, filename=file, fmt=fmt, by=None, dry_run=dry_run, progress=progress
+                data, filename=file, fmt=fmt, by=SYSTEM, dry_run=dry_run, progress=progress
             )
         except directory_io.DirectoryImportError as exc:
             for line in exc.lines():
