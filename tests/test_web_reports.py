@@ -208,7 +208,7 @@ def test_the_follow_page_shows_the_state_and_the_conversation(world: World) -> N
     html = page.content.decode()
     assert "Accepted" in html and world.case is not None and world.case.label in html
     assert "Which firmware build?" in html and "The coordinator" in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     answer = Client().post(url, {"text": "Build 1234, from the vendor site."})
     assert answer.status_code == 302
     note = ReportNote.objects.get(text="Build 1234, from the vendor site.")
@@ -218,6 +218,27 @@ def test_the_follow_page_shows_the_state_and_the_conversation(world: World) -> N
     empty = Client().post(url, {"text": "   "})
     assert empty.status_code == 400
     assert Client().get("/report/follow/not-a-key/").status_code == 404
+
+
+def test_the_follow_page_keeps_its_address_on_this_site_and_accepts_its_form(world: World) -> None:
+    """`no-referrer` made browsers send `Origin: null` with the reply, which the CSRF check refuses.
+
+    "same-origin" sends the secret address only back to this site; the CSP loads nothing from
+    elsewhere.
+    """
+    url = f"/report/follow/{world.report_key}/"
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(url)
+    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Cache-Control"] == "no-store" and "noindex" in page["X-Robots-Tag"]
+    assert "default-src 'self'" in page["Content-Security-Policy"]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token is not None
+    answer = client.post(
+        url, {"text": "More details.", "csrfmiddlewaretoken": token.group(1)}, HTTP_ORIGIN="http://testserver"
+    )
+    assert answer.status_code == 302 and answer["Referrer-Policy"] == "same-origin"
+    assert ReportNote.objects.filter(text="More details.", from_reporter=True).exists()
 
 
 def test_my_reports_lists_only_the_users_reports(world: World) -> None:

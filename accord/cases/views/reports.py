@@ -26,7 +26,11 @@ from accord.lib.ids import new_report_id
 PRIVATE_HEADERS = {
     # The follow link is a secret: keep the page out of caches, indexes and referrers.
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it Chromium sends `Origin: null` on the page's own form, which
+    # Django's CSRF check refuses. "same-origin" sends the address only back to this site
+    # (which knows it), never with a link that leaves it; and the CSP (default-src 'self')
+    # lets the page load nothing from elsewhere.
+    "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
 }
 
