@@ -121,11 +121,28 @@ def test_missing_fields_and_action_refusals_show_on_the_form(world: World) -> No
     response = submit(Client(), product="", description="")
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
-    # The action's own check (credit needs a name) shows on its field.
-    response = submit(Client(), reporter_name="", credit_name="")
+    # The action's own check (a public flaw needs its references) shows on its field.
+    response = submit(Client(), is_public="on", public_references="")
     assert response.status_code == 400
-    assert "Say how you want to be credited" in response.content.decode()
+    assert "Give the references where it is public." in response.content.decode()
     assert not Report.objects.filter(product="Gizmo Router").exists()
+
+
+def test_a_minimal_anonymous_report_goes_through_with_credit_me_left_ticked(world: World) -> None:
+    """Only the required fields, an email and no name: "credit me" (ticked by default) does not block it."""
+    form = Client().get("/report/").content.decode()
+    assert re.search(r'<input[^>]*name="credit"[^>]*checked', form)
+    response = Client().post(
+        "/report/",
+        {"product": "Acme Gateway", "version": "7.1", "description": "Anyone becomes admin.", "credit": "on"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    report = Report.objects.get(product="Acme Gateway")
+    assert report.credit and report.reporter_name == "" and report.credit_name == ""
+    assert report.pk in response.content.decode()
+    html = login(Client(), world.analyst).get(f"/triage/{report.pk}/").content.decode()
+    assert "yes, as an anonymous reporter (no name given)" in html
 
 
 def test_the_honeypot_shows_thanks_and_stores_nothing(world: World) -> None:

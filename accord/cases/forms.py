@@ -71,7 +71,12 @@ class ReportForm(forms.Form):
     )
     share_contact = forms.BooleanField(label="Share my contact details with the vendors", required=False)
     credit = forms.BooleanField(label="Credit me in the published note", required=False, initial=True)
-    credit_name = _text("Credit name", "credit_name", help_text="How to credit you; your name if left empty.")
+    credit_name = _text(
+        "Credit name",
+        "credit_name",
+        help_text="How to credit you; your name if left empty. Without a name we thank "
+        "“an anonymous reporter”.",
+    )
     # Vendor contact so far
     affected_vendors = _text("Affected vendor(s)", "affected_vendors", area=True)
     vendor_contacted = forms.BooleanField(label="I have contacted the vendor(s)", required=False)

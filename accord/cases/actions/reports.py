@@ -101,8 +101,7 @@ def check_input(data: ReportInput) -> None:
     for name, limit in LIMITS.items():
         if len(str(getattr(data, name) or "")) > limit:
             raise InvalidInput(name, f"At most {limit:,} characters.")
-    if data.credit and not (data.credit_name or data.reporter_name).strip():
-        raise InvalidInput("credit_name", "Say how you want to be credited, or untick 'credit me'.")
+    # "Credit me" without any name is no error: an anonymous reporter is thanked as one.
     if data.is_public and not data.public_references.strip():
         raise InvalidInput("public_references", "Give the references where it is public.")
     if len(data.attachments) > settings.REPORT_MAX_ATTACHMENTS:
