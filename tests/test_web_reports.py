@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accord.cases import actions, ssvc
-from accord.cases.actions.reports import ReportInput
+from accord.cases.actions.reports import ReportInput, follow_key
 from accord.cases.models import Case, CaseEvent, Report, ReportAttachment, ReportNote, SsvcDecision
 from accord.cases.states import RM
 from accord.mailgate.models import OutboundMessage
@@ -36,9 +36,9 @@ FORM = {
 }
 
 
-def submit(client: Client, **changes):  # type: ignore[no-untyped-def]
-    data = {**FORM, **changes}
-    return client.post("/report/", data, REMOTE_ADDR=changes.pop("REMOTE_ADDR", "192.0.2.10"))
+def submit(client: Client, follow: bool = False, **changes):  # type: ignore[no-untyped-def]
+    address = changes.pop("REMOTE_ADDR", "192.0.2.10")
+    return client.post("/report/", {**FORM, **changes}, REMOTE_ADDR=address, follow=follow)
 
 
 def new_report(world: World, product: str = "Gadget", **fields) -> Report:  # type: ignore[no-untyped-def]
@@ -79,7 +79,7 @@ def test_vendor_members_may_ask_to_coordinate_with_all_vendors(world: World) -> 
     assert "Coordinate with all affected vendors" in html
     assert "Stay anonymous towards the other vendors" in html
     response = submit(client, coordinate_all_vendors="on", anonymous_to_vendors="on")
-    assert response.status_code == 200
+    assert response.status_code == 302
     report = Report.objects.get(product="Gizmo Router")
     assert report.coordinate_all_vendors and report.anonymous_to_vendors
     assert report.submitted_by_org == world.vendor_org
@@ -90,14 +90,16 @@ def test_vendor_members_may_ask_to_coordinate_with_all_vendors(world: World) -> 
 
 def test_submitting_stores_the_report_and_mails_an_acknowledgement(world: World) -> None:
     before = Report.objects.count()
+    client = Client()
     response = submit(
-        Client(),
+        client,
         vendor_contacted="on",
         vendor_contacted_on="2026-01-05",
         is_public="on",
         public_references="https://blog.example/post",
     )
-    assert response.status_code == 200
+    assert response.status_code == 302 and response["Location"] == "/report/thanks/"
+    response = client.get(response["Location"])
     assert Report.objects.count() == before + 1
     report = Report.objects.get(product="Gizmo Router")
     assert report.state == RM.RECEIVED
@@ -115,6 +117,33 @@ def test_submitting_stores_the_report_and_mails_an_acknowledgement(world: World)
     follow = Client().get(link.group(1).replace("http://testserver", ""))
     assert follow.status_code == 200
     assert "Received" in follow.content.decode()
+
+
+def test_the_thank_you_page_shows_the_id_and_link_once_and_a_reload_files_nothing(world: World) -> None:
+    """Post/redirect/get: the form redirects, and the thank-you page shows its secret once."""
+    client = Client()
+    posted = submit(client)
+    assert posted.status_code == 302 and posted["Location"] == "/report/thanks/"
+    report = Report.objects.get(product="Gizmo Router")
+    key = follow_key(report.pk)
+    # The secret is in no URL but the follow link, and not in the session either.
+    assert key not in posted["Location"]
+    assert key not in str(dict(client.session)) and report.pk in str(dict(client.session))
+    first = client.get("/report/thanks/")
+    html = first.content.decode()
+    assert first.status_code == 200 and first["Cache-Control"] == "no-store"
+    assert f'id="report-id">{report.pk}<' in html
+    assert f'id="follow-link" href="http://testserver/report/follow/{key}/"' in html
+    assert "we also sent it to ada@research.test" in html
+    again = client.get("/report/thanks/")
+    html = again.content.decode()
+    assert again.status_code == 200
+    assert report.pk not in html and key not in html
+    assert "shows a new report's id and private link only once" in html
+    assert Report.objects.filter(product="Gizmo Router").count() == 1
+    # The follow page's own form redirects too.
+    answer = client.post(f"/report/follow/{key}/", {"text": "More."})
+    assert answer.status_code == 302 and answer["Location"] == f"/report/follow/{key}/"
 
 
 def test_missing_fields_and_action_refusals_show_on_the_form(world: World) -> None:
@@ -147,7 +176,7 @@ def test_a_minimal_anonymous_report_goes_through_with_credit_me_left_ticked(worl
 
 def test_the_honeypot_shows_thanks_and_stores_nothing(world: World) -> None:
     before = (Report.objects.count(), OutboundMessage.objects.count(), CaseEvent.objects.count())
-    response = submit(Client(), website="http://spam.example")
+    response = submit(Client(), website="http://spam.example", follow=True)
     assert response.status_code == 200
     assert "Thank you for your report" in response.content.decode()
     assert (Report.objects.count(), OutboundMessage.objects.count(), CaseEvent.objects.count()) == before
@@ -156,15 +185,15 @@ def test_the_honeypot_shows_thanks_and_stores_nothing(world: World) -> None:
 def test_the_rate_limit_answers_429(world: World, settings) -> None:  # type: ignore[no-untyped-def]
     settings.REPORT_RATE_LIMIT = 2
     client = Client()
-    assert submit(client, product="One").status_code == 200
-    assert submit(client, product="Two").status_code == 200
+    assert submit(client, product="One").status_code == 302
+    assert submit(client, product="Two").status_code == 302
     refused = submit(client, product="Three")
     assert refused.status_code == 429
     assert refused["Retry-After"] == "3600"
     assert "Too many reports" in refused.content.decode()
     assert not Report.objects.filter(product="Three").exists()
     # Another client is not affected.
-    assert submit(client, product="Four", REMOTE_ADDR="198.51.100.7").status_code == 200
+    assert submit(client, product="Four", REMOTE_ADDR="198.51.100.7").status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -195,7 +224,7 @@ def test_attachments_are_stored_and_downloaded_as_files(world: World) -> None:
     poc = SimpleUploadedFile("poc.html", b"<script>alert(1)</script>", content_type="text/html")
     log = SimpleUploadedFile("trace.log", b"trace", content_type="text/plain")
     client = login(Client(), world.reporter)
-    assert client.post("/report/", {**FORM, "attachments": [poc, log]}).status_code == 200
+    assert client.post("/report/", {**FORM, "attachments": [poc, log]}).status_code == 302
     report = Report.objects.get(product="Gizmo Router")
     attachments = list(report.attachments.order_by("name"))
     assert [a.name for a in attachments] == ["poc.html", "trace.log"]

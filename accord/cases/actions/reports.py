@@ -146,16 +146,19 @@ def follow_key(report_id: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def follow_link(report: Report) -> str | None:
-    """The report's follow link, or None when it cannot be derived again.
+def derived_follow_key(report: Report) -> str | None:
+    """The secret of the report's follow link, or None when it cannot be derived again.
 
     Reports filed before links were derived (or under an older secret key) have a random
     secret that only their acknowledgement mail and thank-you page ever held.
     """
     key = follow_key(report.pk)
-    if not constant_time_compare(hash_secret(key), report.access_key_hash):
-        return None
-    return follow_url(key)
+    return key if constant_time_compare(hash_secret(key), report.access_key_hash) else None
+
+
+def follow_link(report: Report) -> str | None:
+    key = derived_follow_key(report)
+    return follow_url(key) if key else None
 
 
 @transaction.atomic
