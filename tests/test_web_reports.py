@@ -65,6 +65,9 @@ def test_the_form_groups_every_field_in_fieldsets(world: World) -> None:
         "A private comment for the coordinator",
     ):
         assert f"<legend>{legend}</legend>" in html
+    # The vulnerability comes first: it is all a minimal report needs.
+    assert html.index("<legend>The vulnerability</legend>") < html.index("<legend>About you</legend>")
+    assert "leave them empty to report anonymously" in html
     assert 'type="file"' in html and "multiple" in html
     assert 'maxlength="300"' in html  # the product's limit from LIMITS
     # The honeypot is out of sight, out of the tab order and out of the accessibility tree.
@@ -172,6 +175,35 @@ def test_a_minimal_anonymous_report_goes_through_with_credit_me_left_ticked(worl
     assert report.pk in response.content.decode()
     html = login(Client(), world.analyst).get(f"/triage/{report.pk}/").content.decode()
     assert "yes, as an anonymous reporter (no name given)" in html
+
+
+def test_errors_are_summed_up_at_the_top_with_links_to_the_fields(world: World) -> None:
+    response = submit(Client(), product="", description="   ", reporter_email="not an address")
+    assert response.status_code == 400
+    html = response.content.decode()
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', html, re.S)
+    assert summary is not None
+    # Focus goes to the summary, before the form.
+    assert re.search(r'<div class="error-summary" id="error-summary" tabindex="-1" autofocus', html)
+    assert html.index('id="error-summary"') < html.index("<form")
+    links = re.findall(r'<a href="#(id_\w+)">([^<]+)</a>', summary.group(1))
+    assert [target for target, _ in links] == ["id_product", "id_description", "id_reporter_email"]
+    assert links[0][1] == "Product: This field is required."
+    for target, _ in links:
+        assert re.search(rf'aria-describedby="[^"]*\b{target}_error"[^>]* id="{target}"', html), target
+        assert f'id="{target}_error"' in html
+
+
+def test_after_an_error_the_form_says_the_files_must_be_chosen_again(world: World) -> None:
+    notes = SimpleUploadedFile("notes.txt", b"fine", content_type="text/plain")
+    response = Client().post("/report/", {**FORM, "description": "", "attachments": [notes]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Your files were not kept: choose them again (notes.txt)." in html
+    assert '<a href="#id_attachments">Files: Your files were not kept' in html
+    assert not Report.objects.filter(product="Gizmo Router").exists()
+    # Without files there is nothing to say about them.
+    assert "not kept" not in submit(Client(), description="").content.decode()
 
 
 def test_the_honeypot_shows_thanks_and_stores_nothing(world: World) -> None:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from accord.cases import ssvc
-from accord.cases.actions.reports import LIMITS
+from accord.cases.actions.reports import LIMITS, REQUIRED
 from accord.cases.states import RM, SHARED_FACTS, Fact
 
 TEXTAREA = forms.Textarea(attrs={"rows": 5})
@@ -133,10 +133,17 @@ class ReportForm(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
+    # The vulnerability first: it is all a minimal report needs. Each group: legend, help, fields.
     FIELDSETS = (
         (
-            "About you",
+            "The vulnerability",
             "",
+            ("product", "version", "description", "exploitation", "impact", "discovery"),
+        ),
+        (
+            "About you",
+            "All optional: leave them empty to report anonymously. With an email we can tell you "
+            "when we write to you or accept the report.",
             (
                 "reporter_name",
                 "reporter_organization",
@@ -160,11 +167,6 @@ class ReportForm(forms.Form):
             ),
         ),
         (
-            "The vulnerability",
-            "",
-            ("product", "version", "description", "exploitation", "impact", "discovery"),
-        ),
-        (
             "Is it public or exploited?",
             "",
             ("is_public", "public_references", "is_exploited", "exploited_references"),
@@ -184,11 +186,21 @@ class ReportForm(forms.Form):
         accept = ",".join(settings.REPORT_ATTACHMENT_TYPES)
         self.fields["attachments"].widget.attrs["accept"] = accept
 
-    def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def fieldsets(self) -> list[tuple[str, str, list[forms.BoundField]]]:
         return [
-            (legend, [self[name] for name in names if name in self.fields])
-            for legend, _, names in self.FIELDSETS
+            (legend, help_text, [self[name] for name in names if name in self.fields])
+            for legend, help_text, names in self.FIELDSETS
         ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Text keeps its spaces (code), so a blank-only answer passes the field: refuse it here,
+        # with the other errors, rather than in a second round from the action.
+        for name in REQUIRED:
+            value = cleaned.get(name)
+            if isinstance(value, str) and not value.strip():
+                self.add_error(name, forms.Field.default_error_messages["required"])
+        return cleaned
 
     @property
     def honeypot_filled(self) -> bool:

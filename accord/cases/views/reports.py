@@ -138,6 +138,10 @@ def report_new(request: HttpRequest) -> HttpResponse:
                 # Only the id goes into the session; the page derives the link from it.
                 request.session[THANKS] = {"id": report.pk}
                 return _private(redirect("cases:report_thanks"))
+    # A browser never fills a file input again: say so where the files were chosen.
+    dropped = [upload.name or "a file" for upload in request.FILES.getlist("attachments")]
+    if dropped:
+        form.add_error("attachments", f"Your files were not kept: choose them again ({', '.join(dropped)}).")
     return render(request, "cases/report_form.html", {"form": form}, status=400)
 
 
