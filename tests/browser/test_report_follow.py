@@ -17,7 +17,12 @@ def test_the_reporter_answers_on_the_follow_page(journey):  # type: ignore[no-un
         by=None,
     )
     analyst = User.objects.get(email="analyst@coordinator.example")
-    actions.add_report_note(report, "Which firmware build?", by=analyst, from_reporter=False)
+    actions.add_report_note(
+        report,
+        "Which firmware build? See [the vendor's advisory](https://vendor.example/advisory).",
+        by=analyst,
+        from_reporter=False,
+    )
 
     page = journey.new_page()
     page.goto(journey.url(f"/report/follow/{key}/"))
@@ -32,3 +37,15 @@ def test_the_reporter_answers_on_the_follow_page(journey):  # type: ignore[no-un
         ReportNote.objects.get(report=report, from_reporter=True).text
         == "Build 1234, from the vendor's site."
     )
+
+    # A link that leaves the site never carries the page's secret address.
+    sent: list[dict[str, str]] = []
+
+    def elsewhere(route):  # type: ignore[no-untyped-def]
+        sent.append(route.request.headers)
+        route.fulfill(status=200, content_type="text/html", body="<!doctype html><title>Advisory</title>")
+
+    page.route("https://vendor.example/**", elsewhere)
+    page.get_by_role("link", name="the vendor's advisory").click()
+    expect(page).to_have_url("https://vendor.example/advisory")
+    assert len(sent) == 1 and "referer" not in sent[0], sent
