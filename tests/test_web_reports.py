@@ -149,6 +149,16 @@ def test_the_thank_you_page_shows_the_id_and_link_once_and_a_reload_files_nothin
     assert answer.status_code == 302 and answer["Location"] == f"/report/follow/{key}/"
 
 
+def test_without_an_email_the_thank_you_page_says_to_look_at_the_page(world: World) -> None:
+    client = Client()
+    submit(client, reporter_email="")
+    html = client.get("/report/thanks/").content.decode()
+    assert "we cannot tell you when we write to you" in html
+    assert re.search(
+        r'<input type="text" id="follow-link-text" value="http://testserver/report/follow/', html
+    )
+
+
 def test_missing_fields_and_action_refusals_show_on_the_form(world: World) -> None:
     response = submit(Client(), product="", description="")
     assert response.status_code == 400

@@ -97,7 +97,13 @@ class ReportForm(forms.Form):
     # The vulnerability
     product = _text("Product", "product", required=True)
     version = _text("Version(s)", "version", required=True)
-    description = _text("Description", "description", required=True, area=True)
+    description = _text(
+        "Description",
+        "description",
+        required=True,
+        area=True,
+        help_text="What is wrong, and how to see it happen. Markdown works: put code between two lines of ```.",
+    )
     exploitation = _text("How is it exploited?", "exploitation", area=True)
     impact = _text("Impact", "impact", area=True)
     discovery = _text("How was it found?", "discovery", area=True)
@@ -208,7 +214,12 @@ class ReportForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label="Your message", widget=TEXTAREA, max_length=50_000)
+    text = forms.CharField(
+        label="Your message",
+        widget=TEXTAREA,
+        max_length=50_000,
+        help_text="The coordinator's analysts read it. Markdown works: put code between two lines of ```.",
+    )
 
 
 class AnalystNoteForm(forms.Form):
