@@ -95,6 +95,7 @@ def test_reporter_journey(journey):  # type: ignore[no-untyped-def]
     # 5. The reporter gets a neutral mail with the follow link.
     mail = OutboundMessage.objects.filter(to_email=EMAIL).order_by("-created_at", "-id").first()
     assert mail is not None and f"New message about your report {report_id}" in mail.subject
+    assert mail.status == OutboundMessage.Status.SENT  # to the test's file sink
     for secret in ("Acme", "firmware", "curl"):
         assert secret not in mail.subject and secret not in mail.body_text
     reporter.goto(link_in_mail(EMAIL, "/report/follow/", base_url=journey.base_url))
