@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    # Only for its static files and templates: the API docs then load Swagger UI from this
+    # instance instead of a CDN (which the CSP blocks and an offline instance cannot reach).
+    "ninja",
     "accord.core",
     "accord.accounts",
     "accord.mailgate",

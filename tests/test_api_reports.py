@@ -92,6 +92,14 @@ def test_anonymous_submission_answers_201_and_acknowledges_by_mail(db: None) -> 
     assert "xylophone" not in mail.subject
 
 
+def test_a_minimal_report_needs_no_name_even_with_credit(db: None) -> None:
+    body = {"product": "Gadget", "version": "1", "description": "A flaw."}
+    response = call(Client(), "POST", "/api/v1/reports", body)
+    assert response.status_code == 201, response.content
+    report = Report.objects.get(pk=response.json()["id"])
+    assert report.credit and not report.reporter_name and not report.reporter_email
+
+
 def test_logged_in_submission_is_the_users_own(world: World) -> None:
     client = login(Client(), world.outsider)
     response = submit(client=client)

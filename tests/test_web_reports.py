@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accord.cases import actions, ssvc
-from accord.cases.actions.reports import ReportInput
+from accord.cases.actions.reports import ReportInput, follow_key
 from accord.cases.models import Case, CaseEvent, Report, ReportAttachment, ReportNote, SsvcDecision
 from accord.cases.states import RM
 from accord.mailgate.models import OutboundMessage
@@ -36,9 +36,9 @@ FORM = {
 }
 
 
-def submit(client: Client, **changes):  # type: ignore[no-untyped-def]
-    data = {**FORM, **changes}
-    return client.post("/report/", data, REMOTE_ADDR=changes.pop("REMOTE_ADDR", "192.0.2.10"))
+def submit(client: Client, follow: bool = False, **changes):  # type: ignore[no-untyped-def]
+    address = changes.pop("REMOTE_ADDR", "192.0.2.10")
+    return client.post("/report/", {**FORM, **changes}, REMOTE_ADDR=address, follow=follow)
 
 
 def new_report(world: World, product: str = "Gadget", **fields) -> Report:  # type: ignore[no-untyped-def]
@@ -65,6 +65,9 @@ def test_the_form_groups_every_field_in_fieldsets(world: World) -> None:
         "A private comment for the coordinator",
     ):
         assert f"<legend>{legend}</legend>" in html
+    # The vulnerability comes first: it is all a minimal report needs.
+    assert html.index("<legend>The vulnerability</legend>") < html.index("<legend>About you</legend>")
+    assert "leave them empty to report anonymously" in html
     assert 'type="file"' in html and "multiple" in html
     assert 'maxlength="300"' in html  # the product's limit from LIMITS
     # The honeypot is out of sight, out of the tab order and out of the accessibility tree.
@@ -79,7 +82,7 @@ def test_vendor_members_may_ask_to_coordinate_with_all_vendors(world: World) -> 
     assert "Coordinate with all affected vendors" in html
     assert "Stay anonymous towards the other vendors" in html
     response = submit(client, coordinate_all_vendors="on", anonymous_to_vendors="on")
-    assert response.status_code == 200
+    assert response.status_code == 302
     report = Report.objects.get(product="Gizmo Router")
     assert report.coordinate_all_vendors and report.anonymous_to_vendors
     assert report.submitted_by_org == world.vendor_org
@@ -90,14 +93,16 @@ def test_vendor_members_may_ask_to_coordinate_with_all_vendors(world: World) -> 
 
 def test_submitting_stores_the_report_and_mails_an_acknowledgement(world: World) -> None:
     before = Report.objects.count()
+    client = Client()
     response = submit(
-        Client(),
+        client,
         vendor_contacted="on",
         vendor_contacted_on="2026-01-05",
         is_public="on",
         public_references="https://blog.example/post",
     )
-    assert response.status_code == 200
+    assert response.status_code == 302 and response["Location"] == "/report/thanks/"
+    response = client.get(response["Location"])
     assert Report.objects.count() == before + 1
     report = Report.objects.get(product="Gizmo Router")
     assert report.state == RM.RECEIVED
@@ -117,20 +122,103 @@ def test_submitting_stores_the_report_and_mails_an_acknowledgement(world: World)
     assert "Received" in follow.content.decode()
 
 
+def test_the_thank_you_page_shows_the_id_and_link_once_and_a_reload_files_nothing(world: World) -> None:
+    """Post/redirect/get: the form redirects, and the thank-you page shows its secret once."""
+    client = Client()
+    posted = submit(client)
+    assert posted.status_code == 302 and posted["Location"] == "/report/thanks/"
+    report = Report.objects.get(product="Gizmo Router")
+    key = follow_key(report.pk)
+    # The secret is in no URL but the follow link, and not in the session either.
+    assert key not in posted["Location"]
+    assert key not in str(dict(client.session)) and report.pk in str(dict(client.session))
+    first = client.get("/report/thanks/")
+    html = first.content.decode()
+    assert first.status_code == 200 and first["Cache-Control"] == "no-store"
+    assert f'id="report-id">{report.pk}<' in html
+    assert f'id="follow-link" href="http://testserver/report/follow/{key}/"' in html
+    assert "we also sent it to ada@research.test" in html
+    again = client.get("/report/thanks/")
+    html = again.content.decode()
+    assert again.status_code == 200
+    assert report.pk not in html and key not in html
+    assert "shows a new report's id and private link only once" in html
+    assert Report.objects.filter(product="Gizmo Router").count() == 1
+    # The follow page's own form redirects too.
+    answer = client.post(f"/report/follow/{key}/", {"text": "More."})
+    assert answer.status_code == 302 and answer["Location"] == f"/report/follow/{key}/"
+
+
+def test_without_an_email_the_thank_you_page_says_to_look_at_the_page(world: World) -> None:
+    client = Client()
+    submit(client, reporter_email="")
+    html = client.get("/report/thanks/").content.decode()
+    assert "we cannot tell you when we write to you" in html
+    assert re.search(
+        r'<input type="text" id="follow-link-text" value="http://testserver/report/follow/', html
+    )
+
+
 def test_missing_fields_and_action_refusals_show_on_the_form(world: World) -> None:
     response = submit(Client(), product="", description="")
     assert response.status_code == 400
     assert "This field is required." in response.content.decode()
-    # The action's own check (credit needs a name) shows on its field.
-    response = submit(Client(), reporter_name="", credit_name="")
+    # The action's own check (a public flaw needs its references) shows on its field.
+    response = submit(Client(), is_public="on", public_references="")
     assert response.status_code == 400
-    assert "Say how you want to be credited" in response.content.decode()
+    assert "Give the references where it is public." in response.content.decode()
     assert not Report.objects.filter(product="Gizmo Router").exists()
+
+
+def test_a_minimal_anonymous_report_goes_through_with_credit_me_left_ticked(world: World) -> None:
+    """Only the required fields, an email and no name: "credit me" (ticked by default) does not block it."""
+    form = Client().get("/report/").content.decode()
+    assert re.search(r'<input[^>]*name="credit"[^>]*checked', form)
+    response = Client().post(
+        "/report/",
+        {"product": "Acme Gateway", "version": "7.1", "description": "Anyone becomes admin.", "credit": "on"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    report = Report.objects.get(product="Acme Gateway")
+    assert report.credit and report.reporter_name == "" and report.credit_name == ""
+    assert report.pk in response.content.decode()
+    html = login(Client(), world.analyst).get(f"/triage/{report.pk}/").content.decode()
+    assert "yes, as an anonymous reporter (no name given)" in html
+
+
+def test_errors_are_summed_up_at_the_top_with_links_to_the_fields(world: World) -> None:
+    response = submit(Client(), product="", description="   ", reporter_email="not an address")
+    assert response.status_code == 400
+    html = response.content.decode()
+    summary = re.search(r'<div class="error-summary"[^>]*>(.*?)</div>', html, re.S)
+    assert summary is not None
+    # Focus goes to the summary, before the form.
+    assert re.search(r'<div class="error-summary" id="error-summary" tabindex="-1" autofocus', html)
+    assert html.index('id="error-summary"') < html.index("<form")
+    links = re.findall(r'<a href="#(id_\w+)">([^<]+)</a>', summary.group(1))
+    assert [target for target, _ in links] == ["id_product", "id_description", "id_reporter_email"]
+    assert links[0][1] == "Product: This field is required."
+    for target, _ in links:
+        assert re.search(rf'aria-describedby="[^"]*\b{target}_error"[^>]* id="{target}"', html), target
+        assert f'id="{target}_error"' in html
+
+
+def test_after_an_error_the_form_says_the_files_must_be_chosen_again(world: World) -> None:
+    notes = SimpleUploadedFile("notes.txt", b"fine", content_type="text/plain")
+    response = Client().post("/report/", {**FORM, "description": "", "attachments": [notes]})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Your files were not kept: choose them again (notes.txt)." in html
+    assert '<a href="#id_attachments">Files: Your files were not kept' in html
+    assert not Report.objects.filter(product="Gizmo Router").exists()
+    # Without files there is nothing to say about them.
+    assert "not kept" not in submit(Client(), description="").content.decode()
 
 
 def test_the_honeypot_shows_thanks_and_stores_nothing(world: World) -> None:
     before = (Report.objects.count(), OutboundMessage.objects.count(), CaseEvent.objects.count())
-    response = submit(Client(), website="http://spam.example")
+    response = submit(Client(), website="http://spam.example", follow=True)
     assert response.status_code == 200
     assert "Thank you for your report" in response.content.decode()
     assert (Report.objects.count(), OutboundMessage.objects.count(), CaseEvent.objects.count()) == before
@@ -139,15 +227,15 @@ def test_the_honeypot_shows_thanks_and_stores_nothing(world: World) -> None:
 def test_the_rate_limit_answers_429(world: World, settings) -> None:  # type: ignore[no-untyped-def]
     settings.REPORT_RATE_LIMIT = 2
     client = Client()
-    assert submit(client, product="One").status_code == 200
-    assert submit(client, product="Two").status_code == 200
+    assert submit(client, product="One").status_code == 302
+    assert submit(client, product="Two").status_code == 302
     refused = submit(client, product="Three")
     assert refused.status_code == 429
     assert refused["Retry-After"] == "3600"
     assert "Too many reports" in refused.content.decode()
     assert not Report.objects.filter(product="Three").exists()
     # Another client is not affected.
-    assert submit(client, product="Four", REMOTE_ADDR="198.51.100.7").status_code == 200
+    assert submit(client, product="Four", REMOTE_ADDR="198.51.100.7").status_code == 302
 
 
 @pytest.mark.parametrize(
@@ -178,7 +266,7 @@ def test_attachments_are_stored_and_downloaded_as_files(world: World) -> None:
     poc = SimpleUploadedFile("poc.html", b"<script>alert(1)</script>", content_type="text/html")
     log = SimpleUploadedFile("trace.log", b"trace", content_type="text/plain")
     client = login(Client(), world.reporter)
-    assert client.post("/report/", {**FORM, "attachments": [poc, log]}).status_code == 200
+    assert client.post("/report/", {**FORM, "attachments": [poc, log]}).status_code == 302
     report = Report.objects.get(product="Gizmo Router")
     attachments = list(report.attachments.order_by("name"))
     assert [a.name for a in attachments] == ["poc.html", "trace.log"]
@@ -208,7 +296,7 @@ def test_the_follow_page_shows_the_state_and_the_conversation(world: World) -> N
     html = page.content.decode()
     assert "Accepted" in html and world.case is not None and world.case.label in html
     assert "Which firmware build?" in html and "The coordinator" in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     answer = Client().post(url, {"text": "Build 1234, from the vendor site."})
     assert answer.status_code == 302
     note = ReportNote.objects.get(text="Build 1234, from the vendor site.")
@@ -218,6 +306,27 @@ def test_the_follow_page_shows_the_state_and_the_conversation(world: World) -> N
     empty = Client().post(url, {"text": "   "})
     assert empty.status_code == 400
     assert Client().get("/report/follow/not-a-key/").status_code == 404
+
+
+def test_the_follow_page_keeps_its_address_on_this_site_and_accepts_its_form(world: World) -> None:
+    """`no-referrer` made browsers send `Origin: null` with the reply, which the CSRF check refuses.
+
+    "same-origin" sends the secret address only back to this site; the CSP loads nothing from
+    elsewhere.
+    """
+    url = f"/report/follow/{world.report_key}/"
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(url)
+    assert page["Referrer-Policy"] == "same-origin"
+    assert page["Cache-Control"] == "no-store" and "noindex" in page["X-Robots-Tag"]
+    assert "default-src 'self'" in page["Content-Security-Policy"]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token is not None
+    answer = client.post(
+        url, {"text": "More details.", "csrfmiddlewaretoken": token.group(1)}, HTTP_ORIGIN="http://testserver"
+    )
+    assert answer.status_code == 302 and answer["Referrer-Policy"] == "same-origin"
+    assert ReportNote.objects.filter(text="More details.", from_reporter=True).exists()
 
 
 def test_my_reports_lists_only_the_users_reports(world: World) -> None:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from accord.cases import ssvc
-from accord.cases.actions.reports import LIMITS
+from accord.cases.actions.reports import LIMITS, REQUIRED
 from accord.cases.states import RM, SHARED_FACTS, Fact
 
 TEXTAREA = forms.Textarea(attrs={"rows": 5})
@@ -71,7 +71,12 @@ class ReportForm(forms.Form):
     )
     share_contact = forms.BooleanField(label="Share my contact details with the vendors", required=False)
     credit = forms.BooleanField(label="Credit me in the published note", required=False, initial=True)
-    credit_name = _text("Credit name", "credit_name", help_text="How to credit you; your name if left empty.")
+    credit_name = _text(
+        "Credit name",
+        "credit_name",
+        help_text="How to credit you; your name if left empty. Without a name we thank "
+        "“an anonymous reporter”.",
+    )
     # Vendor contact so far
     affected_vendors = _text("Affected vendor(s)", "affected_vendors", area=True)
     vendor_contacted = forms.BooleanField(label="I have contacted the vendor(s)", required=False)
@@ -92,7 +97,13 @@ class ReportForm(forms.Form):
     # The vulnerability
     product = _text("Product", "product", required=True)
     version = _text("Version(s)", "version", required=True)
-    description = _text("Description", "description", required=True, area=True)
+    description = _text(
+        "Description",
+        "description",
+        required=True,
+        area=True,
+        help_text="What is wrong, and how to see it happen. Markdown works: put code between two lines of ```.",
+    )
     exploitation = _text("How is it exploited?", "exploitation", area=True)
     impact = _text("Impact", "impact", area=True)
     discovery = _text("How was it found?", "discovery", area=True)
@@ -128,10 +139,17 @@ class ReportForm(forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
+    # The vulnerability first: it is all a minimal report needs. Each group: legend, help, fields.
     FIELDSETS = (
         (
-            "About you",
+            "The vulnerability",
             "",
+            ("product", "version", "description", "exploitation", "impact", "discovery"),
+        ),
+        (
+            "About you",
+            "All optional: leave them empty to report anonymously. With an email we can tell you "
+            "when we write to you or accept the report.",
             (
                 "reporter_name",
                 "reporter_organization",
@@ -155,11 +173,6 @@ class ReportForm(forms.Form):
             ),
         ),
         (
-            "The vulnerability",
-            "",
-            ("product", "version", "description", "exploitation", "impact", "discovery"),
-        ),
-        (
             "Is it public or exploited?",
             "",
             ("is_public", "public_references", "is_exploited", "exploited_references"),
@@ -179,11 +192,21 @@ class ReportForm(forms.Form):
         accept = ",".join(settings.REPORT_ATTACHMENT_TYPES)
         self.fields["attachments"].widget.attrs["accept"] = accept
 
-    def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def fieldsets(self) -> list[tuple[str, str, list[forms.BoundField]]]:
         return [
-            (legend, [self[name] for name in names if name in self.fields])
-            for legend, _, names in self.FIELDSETS
+            (legend, help_text, [self[name] for name in names if name in self.fields])
+            for legend, help_text, names in self.FIELDSETS
         ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Text keeps its spaces (code), so a blank-only answer passes the field: refuse it here,
+        # with the other errors, rather than in a second round from the action.
+        for name in REQUIRED:
+            value = cleaned.get(name)
+            if isinstance(value, str) and not value.strip():
+                self.add_error(name, forms.Field.default_error_messages["required"])
+        return cleaned
 
     @property
     def honeypot_filled(self) -> bool:
@@ -191,7 +214,12 @@ class ReportForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label="Your message", widget=TEXTAREA, max_length=50_000)
+    text = forms.CharField(
+        label="Your message",
+        widget=TEXTAREA,
+        max_length=50_000,
+        help_text="The coordinator's analysts read it. Markdown works: put code between two lines of ```.",
+    )
 
 
 class AnalystNoteForm(forms.Form):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("policy/edit/", policy.policy_edit, name="policy_edit"),
     # Reporters
     path("report/", reports.report_new, name="report_new"),
+    path("report/thanks/", reports.report_thanks, name="report_thanks"),
     path("report/follow/<str:key>/", reports.report_follow, name="report_follow"),
     path("reports/mine/", reports.my_reports, name="my_reports"),
     # Triage

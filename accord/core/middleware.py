@@ -17,10 +17,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-# The interactive API docs page loads its own bundled assets and one inline bootstrap.
-API_DOCS_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
-).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 
 
 class ContentSecurityPolicyMiddleware:
@@ -30,6 +26,5 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            docs = request.path.startswith("/api/v1/docs")
-            response["Content-Security-Policy"] = API_DOCS_POLICY if docs else CONTENT_SECURITY_POLICY
+            response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         return response

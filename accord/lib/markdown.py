@@ -18,12 +18,16 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
-_parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_OPTIONS = {"html": False, "linkify": False, "typographer": False}
+_parser = MarkdownIt("commonmark", _OPTIONS).enable("table")
+# For text people type into a form (reports, messages): a line break stays a line break.
+_parser_breaks = MarkdownIt("commonmark", {**_OPTIONS, "breaks": True}).enable("table")
 
 
-def render(text: str, *, shift_headings: int = 0) -> SafeString:
-    """Markdown to safe HTML. `shift_headings` demotes headings (e.g. 1: `#` becomes <h2>)."""
-    html = _parser.render(text or "")
+def render(text: str, *, shift_headings: int = 0, breaks: bool = False) -> SafeString:
+    """Markdown to safe HTML. `shift_headings` demotes headings (e.g. 1: `#` becomes <h2>);
+    `breaks` keeps single line breaks (<br>) instead of joining the lines."""
+    html = (_parser_breaks if breaks else _parser).render(text or "")
     if shift_headings:
         for level in range(6, 0, -1):
             new = min(level + shift_headings, 6)

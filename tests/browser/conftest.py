@@ -106,3 +106,20 @@ def context(new_context: Any) -> Any:
 @pytest.fixture
 def page(context: Any) -> Any:
     return context.new_page()
+
+
+@pytest.fixture
+def journey(
+    request: pytest.FixtureRequest, browser: Any, live_server: Any, transactional_db: None
+) -> Iterator[Any]:
+    """A fresh database with the demo data (accord.core.demo), and pages whose errors fail the test.
+
+    Screenshots go to tests/browser/output/<test name>/ (see tests/browser/journeys.py).
+    """
+    from tests.browser.journeys import Journey
+
+    journey = Journey(browser, live_server.url, request.node.name, TIMEOUT_MS)
+    yield journey
+    journey.close()
+    if journey.problems:
+        pytest.fail("the pages logged errors:\n" + "\n".join(journey.problems), pytrace=False)

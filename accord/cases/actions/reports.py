@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -13,9 +14,10 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accord.accounts.models import Organization, User, hash_secret
-from accord.cases import search, ssvc
+from accord.cases import report_mails, search, ssvc
 from accord.cases.events import record
 from accord.cases.models import (
     AffectedProduct,
@@ -32,7 +34,6 @@ from accord.cases.states import RM, Fact, rm_next
 from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import new_case_number, new_report_id
-from accord.mailgate.outbound import queue_mail
 
 # Field limits shared by the form and the API.
 LIMITS = {
@@ -101,8 +102,7 @@ def check_input(data: ReportInput) -> None:
     for name, limit in LIMITS.items():
         if len(str(getattr(data, name) or "")) > limit:
             raise InvalidInput(name, f"At most {limit:,} characters.")
-    if data.credit and not (data.credit_name or data.reporter_name).strip():
-        raise InvalidInput("credit_name", "Say how you want to be credited, or untick 'credit me'.")
+    # "Credit me" without any name is no error: an anonymous reporter is thanked as one.
     if data.is_public and not data.public_references.strip():
         raise InvalidInput("public_references", "Give the references where it is public.")
     if len(data.attachments) > settings.REPORT_MAX_ATTACHMENTS:
@@ -132,21 +132,51 @@ def follow_url(key: str) -> str:
     return settings.SITE_URL + reverse("cases:report_follow", kwargs={"key": key})
 
 
+# A dedicated salt: this HMAC of the secret key is used for nothing else.
+FOLLOW_KEY_SALT = "accord.cases.report-follow-link"
+
+
+def follow_key(report_id: str) -> str:
+    """The secret of a report's follow link, derived from the instance's secret key and the id.
+
+    Only its hash is stored (for the lookup), yet the link can be mailed again later. Whoever
+    holds the secret key can derive every link, as they could forge any session already.
+    """
+    digest = salted_hmac(FOLLOW_KEY_SALT, report_id, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def derived_follow_key(report: Report) -> str | None:
+    """The secret of the report's follow link, or None when it cannot be derived again.
+
+    Reports filed before links were derived (or under an older secret key) have a random
+    secret that only their acknowledgement mail and thank-you page ever held.
+    """
+    key = follow_key(report.pk)
+    return key if constant_time_compare(hash_secret(key), report.access_key_hash) else None
+
+
+def follow_link(report: Report) -> str | None:
+    key = derived_follow_key(report)
+    return follow_url(key) if key else None
+
+
 @transaction.atomic
 def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tuple[Report, str]:
     """Receive a report (Start -> Received). Returns it and the secret of its private follow link."""
     check_input(data)
-    key = secrets.token_urlsafe(24)
     org = None
     if by is not None and by.is_authenticated:
         vendor_membership = by.memberships.filter(organization__kind=Organization.Kind.VENDOR).first()
         org = vendor_membership.organization if vendor_membership else None
     values = {name: getattr(data, name) for name in ReportInput.__dataclass_fields__ if name != "attachments"}
     for _ in range(5):
+        report_id = new_report_id(timezone.now().year)
+        key = follow_key(report_id)
         try:
             with transaction.atomic():
                 report = Report.objects.create(
-                    id=new_report_id(timezone.now().year),
+                    id=report_id,
                     state=rm_next(RM.START, "receive"),
                     submitted_by=by if by is not None and by.is_authenticated else None,
                     submitted_by_org=org,
@@ -178,17 +208,7 @@ def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tu
         new=report.state,
         attachments=len(data.attachments),
     )
-    if report.reporter_email:
-        queue_mail(
-            report.reporter_email,
-            f"[{settings.INSTANCE_NAME}] Report {report.id} received",
-            (
-                f"Thank you. We received your vulnerability report {report.id}.\n\n"
-                f"Follow it, add information and answer our questions with this private link.\n"
-                f"Keep it secret: anyone with it can read the report.\n{follow_url(key)}\n\n"
-                f"Our disclosure policy: {settings.SITE_URL}{reverse('cases:policy')}\n"
-            ),
-        )
+    report_mails.report_received(report, follow_url(key))
     return report, key
 
 
@@ -270,7 +290,8 @@ def accept_report(report: Report, *, by: User) -> Case:
             raise RuleViolation("report-has-case", f"This report already belongs to {report.case}")
         # Accepted, then deferred: accepting again resumes its own case (Deferred -> Accepted).
         case = Case.objects.get(pk=report.case_id)
-        _move(report, "accept", by=by, case_number=case.number)
+        report = _move(report, "accept", by=by, case_number=case.number)
+        report_mails.report_accepted(report, case, follow_link(report))
         return case
     case = Case.objects.create(number=_new_case_number(), title=report.title[:300], owner=by)
     case.analysts.add(by)
@@ -334,6 +355,7 @@ def accept_report(report: Report, *, by: User) -> Case:
         case_number=case.number,
         claims=[str(fact) for fact, _ in claims],
     )
+    report_mails.report_accepted(report, case, follow_link(report))
     return case
 
 
@@ -394,6 +416,8 @@ def add_report_note(report: Report, text: str, *, by: User | None, from_reporter
     record(
         "report.note", report=report, case=report.case, actor=by, from_reporter=from_reporter, note=note.pk
     )
+    if not from_reporter:
+        report_mails.report_message(report, follow_link(report))
     return note
 
 

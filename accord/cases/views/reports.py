@@ -15,7 +15,7 @@ from django.utils import timezone
 from accord.accounts.models import Organization
 from accord.cases import actions
 from accord.cases.access import access_report_by_key
-from accord.cases.actions.reports import ReportInput, Upload, recent_reports_from
+from accord.cases.actions.reports import ReportInput, Upload, derived_follow_key, recent_reports_from
 from accord.cases.forms import NoteForm, ReportForm
 from accord.cases.models import Report
 from accord.cases.views.common import add_error
@@ -26,7 +26,11 @@ from accord.lib.ids import new_report_id
 PRIVATE_HEADERS = {
     # The follow link is a secret: keep the page out of caches, indexes and referrers.
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # Not "no-referrer": with it Chromium sends `Origin: null` on the page's own form, which
+    # Django's CSRF check refuses. "same-origin" sends the address only back to this site
+    # (which knows it), never with a link that leaves it; and the CSP (default-src 'self')
+    # lets the page load nothing from elsewhere.
+    "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
 }
 
@@ -41,6 +45,8 @@ REPORT_EVENT_WORDS = {
     "report.close": "Closed",
     "report.note": "A message was added",
 }
+# The session key that carries a new report's id from the form to the thank-you page, once.
+THANKS = "report_thanks"
 
 
 def is_vendor_member(user: Any) -> bool:
@@ -113,8 +119,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST, request.FILES, vendor=vendor)
     if form.honeypot_filled:
         # A bot: answer as if all went well, and store nothing.
-        fake = new_report_id(timezone.now().year)
-        return _private(render(request, "cases/report_thanks.html", {"report_id": fake, "link": None}))
+        request.session[THANKS] = {"id": new_report_id(timezone.now().year), "fake": True}
+        return _private(redirect("cases:report_thanks"))
     if form.is_valid():
         files = form.cleaned_data["attachments"]
         problems = check_uploads(files)
@@ -122,16 +128,35 @@ def report_new(request: HttpRequest) -> HttpResponse:
             form.add_error("attachments", problem)
         if not problems:
             try:
-                report, key = actions.submit_report(
+                report, _key = actions.submit_report(
                     report_input(form, files), by=user, client=client_address(request)
                 )
             except InvalidInput as exc:
                 add_error(form, exc)
             else:
-                link = request.build_absolute_uri(reverse("cases:report_follow", kwargs={"key": key}))
-                context = {"report_id": report.pk, "link": link, "email": report.reporter_email}
-                return _private(render(request, "cases/report_thanks.html", context))
+                # Post/redirect/get: reloading the thank-you page never files the report again.
+                # Only the id goes into the session; the page derives the link from it.
+                request.session[THANKS] = {"id": report.pk}
+                return _private(redirect("cases:report_thanks"))
+    # A browser never fills a file input again: say so where the files were chosen.
+    dropped = [upload.name or "a file" for upload in request.FILES.getlist("attachments")]
+    if dropped:
+        form.add_error("attachments", f"Your files were not kept: choose them again ({', '.join(dropped)}).")
     return render(request, "cases/report_form.html", {"form": form}, status=400)
+
+
+@access("public")
+def report_thanks(request: HttpRequest) -> HttpResponse:
+    """The report's id and private link, shown once after the form; a reload shows neither."""
+    shown = request.session.pop(THANKS, None) or {}
+    context: dict[str, Any] = {"report_id": shown.get("id"), "link": None, "email": ""}
+    report = None if shown.get("fake") else Report.objects.filter(pk=shown.get("id")).first()
+    if report is not None:
+        key = derived_follow_key(report)
+        if key:  # the link of the address the reporter used, not settings.SITE_URL
+            context["link"] = request.build_absolute_uri(reverse("cases:report_follow", kwargs={"key": key}))
+        context["email"] = report.reporter_email
+    return _private(render(request, "cases/report_thanks.html", context))
 
 
 @access("public")

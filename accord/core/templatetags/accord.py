@@ -2,10 +2,23 @@ import datetime as dt
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from accord.lib import markdown as md
 from accord.lib.time import format_local, format_utc, is_timezone, rfc3339
 
 register = template.Library()
+
+
+@register.filter(is_safe=True)
+def markdown(value: object, shift_headings: int = 0) -> SafeString:
+    """Text people wrote (reports, messages) as sanitised Markdown: `{{ text|markdown:2 }}`.
+
+    Raw HTML shows as text; only http(s) and mailto links survive, with rel="noreferrer";
+    images are dropped. The argument demotes headings (2: `#` becomes <h3>) to fit the page.
+    Wrap it in a block element: the result is block HTML (paragraphs, lists, code blocks).
+    """
+    return md.render("" if value is None else str(value), shift_headings=int(shift_headings), breaks=True)
 
 
 @register.simple_tag(takes_context=True)
