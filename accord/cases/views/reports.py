@@ -18,6 +18,7 @@ from accord.cases.access import access_report_by_key
 from accord.cases.actions.reports import ReportInput, Upload, derived_follow_key, recent_reports_from
 from accord.cases.forms import NoteForm, ReportForm
 from accord.cases.models import Report
+from accord.cases.presenter import Viewer
 from accord.cases.views.common import add_error
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
@@ -34,7 +35,8 @@ PRIVATE_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 
-# What a reporter sees of the timeline of their report, without who did it.
+# How the reporter's own pages word the report's events (which ones they see is the presenter's
+# call, accord.cases.events.KINDS).
 REPORT_EVENT_WORDS = {
     "report.received": "Received",
     "report.validate": "Validated: we confirmed it is a vulnerability report",
@@ -43,7 +45,6 @@ REPORT_EVENT_WORDS = {
     "report.accept": "Accepted: we coordinate it as a case",
     "report.duplicate": "Linked to a case we already coordinate",
     "report.close": "Closed",
-    "report.note": "A message was added",
 }
 # The session key that carries a new report's id from the form to the thank-you page, once.
 THANKS = "report_thanks"
@@ -174,9 +175,11 @@ def report_follow(request: HttpRequest, key: str) -> HttpResponse:
             messages.success(request, "Thank you: your message was added to the report.")
             return _private(redirect(request.path))
     notes = list(report.notes.all())
+    # What the reporter may see of the report's timeline is the presenter's call; the words are ours.
+    viewer = Viewer.of_reporter(request.user)
     events = [
-        (event.created_at, REPORT_EVENT_WORDS.get(event.kind, event.kind))
-        for event in report.events.filter(kind__in=REPORT_EVENT_WORDS).exclude(kind="report.note")
+        (shown.event.created_at, REPORT_EVENT_WORDS.get(shown.event.kind, shown.what))
+        for shown in viewer.show_all(viewer.visible_events(report.events.all()))
     ]
     context = {
         "report": report,
