@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accord.api.guards.ApiBodyLimitMiddleware",
     "accord.api.guards.RejectNulMiddleware",
     "accord.api.idempotency.IdempotencyMiddleware",
 ]

@@ -201,6 +201,41 @@ def test_text_with_nul_characters_is_refused_not_a_crash(world: World) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/reports"),  # public
+        ("POST", "/api/v1/organizations"),
+        ("PATCH", "/api/v1/me"),
+        ("PUT", "/api/v1/policy"),
+        ("DELETE", "/api/v1/tokens/1/revoke"),  # a method the route does not take
+        ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/no-such-route"),
+    ],
+)
+def test_a_body_over_the_size_limit_answers_the_json_error_shape(
+    world: World, settings: Any, method: str, path: str
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = b'{"name": "' + b"x" * 2000 + b'"}'
+    for client in (token_client(world.analyst), login(Client(), world.analyst), Client()):
+        response = client.generic(method, path, body, content_type="application/json")
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        detail = "The request body is larger than the limit of 1,000 bytes."
+        assert response.json() == {"detail": detail, "errors": [{"field": "body", "message": detail}]}
+
+
+def test_a_form_body_with_too_many_fields_answers_the_json_error_shape(world: World, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    client = login(Client(enforce_csrf_checks=True), world.analyst)
+    client.cookies["csrftoken"] = "a" * 32  # the CSRF check then reads the form for its token
+    fields = "&".join(f"f{i}=1" for i in range(20))
+    response = client.post("/api/v1/organizations", fields, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The request has more than the limit of 10 form fields."
+
+
 # --- If-Match ------------------------------------------------------------------------------------------
 
 
