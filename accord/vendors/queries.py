@@ -17,6 +17,7 @@ from django.http import Http404
 
 from accord.accounts.models import Membership, Organization
 from accord.core.models import AuditEvent
+from accord.lib.ids import parse_id
 from accord.vendors.models import ChangeStatus, Contact, PublicKey, VendorProfile
 
 ACTIVE = ChangeStatus.ACTIVE
@@ -26,16 +27,10 @@ PENDING_KINDS = ("contact", "key")
 
 # --- The access gate ---------------------------------------------------------------------------
 
-# Larger ids name nothing (and would overflow the databases' integers).
-MAX_ID = 2**53
-
 
 def _pk(value: int | str, what: str) -> int:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404(f"No such {what}.")
-    if not 0 < pk <= MAX_ID:
+    pk = parse_id(value)
+    if pk is None:
         raise Http404(f"No such {what}.")
     return pk
 

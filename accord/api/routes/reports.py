@@ -28,14 +28,14 @@ from accord.api.case_schemas import (
     staff_label,
 )
 from accord.api.errors import ApiError
-from accord.api.routes.cases import MAX_ID, answer_case
+from accord.api.routes.cases import answer_case
 from accord.api.schemas import Error, page_of
 from accord.cases import actions, search
 from accord.cases.access import access_report, cases_visible_to, reports_visible_to
 from accord.cases.actions.reports import ReportInput, follow_url, recent_reports_from
 from accord.cases.models import Report, ReportNote
 from accord.cases.states import RM
-from accord.lib.ids import parse_case_ref
+from accord.lib.ids import parse_case_ref, parse_id
 
 router = Router(tags=["reports"])
 
@@ -154,8 +154,8 @@ def list_reports(
     if assigned_to:
         if assigned_to == "me":
             queryset = queryset.filter(assigned_to=user)
-        elif assigned_to.isdigit() and 0 < int(assigned_to) <= MAX_ID:
-            queryset = queryset.filter(assigned_to_id=int(assigned_to))
+        elif parse_id(assigned_to):
+            queryset = queryset.filter(assigned_to_id=parse_id(assigned_to))
         else:
             raise ApiError(
                 400,
@@ -273,7 +273,8 @@ def assign_report(request: HttpRequest, report_id: str, payload: AssignBody) -> 
     report = _report(user, report_id)
     analyst = None
     if payload.analyst is not None:
-        analyst = User.objects.filter(pk=payload.analyst).first() if 0 < payload.analyst <= MAX_ID else None
+        analyst_id = parse_id(payload.analyst)
+        analyst = User.objects.filter(pk=analyst_id).first() if analyst_id else None
         if analyst is None:
             message = f"No user with id {payload.analyst}."
             raise ApiError(400, message, [{"field": "analyst", "message": message}])
