@@ -309,6 +309,13 @@ REPORT_RATE_LIMIT = env_int(
     "ACCORD_REPORT_RATE_LIMIT", 10, "Reports one client may submit per hour (0 = no limit).", minimum=0
 )
 
+CLAIM_LINK_DAYS = env_int(
+    "ACCORD_CLAIM_LINK_DAYS",
+    30,
+    "Days the account link in a vendor's notification stays valid.",
+    minimum=1,
+)
+
 # Vendor directory: security.txt discovery (RFC 9116).
 SECURITY_TXT_TIMEOUT = env_int(
     "ACCORD_SECURITY_TXT_TIMEOUT", 10, "Seconds a security.txt or key fetch may take in all.", minimum=1

@@ -109,6 +109,11 @@ def notification_contacts(org: Organization) -> list[Contact]:
     )
 
 
+def is_active_contact(org: Organization, email: str) -> bool:
+    """Whether `email` is one of the organisation's ACTIVE contacts (any role), ignoring case."""
+    return Contact.objects.filter(organization=org, status=ACTIVE, email__iexact=email).exists()
+
+
 def pinned_keys(org: Organization) -> list[PublicKey]:
     """The organisation's ACTIVE keys (pinned by fingerprint), flagged ones included.
 
