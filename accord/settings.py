@@ -17,6 +17,7 @@ from accord.lib.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_optional,
     env_path,
     env_str,
@@ -184,6 +185,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accord.accounts.views.lockout"
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("ACCORD_LOGIN_THROTTLING", True, "Lock accounts after repeated failed logins.")
+# Behind a reverse proxy every client arrives from the proxy's address; login throttling and
+# the report rate limit take the forwarded client address, but only from these proxies.
+TRUSTED_PROXIES = env_networks(
+    "ACCORD_TRUSTED_PROXIES",
+    "Reverse proxies (IPs or CIDR networks, comma separated) whose X-Forwarded-For is believed.",
+)
+AXES_CLIENT_IP_CALLABLE = "accord.core.client_ip.client_ip"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accord.api.auth import check_reach
 from accord.api.models import IdempotencyRecord
+from accord.core.client_ip import client_ip
 from accord.core.routes import Route, all_routes
 
 KEEP = dt.timedelta(hours=24)
@@ -34,7 +35,7 @@ def _owner(request: HttpRequest) -> str:
     if not credential and request.user.is_authenticated:
         credential = f"session-user:{request.user.pk}"
     if not credential:
-        credential = "anonymous:" + request.META.get("REMOTE_ADDR", "")
+        credential = "anonymous:" + client_ip(request)
     return hashlib.sha256(credential.encode()).hexdigest()
 
 

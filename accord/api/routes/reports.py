@@ -35,6 +35,7 @@ from accord.cases.access import access_report, cases_visible_to, reports_visible
 from accord.cases.actions.reports import ReportInput, follow_url, recent_reports_from
 from accord.cases.models import Report, ReportNote
 from accord.cases.states import RM
+from accord.core.client_ip import client_ip
 from accord.lib.ids import parse_case_ref, parse_id
 
 router = Router(tags=["reports"])
@@ -100,10 +101,6 @@ def _report(user: User, report_id: str) -> Report:
     return access_report(user, report_id[:64])
 
 
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @router.post(
     "/reports",
     response={201: ReportCreated, 400: Error, 401: Error, 409: Error, 429: Error},
@@ -119,7 +116,7 @@ def submit_report(
 ) -> Status[ReportCreated]:
     if payload.website.strip():
         raise ApiError(400, "The report was rejected.")
-    client = client_address(request)
+    client = client_ip(request)
     limit = settings.REPORT_RATE_LIMIT
     if limit and recent_reports_from(client) >= limit:
         raise Throttled(wait=3600)
