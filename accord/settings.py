@@ -17,6 +17,7 @@ from accord.lib.env import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_optional,
     env_path,
     env_str,
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "accord.api.guards.ApiBodyLimitMiddleware",
     "accord.api.guards.RejectNulMiddleware",
     "accord.api.idempotency.IdempotencyMiddleware",
     "accord.core.errors.RuleViolationMiddleware",
@@ -187,6 +189,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accord.accounts.views.lockout"
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("ACCORD_LOGIN_THROTTLING", True, "Lock accounts after repeated failed logins.")
+# Behind a reverse proxy every client arrives from the proxy's address; login throttling and
+# the report rate limit take the forwarded client address, but only from these proxies.
+TRUSTED_PROXIES = env_networks(
+    "ACCORD_TRUSTED_PROXIES",
+    "Reverse proxies (IPs or CIDR networks, comma separated) whose X-Forwarded-For is believed.",
+)
+AXES_CLIENT_IP_CALLABLE = "accord.core.client_ip.client_ip"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -310,6 +319,13 @@ REPORT_ATTACHMENT_TYPES = env_list(
 )
 REPORT_RATE_LIMIT = env_int(
     "ACCORD_REPORT_RATE_LIMIT", 10, "Reports one client may submit per hour (0 = no limit).", minimum=0
+)
+
+CLAIM_LINK_DAYS = env_int(
+    "ACCORD_CLAIM_LINK_DAYS",
+    30,
+    "Days the account link in a vendor's notification stays valid.",
+    minimum=1,
 )
 
 # Vendor directory: security.txt discovery (RFC 9116).

@@ -201,6 +201,41 @@ def test_text_with_nul_characters_is_refused_not_a_crash(world: World) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/reports"),  # public
+        ("POST", "/api/v1/organizations"),
+        ("PATCH", "/api/v1/me"),
+        ("PUT", "/api/v1/policy"),
+        ("DELETE", "/api/v1/tokens/1/revoke"),  # a method the route does not take
+        ("GET", "/api/v1/me"),
+        ("POST", "/api/v1/no-such-route"),
+    ],
+)
+def test_a_body_over_the_size_limit_answers_the_json_error_shape(
+    world: World, settings: Any, method: str, path: str
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = b'{"name": "' + b"x" * 2000 + b'"}'
+    for client in (token_client(world.analyst), login(Client(), world.analyst), Client()):
+        response = client.generic(method, path, body, content_type="application/json")
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        detail = "The request body is larger than the limit of 1,000 bytes."
+        assert response.json() == {"detail": detail, "errors": [{"field": "body", "message": detail}]}
+
+
+def test_a_form_body_with_too_many_fields_answers_the_json_error_shape(world: World, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    client = login(Client(enforce_csrf_checks=True), world.analyst)
+    client.cookies["csrftoken"] = "a" * 32  # the CSRF check then reads the form for its token
+    fields = "&".join(f"f{i}=1" for i in range(20))
+    response = client.post("/api/v1/organizations", fields, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The request has more than the limit of 10 form fields."
+
+
 # --- If-Match ------------------------------------------------------------------------------------------
 
 
@@ -281,6 +316,90 @@ def test_a_failed_request_does_not_use_up_its_key(world: World) -> None:
     retried = post_json(client, "/api/v1/organizations", {"name": "Vendor One"}, **{"Idempotency-Key": "k2"})
     assert retried.status_code == 201
     assert "Idempotent-Replayed" not in retried
+
+
+def replay_and_fresh(client: Client, url: str, body: Any, key: str):  # type: ignore[no-untyped-def]
+    """The retry with the key, and the same call without it (what the route answers today)."""
+    return post_json(client, url, body, **{"Idempotency-Key": key}), post_json(client, url, body)
+
+
+def test_a_replay_to_a_revoked_token_answers_401_like_the_route(world: World) -> None:
+    token, secret = actions.create_token(world.analyst, "ci", by=world.analyst)
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    first = post_json(client, "/api/v1/organizations", {"name": "Acme"}, **{"Idempotency-Key": "r1"})
+    assert first.status_code == 201
+    actions.revoke_token(token, by=world.analyst)
+    replay, fresh = replay_and_fresh(client, "/api/v1/organizations", {"name": "Acme"}, "r1")
+    assert replay.status_code == fresh.status_code == 401
+    assert replay.json() == fresh.json() and replay["WWW-Authenticate"] == fresh["WWW-Authenticate"]
+    assert b"Acme" not in replay.content and "Idempotent-Replayed" not in replay
+
+
+def test_a_replay_to_a_removed_member_answers_404_like_the_route(world: World) -> None:
+    colleague = make_user("second@vendor-one.test", org=world.vendor_org, role="admin")
+    client = token_client(colleague)
+    url = f"/api/v1/organizations/{world.vendor_org.pk}/invitations"
+    body = {"email": "new@vendor-one.test", "role": "member"}
+    assert post_json(client, url, body, **{"Idempotency-Key": "m1"}).status_code == 201
+    membership = Membership.objects.get(user=colleague, organization=world.vendor_org)
+    actions.remove_member(membership, by=world.vendor)
+    replay, fresh = replay_and_fresh(client, url, body, "m1")
+    assert replay.status_code == fresh.status_code == 404
+    assert replay.json() == fresh.json() == {"detail": "Not found."}
+
+
+def test_a_replay_to_a_vendor_that_declined_the_embargo_answers_404_like_the_route(world: World) -> None:
+    from accord.cases.actions import record_contact_attempt
+
+    assert world.case is not None
+    record_contact_attempt(world.case, by=world.analyst, outside=True)
+    world.case.refresh_from_db()
+    assert world.case.embargo_state == "active"
+    client = token_client(world.vendor)
+    url = f"/api/v1/cases/{world.case.url_ref}/embargo/decline"
+    assert post_json(client, url, {}, **{"Idempotency-Key": "d1"}).status_code == 200
+    replay, fresh = replay_and_fresh(client, url, {}, "d1")
+    assert replay.status_code == fresh.status_code == 404
+    assert replay.json() == fresh.json() == {"detail": "Not found."}
+
+
+def test_a_replay_after_the_organisation_declined_answers_404(world: World) -> None:
+    """A member's claim was answered before the embargo; the organisation then declined it."""
+    from accord.cases.actions import record_contact_attempt
+    from accord.cases.actions.participants import answer_embargo
+
+    assert world.case is not None
+    client = token_client(world.vendor)
+    url = f"/api/v1/cases/{world.case.url_ref}/facts"
+    body = {"fact": "X", "evidence": "https://example.test/poc"}
+    assert post_json(client, url, body, **{"Idempotency-Key": "c1"}).status_code == 201
+    record_contact_attempt(world.case, by=world.analyst, outside=True)
+    answer_embargo(world.case.participants.get(organization=world.vendor_org), accept=False, by=world.vendor)
+    replay, fresh = replay_and_fresh(client, url, body, "c1")
+    assert replay.status_code == fresh.status_code == 404
+    assert replay.json() == fresh.json() == {"detail": "Not found."}
+
+
+def test_a_replay_still_answers_a_caller_who_keeps_access(world: World) -> None:
+    client = token_client(world.vendor)
+    url = f"/api/v1/organizations/{world.vendor_org.pk}/invitations"
+    body = {"email": "new@vendor-one.test", "role": "member"}
+    first = post_json(client, url, body, **{"Idempotency-Key": "k1"})
+    replay = post_json(client, url, body, **{"Idempotency-Key": "k1"})
+    assert first.status_code == replay.status_code == 201
+    assert replay.content == first.content and replay["Idempotent-Replayed"] == "true"
+
+
+def test_every_object_rule_of_a_post_route_has_a_reach_check(db: None) -> None:
+    from accord.api.auth import REACH
+    from accord.core.routes import all_routes
+
+    kinds = {
+        str(route.rule).removeprefix("object:")
+        for route in all_routes()
+        if route.kind == "api" and "POST" in route.methods and str(route.rule).startswith("object:")
+    }
+    assert kinds and kinds <= set(REACH), f"add {kinds - set(REACH)} to accord.api.auth.REACH"
 
 
 def test_a_retried_token_creation_does_not_show_the_secret_again(world: World) -> None:

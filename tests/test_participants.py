@@ -122,6 +122,67 @@ def test_claim_from_a_cc_address_waits_for_an_analyst(world):
     assert Membership.objects.filter(user=user, organization=org).exists()
 
 
+def _notified_claim(world, email: str = "psirt@stale.test"):  # type: ignore[no-untyped-def]
+    org = vendor("Stale Corp", email, by=world.analyst)
+    participant = actions.add_vendors(world.case, [org], by=world.analyst)[0]
+    actions.notify_vendors(world.case, [participant], by=world.analyst)
+    return org, _claim_secret(email)
+
+
+def test_a_claim_link_expires_after_the_configured_days(world, settings, time_machine, client):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.CLAIM_LINK_DAYS = 30
+    _, secret = _notified_claim(world)
+    link = actions.find_claim(secret)
+    assert link is not None
+    time_machine.move_to(timezone.now() + dt.timedelta(days=29, hours=23))
+    assert actions.find_claim(secret) is not None
+    time_machine.move_to(timezone.now() + dt.timedelta(days=1))
+    with pytest.raises(RuleViolation) as refused:
+        actions.find_claim(secret)
+    assert refused.value.rule == "claim-link-expired" and "valid for 30 days" in refused.value.message
+    with pytest.raises(RuleViolation, match="expired"):
+        actions.claim_account(link, password="a long enough password 42")  # a link fetched in time
+    page = client.get(f"/claim/{secret}/")
+    assert page.status_code == 410
+    assert b"This link expired on" in page.content and b"Ask the coordinator for a new one" in page.content
+    assert not ClaimLink.objects.filter(used_at__isnull=False).exists()
+
+
+def test_a_claim_link_dies_with_its_address(world, client):  # type: ignore[no-untyped-def]
+    org, secret = _notified_claim(world)
+    link = actions.find_claim(secret)
+    vendor_actions.remove_contact(org.vendor_contacts.get(email="psirt@stale.test"), by=world.analyst)
+    with pytest.raises(RuleViolation) as refused:
+        actions.find_claim(secret)
+    assert refused.value.rule == "claim-contact-removed"
+    with pytest.raises(RuleViolation, match="no longer a contact address"):
+        actions.claim_account(link, password="a long enough password 42")  # type: ignore[arg-type]
+    page = client.get(f"/claim/{secret}/")
+    assert page.status_code == 410
+    assert b"psirt@stale.test is no longer a contact address of this vendor" in page.content
+    assert world.case.title.encode() not in page.content
+    page = client.post(f"/claim/{secret}/", {"name": "X", "password": "a long enough password 42"})
+    assert page.status_code == 410 and not Membership.objects.filter(organization=org).exists()
+
+
+def test_a_pending_claim_is_not_approved_once_its_address_was_removed(world):  # type: ignore[no-untyped-def]
+    org = vendor("Cc Stale", "psirt@ccstale.test", by=world.analyst)
+    vendor_actions.add_contact(org, "other@ccstale.test", role="cc", by=world.analyst)
+    participant = actions.add_vendors(world.case, [org], by=world.analyst)[0]
+    actions.notify_vendors(world.case, [participant], by=world.analyst)
+    link = actions.find_claim(_claim_secret("other@ccstale.test"))
+    user = actions.claim_account(link, password="a long enough password 42")  # type: ignore[arg-type]
+    vendor_actions.remove_contact(org.vendor_contacts.get(email="other@ccstale.test"), by=world.analyst)
+    with pytest.raises(RuleViolation) as refused:
+        actions.approve_claim(ClaimLink.objects.get(pk=link.pk), by=world.analyst)  # type: ignore[union-attr]
+    assert refused.value.rule == "claim-contact-removed"
+    assert not Membership.objects.filter(user=user, organization=org).exists()
+
+
 def test_joining_an_active_embargo_once_and_declining_hides_the_case(world):
     from accord.cases.access import cases_visible_to
 

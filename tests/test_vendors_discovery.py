@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accord.vendors import discovery
 from accord.vendors.discovery import DiscoveryError, Refused, check_address, discover
@@ -207,3 +211,85 @@ def test_unparsable_bytes_still_give_a_finding() -> None:
     )
     assert finding.contacts == [] and finding.errors
     assert "The file is served as text/html, not text/plain." in finding.errors
+
+
+# --- IPv6 addresses that carry an IPv4 address (issue 7, finding 8b) ----------------------------------
+
+TEREDO_SERVER = ipaddress.IPv4Address("65.54.227.120")  # a public relay
+PUBLIC_IPV4 = ipaddress.IPv4Address("93.184.215.14")
+
+
+def wrappings(v4: ipaddress.IPv4Address) -> dict[str, ipaddress.IPv6Address]:
+    """Every IPv6 form that delivers to `v4`."""
+    teredo = 0x20010000 << 96
+    return {
+        "mapped": ipaddress.IPv6Address((0xFFFF << 32) | int(v4)),
+        "6to4": ipaddress.IPv6Address((0x2002 << 112) | (int(v4) << 80) | 1),
+        "teredo client": ipaddress.IPv6Address(
+            teredo | (int(TEREDO_SERVER) << 64) | (0x8000 << 48) | (0x63BF << 32) | (int(v4) ^ 0xFFFFFFFF)
+        ),
+        "teredo server": ipaddress.IPv6Address(teredo | (int(v4) << 64) | (int(PUBLIC_IPV4) ^ 0xFFFFFFFF)),
+        "nat64": ipaddress.IPv6Address(int(ipaddress.IPv6Address("64:ff9b::")) | int(v4)),
+    }
+
+
+def test_the_wrappings_lead_where_the_stdlib_says() -> None:
+    forms = wrappings(ipaddress.IPv4Address("10.0.0.1"))
+    assert forms["mapped"].ipv4_mapped == forms["6to4"].sixtofour == ipaddress.IPv4Address("10.0.0.1")
+    assert forms["teredo client"].teredo == (TEREDO_SERVER, ipaddress.IPv4Address("10.0.0.1"))
+    assert forms["teredo server"].teredo == (ipaddress.IPv4Address("10.0.0.1"), PUBLIC_IPV4)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254 (cloud metadata)
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo to 127.0.0.1
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo to 10.0.0.1
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+    ],
+)
+def test_ipv6_forms_of_private_ipv4_are_refused_naming_what_they_wrap(address: str, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SECURITY_TXT_ALLOW_LOOPBACK = True  # not even then: tests fetch from 127.0.0.1 itself
+    with pytest.raises(Refused, match="wrapping"):
+        check_address(address)
+
+
+NON_PUBLIC_V4 = st.one_of(
+    *[
+        st.ip_addresses(network=network)
+        for network in (
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.0.0.0/24",
+            "192.168.0.0/16",
+            "198.18.0.0/15",
+            "224.0.0.0/4",
+            "240.0.0.0/4",
+        )
+    ]
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(v4=st.one_of(NON_PUBLIC_V4, st.ip_addresses(v=4)))
+def test_every_ipv6_form_of_a_refused_ipv4_is_refused(v4: ipaddress.IPv4Address) -> None:
+    try:
+        check_address(str(v4))
+    except Refused:
+        for form, address in wrappings(v4).items():
+            with pytest.raises(Refused):
+                check_address(str(address))
+            assert form  # (named for the failure report)
+    else:
+        # A public IPv4 stays reachable as itself, IPv4-mapped and through 6to4.
+        forms = wrappings(v4)
+        assert check_address(str(forms["mapped"])) == v4
+        assert check_address(str(forms["6to4"])) == forms["6to4"]

@@ -305,3 +305,48 @@ def test_a_conflict_found_while_writing_names_the_row_and_undoes_everything(worl
         "x.csv: row 3, field contacts: A change to moving@vendor-one.test is already waiting for an analyst's approval."
     ]
     assert counts() == before and not Organization.objects.filter(name="Brand New").exists()
+
+
+# --- Formula injection (issue 7, finding 5) ----------------------------------------------------------------
+
+
+def test_csv_export_escapes_formulas_a_vendor_admin_typed(world: World) -> None:
+    # The vendor's own admin edits phones (no approval needed); the analysts' export carries it.
+    actions.set_profile(world.vendor_org, phones="=1+2", by=world.vendor)
+    actions.set_profile(world.vendor_org, website="https://vendor-one.test", by=world.analyst)
+    actions.set_profile(world.other_vendor_org, notes="@SUM(1,2)", by=world.analyst)
+    import csv
+
+    rows = {row[0]: row for row in csv.reader(io.StringIO(directory_io.export_csv()))}
+    assert rows["Vendor One"][3] == "'=1+2"
+    assert rows["Vendor Two"][4] == "'@SUM(1,2)"
+    assert rows["Vendor One"][1] == "https://vendor-one.test"  # harmless cells are left alone
+    dangerous = ("=", "+", "-", "@", "\t", "\r")
+    assert not [cell for row in rows.values() for cell in row if cell.startswith(dangerous)]
+
+
+@pytest.mark.parametrize(
+    "value", ["=1+2", "-foo", "+1 555 0100", "@SUM(A1)", "'quoted", "''", "'=1+2", "it's fine", "a=b"]
+)
+def test_csv_escaping_round_trips_exactly(world: World, value: str) -> None:
+    actions.set_profile(world.vendor_org, phones=value, notes=value, by=world.analyst)
+    exported = directory_io.export_csv()
+    Organization.objects.filter(pk=world.vendor_org.pk).delete()
+    import_directory(exported, filename="x.csv", fmt="csv", by=SYSTEM)
+    profile = VendorProfile.objects.get(organization__name="Vendor One")
+    assert (profile.phones, profile.notes) == (value, value)
+    assert directory_io.export_csv() == exported
+
+
+@given(value=st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12))
+def test_cell_escaping_is_undone_exactly(value: str) -> None:
+    from accord.lib.spreadsheet import FORMULA_STARTS, escape_cell, unescape_cell
+
+    assert unescape_cell(escape_cell(value)) == value
+    assert not escape_cell(value).startswith(FORMULA_STARTS)
+
+
+def test_json_export_is_data_and_keeps_values_as_they_are(world: World) -> None:
+    actions.set_profile(world.vendor_org, phones="=1+2", by=world.analyst)
+    vendors = {v["name"]: v for v in directory_io.export_json()["vendors"]}
+    assert vendors["Vendor One"]["phones"] == "=1+2"

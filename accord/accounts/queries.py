@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accord.accounts.models import ApiToken, Membership, Organization, User
+from accord.lib.ids import parse_id
 
 
 def roles_of(user: User, memberships: list[Membership] | None = None) -> list[str]:
@@ -38,22 +39,22 @@ def organizations_visible_to(user: User) -> QuerySet[Organization]:
 def access_organization(user: User, org_id: int | str) -> Organization:
     """404 for a missing organisation and for one the user may not see, alike."""
     try:
-        return organizations_visible_to(user).get(pk=int(org_id))
-    except (Organization.DoesNotExist, ValueError, TypeError):
+        return organizations_visible_to(user).get(pk=parse_id(org_id) or 0)  # 0 names nothing
+    except Organization.DoesNotExist:
         raise Http404("No such organisation.")
 
 
 def access_membership(user: User, org: Organization, membership_id: int | str) -> Membership:
     try:
         return Membership.objects.select_related("user", "organization").get(
-            pk=int(membership_id), organization=org
+            pk=parse_id(membership_id) or 0, organization=org
         )
-    except (Membership.DoesNotExist, ValueError, TypeError):
+    except Membership.DoesNotExist:
         raise Http404("No such member.")
 
 
 def access_token(user: User, token_id: int | str) -> ApiToken:
     try:
-        return ApiToken.objects.get(pk=int(token_id), user=user)
-    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        return ApiToken.objects.get(pk=parse_id(token_id) or 0, user=user)
+    except ApiToken.DoesNotExist:
         raise Http404("No such token.")

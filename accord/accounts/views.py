@@ -12,7 +12,6 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
@@ -34,6 +33,7 @@ from accord.accounts.queries import (
     organizations_visible_to,
 )
 from accord.core.access import access
+from accord.core.redirects import local_next
 from accord.lib.errors import InvalidInput, RuleViolation
 
 T = TypeVar("T")
@@ -52,11 +52,7 @@ def lockout(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs:
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    return local_next(request, candidate) or reverse(settings.LOGIN_REDIRECT_URL)
 
 
 @access("public")

@@ -8,6 +8,7 @@ may not send. The authorization-matrix test reads `rule` from these callbacks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,9 @@ from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from accord.accounts.actions import authenticate_token
+from accord.accounts.queries import access_organization, access_token
 from accord.api.errors import ApiError
+from accord.cases.access import access_case, access_report
 from accord.core.access import is_known_rule, user_meets
 
 
@@ -91,3 +94,20 @@ class Undeclared:
 
 
 UNDECLARED = [Undeclared()]
+
+
+# How a caller reaches the object an "object:<kind>" route names, from the route's path
+# parameters: each raises Http404 (missing and forbidden alike) as the route itself would.
+# An Idempotency-Key replay runs this before answering, so lost access is never replayed.
+REACH: dict[str, Callable[[Any, dict[str, Any]], object]] = {
+    "case": lambda user, path: access_case(user, path["case"], need="terms"),
+    "report": lambda user, path: access_report(user, path["report_id"]),
+    "organization": lambda user, path: access_organization(user, path["org_id"]),
+    "token": lambda user, path: access_token(user, path["token_id"]),
+}
+
+
+def check_reach(user: Any, rule_name: str | None, path: dict[str, Any]) -> None:
+    """Raise Http404 unless `user` still reaches the object of a route with rule `rule_name`."""
+    if rule_name and rule_name.startswith("object:"):
+        REACH[rule_name.removeprefix("object:")](user, path)

@@ -5,11 +5,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
+from accord.api.guards import too_large
 from accord.lib.errors import InvalidInput, RuleViolation
 
 log = logging.getLogger(__name__)
@@ -112,6 +118,13 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(PermissionDenied)
     def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return respond(request, 403, str(exc) or "Your role does not allow this.")
+
+    @api.exception_handler(RequestDataTooBig)
+    @api.exception_handler(TooManyFieldsSent)
+    @api.exception_handler(TooManyFilesSent)
+    def on_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A form-encoded body is parsed late (for the CSRF check of a session caller).
+        return too_large(exc)
 
     @api.exception_handler(Exception)
     def on_crash(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -1,7 +1,9 @@
-"""Refuse JSON bodies carrying NUL characters before any route sees them.
+"""Guards on API request bodies, before any route sees them.
 
-PostgreSQL cannot store U+0000 in text, and no legitimate field needs it. Form fields get the
-same protection from Django's ProhibitNullCharactersValidator.
+- A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets the API's JSON 400, not Django's HTML page.
+- JSON bodies carrying NUL characters are refused: PostgreSQL cannot store U+0000 in text,
+  and no legitimate field needs it. Form fields get the same protection from Django's
+  ProhibitNullCharactersValidator.
 """
 
 from __future__ import annotations
@@ -10,7 +12,44 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# What Django raises when a request is larger than its settings allow.
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def too_large(exc: Exception) -> JsonResponse:
+    """The API's answer to a body Django refuses to read, naming the limit."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        field, detail = "body", f"The request body is larger than the limit of {limit:,} bytes."
+    elif isinstance(exc, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        field, detail = "body", f"The request has more than the limit of {limit:,} form fields."
+    else:
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        field, detail = "body", f"The request has more than the limit of {limit:,} files."
+    return JsonResponse({"detail": detail, "errors": [{"field": field, "message": detail}]}, status=400)
+
+
+class ApiBodyLimitMiddleware:
+    """Read every API body once, up front, so that one over the limit is refused in JSON.
+
+    Later readers (the guards below, the idempotency record, ninja) reuse what was read.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            try:
+                request.body  # noqa: B018 - read and kept, or refused
+            except RequestDataTooBig as exc:
+                return too_large(exc)
+        return self.get_response(request)
 
 
 def _nul_field(value: Any, path: str = "") -> str | None:

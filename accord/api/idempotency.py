@@ -3,6 +3,10 @@
 Only successful answers are kept (a failed call may be retried with the same key).
 An answer marked `Cache-Control: no-store` (a freshly created token's secret) is not
 stored: its retry answers 409 instead of showing the secret twice.
+
+A retry is authenticated and authorised before anything is replayed: the route's own auth
+step runs (a revoked token gets 401, a lost role 403) and, for an "object:<kind>" route, the
+caller must still reach the object (accord.api.auth.REACH), else it gets the route's 404.
 """
 
 from __future__ import annotations
@@ -10,12 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from functools import cache
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
+from accord.api.auth import check_reach
 from accord.api.models import IdempotencyRecord
+from accord.core.client_ip import client_ip
+from accord.core.routes import Route, all_routes
 
 KEEP = dt.timedelta(hours=24)
 
@@ -25,8 +35,40 @@ def _owner(request: HttpRequest) -> str:
     if not credential and request.user.is_authenticated:
         credential = f"session-user:{request.user.pk}"
     if not credential:
-        credential = "anonymous:" + request.META.get("REMOTE_ADDR", "")
+        credential = "anonymous:" + client_ip(request)
     return hashlib.sha256(credential.encode()).hexdigest()
+
+
+@cache
+def _api_routes(urlconf: str) -> dict[tuple[str, str], Route]:
+    return {
+        (route.pattern, method): route
+        for route in all_routes(urlconf)
+        if route.kind == "api" and route.operation is not None
+        for method in route.methods
+    }
+
+
+def _refusal(
+    request: HttpRequest, fresh: Callable[[HttpRequest], HttpResponseBase]
+) -> HttpResponseBase | None:
+    """What the route answers a caller who may no longer call it, or None when it may."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    route = _api_routes(settings.ROOT_URLCONF).get((match.route, request.method or "")) if match else None
+    if match is None or route is None:
+        return fresh(request)  # no such operation (any more): answer as a fresh call would
+    # ninja's own authentication step (and throttles), as the operation runs it for a fresh call.
+    refused: HttpResponseBase | None = route.operation._run_checks(request)
+    if refused is not None:
+        return refused
+    try:
+        check_reach(request.user, route.rule, match.kwargs)
+    except Http404 as exc:
+        return route.operation.api.on_exception(request, exc)  # the route's own 404
+    return None
 
 
 def _conflict(detail: str) -> JsonResponse:
@@ -37,7 +79,7 @@ class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         key = request.headers.get("Idempotency-Key")
         if request.method != "POST" or not key or not request.path.startswith("/api/"):
             return self.get_response(request)
@@ -58,7 +100,8 @@ class IdempotencyMiddleware:
                     owner=owner, key=key, method="POST", path=request.path, request_hash=request_hash
                 )
         except IntegrityError:
-            return self._replay(owner, key, request_hash)
+            refused = _refusal(request, self.get_response)
+            return refused if refused is not None else self._replay(owner, key, request_hash)
         response = self.get_response(request)
         if 200 <= response.status_code < 300:
             replayable = "no-store" not in response.get("Cache-Control", "")

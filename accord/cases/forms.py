@@ -6,11 +6,13 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from accord.cases import ssvc
 from accord.cases.actions.reports import LIMITS, REQUIRED
 from accord.cases.states import RM, SHARED_FACTS, Fact
+from accord.lib.ids import MAX_ID, parse_id
 
 TEXTAREA = forms.Textarea(attrs={"rows": 5})
 SHORT_TEXTAREA = forms.Textarea(attrs={"rows": 3})
@@ -246,6 +248,11 @@ class AnalystChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.display_name} <{obj.email}>" if obj.name else obj.email
 
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and parse_id(value) is None:  # "٣" is not user 3
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
 
 class AssignForm(forms.Form):
     analyst = AnalystChoiceField(
@@ -346,6 +353,16 @@ class AnalystsChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         return f"{obj.display_name} <{obj.email}>" if obj.name else obj.email
 
+    def clean(self, value: Any) -> Any:
+        # Django's own check ends in a `pk__in` lookup, which has no guard against integers
+        # the database cannot hold (an OverflowError on SQLite): refuse them first.
+        for pk in value if isinstance(value, list | tuple) else ():
+            if parse_id(pk) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super().clean(value)
+
 
 class CaseAnalystsForm(forms.Form):
     analysts = AnalystsChoiceField(
@@ -375,7 +392,7 @@ class VulnerabilityForm(forms.Form):
 
 
 class VulnerabilityEditForm(VulnerabilityForm):
-    seq = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    seq = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
 
 
 class ProductForm(forms.Form):
@@ -419,7 +436,7 @@ class FactForm(forms.Form):
 
 
 class ClaimForm(forms.Form):
-    claim = forms.IntegerField(widget=forms.HiddenInput)
+    claim = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_ID)
     reason = forms.CharField(label="Reason", required=False, max_length=2000)
 
 

@@ -27,6 +27,7 @@ class Route:
     methods: tuple[str, ...]
     rule: str | None
     callback: Callable[..., Any] | None = None
+    operation: Any = None  # an API route's ninja Operation (its auth step runs before a replay)
 
 
 def _join(prefix: str, pattern: Any) -> str:
@@ -77,6 +78,7 @@ def _ninja_routes(resolver: URLResolver, prefix: str) -> Iterator[Route]:
                     tuple(operation.methods),
                     rule,
                     operation.view_func,
+                    operation,
                 )
 
 

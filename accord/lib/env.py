@@ -8,6 +8,7 @@ README's table is checked against.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,17 @@ def env_list(name: str, default: list[str], help: str = "") -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str, help: str = "") -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of IP addresses or CIDR networks (an address is a /32 or /128)."""
+    networks = []
+    for item in env_list(name, [], help):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or CIDR network")
+    return tuple(networks)
 
 
 def env_path(name: str, default: Path, help: str = "") -> Path:

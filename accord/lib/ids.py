@@ -1,4 +1,4 @@
-"""Case and report identifiers: parsing what people type, and making new ones."""
+"""Identifiers: database ids from forms and query strings, case and report ids people type."""
 
 from __future__ import annotations
 
@@ -13,6 +13,33 @@ from django.conf import settings
 _CASE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])VU\s*#?\s*(\d{1,7})(?!\d)", re.IGNORECASE | re.ASCII)
 _CASE_IN_PATH = re.compile(r"^(?:VU\s*#?\s*)?(\d{1,7})$", re.IGNORECASE | re.ASCII)
 _REPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+_ID = re.compile(r"[0-9]{1,16}")
+
+# The largest database id Accord accepts from outside: beyond any row it will ever have, within
+# every backend's integer column and exact in JavaScript clients.
+MAX_ID = 2**53
+
+
+def parse_id(value: object) -> int | None:
+    """A database id from a form, query string or path, or None.
+
+    ASCII digits only: `str.isdigit()` passes "²" (which int() refuses) and int() reads "٣"
+    as 3. Ids outside 1..MAX_ID are None, so no lookup sends SQLite an integer it cannot hold.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _ID.fullmatch(value):
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def parse_ids(values: list[str]) -> list[int]:
+    """The valid ids among `values` (a form's getlist), in order; the others are dropped."""
+    return [number for number in map(parse_id, values) if number is not None]
 
 
 def case_label(number: int) -> str:
@@ -43,15 +70,3 @@ def new_case_number() -> int:
 
 def new_report_id(year: int) -> str:
     return f"REPORT-{year}-" + "".join(secrets.choice(_REPORT_ALPHABET) for _ in range(8))
-
-
-MAX_ID = 2**53  # larger ids name nothing (and would overflow SQLite's integers)
-
-
-def parse_id(value: object) -> int | None:
-    """A database id typed by a person or a form: ASCII digits only (never "²" or "٣"), in range."""
-    text = str(value if value is not None else "").strip()
-    if not text or len(text) > 16 or not (text.isascii() and text.isdigit()):
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None

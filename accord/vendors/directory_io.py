@@ -5,6 +5,8 @@ require_encryption, contacts, and in JSON only, keys.
 
 - CSV `contacts` is "email:role;email:role" (role "to" or "cc", "to" when left out).
   JSON `contacts` is a list of {"email", "role", "name"} objects (or "email:role" strings).
+- A CSV cell that starts with =, +, -, @, a tab, a carriage return or ' is written with a
+  leading ' so that spreadsheets do not run it as a formula; reading removes exactly that '.
 - JSON `keys` is a list of armoured OpenPGP public keys. CSV carries no keys: a key does
   not fit in a spreadsheet cell; use JSON to move keys.
 - The JSON document is {"format": "accord-vendor-directory", "version": 1, "vendors": [...]};
@@ -35,6 +37,7 @@ from django.utils import timezone
 
 from accord.accounts.models import Organization
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.spreadsheet import escape_cell, unescape_cell
 from accord.lib.time import rfc3339
 from accord.vendors import actions
 from accord.vendors.actions import ImportResult, VendorRecord
@@ -132,7 +135,8 @@ def read_csv(data: str | bytes) -> tuple[list[tuple[str, dict[str, Any]]], list[
             if len(rows) >= MAX_ROWS:
                 problems.append(Problem(f"row {number}", "", f"an import has at most {MAX_ROWS} rows"))
                 break
-            rows.append((f"row {number}", dict(zip(header, record, strict=True))))
+            cells = (unescape_cell(value) for value in record)  # undo export_csv's escaping
+            rows.append((f"row {number}", dict(zip(header, cells, strict=True))))
     except csv.Error as exc:
         problems.append(Problem(f"row {number + 1}", "", f"is not valid CSV ({exc})"))
     if number == 0:
@@ -455,13 +459,17 @@ def export_json(records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
 
 
 def export_csv(records: list[dict[str, Any]] | None = None) -> str:
-    """CSV of the directory. Keys are left out: CSV carries no keys (use JSON for them)."""
+    """CSV of the directory. Keys are left out: CSV carries no keys (use JSON for them).
+
+    Every cell is escaped against formula injection; read_csv undoes it.
+    """
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for record in export_records() if records is None else records:
         writer.writerow(
-            [
+            escape_cell(cell)
+            for cell in [
                 record["name"],
                 record["website"],
                 record["security_txt_url"],

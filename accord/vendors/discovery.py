@@ -9,8 +9,9 @@ The fetcher guards the server it runs on (SSRF):
   ACCORD_SECURITY_TXT_ALLOW_LOOPBACK is on (tests), and then only to loopback;
 - the host name is resolved once and every address checked: private, loopback,
   link-local, multicast, reserved, unspecified and other non-global addresses are
-  refused (loopback only when the setting allows it); the connection then goes to the
-  checked address, so a second DNS answer cannot redirect it;
+  refused (loopback only when the setting allows it), and so are IPv6 addresses that
+  lead to such an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64); the connection then
+  goes to the checked address, so a second DNS answer cannot redirect it;
 - at most 3 redirects, each target checked the same way;
 - one deadline (ACCORD_SECURITY_TXT_TIMEOUT seconds) for the whole fetch, redirects
   included, and at most 64 KiB read, in chunks.
@@ -93,15 +94,31 @@ def _timeout() -> float:
     return float(getattr(settings, "SECURITY_TXT_TIMEOUT", 10))
 
 
-def check_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    """The address if Accord may connect to it; Refused naming the range otherwise."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        if _loopback_allowed():
-            return ip
-        raise Refused(f"{ip} is a loopback address: Accord does not fetch from its own machine.")
+# NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _wrapped(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """The IPv4 addresses an IPv6 address leads to (6to4, Teredo, NAT64), each to be checked.
+
+    Python's tables call a 6to4 address wrapping 127.0.0.1 global, so the range of the IPv6
+    address alone says nothing about where a relay would deliver the request.
+    """
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    wrapped = []
+    if ip.sixtofour is not None:
+        wrapped.append(("a 6to4 address", ip.sixtofour))
+    if ip.teredo is not None:
+        server, client = ip.teredo
+        wrapped += [("a Teredo address", server), ("a Teredo address", client)]
+    if ip in _NAT64:
+        wrapped.append(("a NAT64 address", ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
+    return wrapped
+
+
+def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why `ip` is not a public address (loopback is checked apart), or None."""
     for test, words in (
         (ip.is_unspecified, "an unspecified address"),
         (ip.is_link_local, "a link-local address"),
@@ -111,7 +128,28 @@ def check_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address
         (not ip.is_global, "not a public address"),
     ):
         if test:
-            raise Refused(f"{ip} is {words}: Accord fetches only from public addresses.")
+            return words
+    return None
+
+
+def check_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address if Accord may connect to it; Refused naming the range otherwise."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for kind, inner in _wrapped(ip):
+        problem = "a loopback address" if inner.is_loopback else _not_public(inner)
+        if problem:
+            raise Refused(
+                f"{ip} is {kind} wrapping {inner}, {problem}: Accord fetches only from public addresses."
+            )
+    if ip.is_loopback:
+        if _loopback_allowed():
+            return ip
+        raise Refused(f"{ip} is a loopback address: Accord does not fetch from its own machine.")
+    problem = _not_public(ip)
+    if problem:
+        raise Refused(f"{ip} is {problem}: Accord fetches only from public addresses.")
     return ip
 
 

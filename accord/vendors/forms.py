@@ -83,7 +83,8 @@ class KeyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
         help_text="-----BEGIN PGP PUBLIC KEY BLOCK----- … (gpg --armor --export FINGERPRINT)",
     )
-    file = forms.FileField(label="Or a key file", required=False)
+    # A plain file input: the clearable one sends False for its "clear" box, which is no file.
+    file = forms.FileField(label="Or a key file", required=False, widget=forms.FileInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -17,6 +17,7 @@ from django.http import Http404
 
 from accord.accounts.models import Membership, Organization
 from accord.core.models import AuditEvent
+from accord.lib.ids import parse_id
 from accord.vendors.models import ChangeStatus, Contact, PublicKey, VendorProfile
 
 ACTIVE = ChangeStatus.ACTIVE
@@ -26,16 +27,10 @@ PENDING_KINDS = ("contact", "key")
 
 # --- The access gate ---------------------------------------------------------------------------
 
-# Larger ids name nothing (and would overflow the databases' integers).
-MAX_ID = 2**53
-
 
 def _pk(value: int | str, what: str) -> int:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        raise Http404(f"No such {what}.")
-    if not 0 < pk <= MAX_ID:
+    pk = parse_id(value)
+    if pk is None:
         raise Http404(f"No such {what}.")
     return pk
 
@@ -112,6 +107,11 @@ def notification_contacts(org: Organization) -> list[Contact]:
             organization=org, status=ACTIVE, role__in=(Contact.Role.TO, Contact.Role.CC)
         ).order_by("-role", "email", "id")  # "to" > "cc": descending puts "to" first
     )
+
+
+def is_active_contact(org: Organization, email: str) -> bool:
+    """Whether `email` is one of the organisation's ACTIVE contacts (any role), ignoring case."""
+    return Contact.objects.filter(organization=org, status=ACTIVE, email__iexact=email).exists()
 
 
 def pinned_keys(org: Organization) -> list[PublicKey]:

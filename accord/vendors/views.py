@@ -13,11 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Organization, User
 from accord.core.access import access
+from accord.core.redirects import local_next
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.vendors import actions, directory_io, discovery
 from accord.vendors.forms import (
@@ -313,10 +313,7 @@ def pending_view(request: HttpRequest) -> HttpResponse:
 
 
 def _back(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
+    return local_next(request, request.POST.get("next")) or fallback
 
 
 @require_POST

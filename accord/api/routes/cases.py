@@ -62,12 +62,10 @@ from accord.cases.models import Case, CaseEvent, FactReport, Participant, Vulner
 from accord.cases.presenter import Viewer
 from accord.cases.states import EM
 from accord.lib.errors import RuleViolation
-from accord.lib.ids import parse_vulnerability_ref
+from accord.lib.ids import MAX_ID, parse_vulnerability_ref
 
 router = Router(tags=["cases"])
 
-# Larger ids name nothing (and would overflow SQLite's integers).
-MAX_ID = 2**53
 
 READ = {200: CaseOut, 400: Error, 401: Error, 404: Error}
 WRITE = {200: CaseOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error}
@@ -93,7 +91,7 @@ def _user(request: HttpRequest) -> User:
 def _vulnerability(case: Case, ref: str) -> Vulnerability:
     """`{vuln}`: "VU#123456.2" (of this case) or "2"."""
     ref = (ref or "").strip()
-    if re.fullmatch(r"\d{1,4}", ref):
+    if re.fullmatch(r"[0-9]{1,4}", ref):
         seq = int(ref)
     else:
         parsed = parse_vulnerability_ref(ref)

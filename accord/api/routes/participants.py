@@ -32,14 +32,13 @@ from accord.api.auth import rule
 from accord.api.base import paginate
 from accord.api.case_schemas import PARTICIPANTS_QUERYSET, ParticipantOut, participant_out
 from accord.api.errors import ApiError
-from accord.api.routes.cases import MAX_ID
 from accord.api.schemas import Error, page_of
 from accord.cases.access import Standing, access_case
 from accord.cases.actions.participants import add_vendors, notify_vendors
 from accord.cases.models import Participant
 from accord.cases.presenter import Viewer
 from accord.lib.errors import InvalidInput, RuleViolation
-from accord.lib.ids import parse_id
+from accord.lib.ids import MAX_ID, parse_id
 
 router = Router(tags=["vendors in cases"])
 

@@ -27,7 +27,7 @@ from accord.api.case_schemas import (
     decision_out,
 )
 from accord.api.errors import ApiError
-from accord.api.routes.cases import MAX_ID, answer_case
+from accord.api.routes.cases import answer_case
 from accord.api.schemas import Error, page_of
 from accord.cases import actions, search
 from accord.cases.access import access_case, access_report, cases_visible_to, reports_visible_to
@@ -35,7 +35,8 @@ from accord.cases.actions.reports import ReportInput, follow_url, recent_reports
 from accord.cases.models import Report, ReportNote
 from accord.cases.presenter import Viewer
 from accord.cases.states import RM
-from accord.lib.ids import parse_case_ref
+from accord.core.client_ip import client_ip
+from accord.lib.ids import parse_case_ref, parse_id
 
 router = Router(tags=["reports"])
 
@@ -99,10 +100,6 @@ def _report(user: User, report_id: str) -> Report:
     return access_report(user, report_id[:64])
 
 
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @router.post(
     "/reports",
     response={201: ReportCreated, 400: Error, 401: Error, 409: Error, 429: Error},
@@ -118,7 +115,7 @@ def submit_report(
 ) -> Status[ReportCreated]:
     if payload.website.strip():
         raise ApiError(400, "The report was rejected.")
-    client = client_address(request)
+    client = client_ip(request)
     limit = settings.REPORT_RATE_LIMIT
     if limit and recent_reports_from(client) >= limit:
         raise Throttled(wait=3600)
@@ -153,8 +150,8 @@ def list_reports(
     if assigned_to:
         if assigned_to == "me":
             queryset = queryset.filter(assigned_to=user)
-        elif assigned_to.isdigit() and 0 < int(assigned_to) <= MAX_ID:
-            queryset = queryset.filter(assigned_to_id=int(assigned_to))
+        elif parse_id(assigned_to):
+            queryset = queryset.filter(assigned_to_id=parse_id(assigned_to))
         else:
             raise ApiError(
                 400,
@@ -272,7 +269,8 @@ def assign_report(request: HttpRequest, report_id: str, payload: AssignBody) -> 
     report = _report(user, report_id)
     analyst = None
     if payload.analyst is not None:
-        analyst = User.objects.filter(pk=payload.analyst).first() if 0 < payload.analyst <= MAX_ID else None
+        analyst_id = parse_id(payload.analyst)
+        analyst = User.objects.filter(pk=analyst_id).first() if analyst_id else None
         if analyst is None:
             message = f"No user with id {payload.analyst}."
             raise ApiError(400, message, [{"field": "analyst", "message": message}])

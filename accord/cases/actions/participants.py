@@ -215,12 +215,19 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
 
 
 def find_claim(secret: str) -> ClaimLink | None:
+    """The unused link of `secret`, or None; RuleViolation (saying why) when it expired or its
+    address was removed, so that its holder learns the reason."""
+    from accord.cases.claim_links import check_usable
+
     link = (
         ClaimLink.objects.select_related("participant__organization", "participant__case")
         .filter(token_hash=hash_secret(secret or ""))
         .first()
     )
-    return link if link is not None and link.used_at is None else None
+    if link is None or link.used_at is not None:
+        return None
+    check_usable(link)
+    return link
 
 
 @transaction.atomic
@@ -228,10 +235,12 @@ def claim_account(link: ClaimLink, *, user: User | None = None, password: str = 
     """Follow a claim link: an account tied to the vendor. From the "to" address it is ready at once;
     from another address it waits for an analyst's approval."""
     from accord.accounts.actions import _password_errors  # one password policy
+    from accord.cases.claim_links import check_usable
 
     link = ClaimLink.objects.select_for_update().get(pk=link.pk)
     if link.used_at is not None:
         raise RuleViolation("claim-once", "This link was already used")
+    check_usable(link)
     org = link.participant.organization
     assert org is not None
     if user is None:
@@ -264,10 +273,13 @@ def claim_account(link: ClaimLink, *, user: User | None = None, password: str = 
 
 @transaction.atomic
 def approve_claim(link: ClaimLink, *, by: User) -> Membership:
+    from accord.cases.claim_links import check_address
+
     require_analyst(by)
     link = ClaimLink.objects.select_for_update().get(pk=link.pk)
     if link.used_by is None or link.approved:
         raise RuleViolation("claim-pending", "This claim is not waiting for approval")
+    check_address(link)  # the link was used in time, but its address may have been removed since
     org = link.participant.organization
     assert org is not None
     membership, _ = Membership.objects.get_or_create(user=link.used_by, organization=org)

@@ -11,11 +11,16 @@ from django.shortcuts import redirect, render
 from accord.accounts.views import join_with_account
 from accord.cases.actions import participants
 from accord.core.access import access
+from accord.lib.errors import RuleViolation
 
 
 @access("public")
 def claim(request: HttpRequest, key: str) -> HttpResponse:
-    link = participants.find_claim(key)
+    try:
+        link = participants.find_claim(key)
+    except RuleViolation as exc:
+        # Expired, or its address was removed: the holder is told which, with no case detail.
+        return render(request, "cases/claim_refused.html", {"reason": exc.message}, status=410)
     if link is None:
         return render(request, "cases/claim_invalid.html", status=404)
     form, claimed = join_with_account(request, functools.partial(participants.claim_account, link))

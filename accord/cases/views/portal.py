@@ -26,7 +26,7 @@ from accord.cases.presenter import Viewer
 from accord.cases.views.common import refusal
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
-from accord.lib.ids import parse_id
+from accord.lib.ids import parse_id, parse_ids
 
 PRODUCT_ROWS = 2
 SHARED_LIMIT = 100
@@ -514,7 +514,7 @@ def portal_access(request: HttpRequest) -> HttpResponse:
     participant = _my_participant(request)
     if participant is None:
         return redirect("cases:portal")
-    ids = [n for n in (parse_id(v) for v in request.POST.getlist("members")) if n is not None]
+    ids = parse_ids(request.POST.getlist("members"))
     users = list(User.objects.filter(pk__in=ids)) if request.POST.get("everyone") != "1" else []
     try:
         participant_actions.set_member_access(participant, users, by=_user(request))

@@ -21,6 +21,7 @@ from accord.cases.models import Report
 from accord.cases.presenter import Viewer
 from accord.cases.views.common import add_error
 from accord.core.access import access
+from accord.core.client_ip import client_ip
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import new_report_id
 
@@ -54,10 +55,6 @@ def is_vendor_member(user: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return bool(user.memberships.filter(organization__kind=Organization.Kind.VENDOR).exists())
-
-
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -100,7 +97,7 @@ def report_input(form: ReportForm, files: list[UploadedFile]) -> ReportInput:
 
 def _rate_limited(request: HttpRequest) -> HttpResponse | None:
     limit = settings.REPORT_RATE_LIMIT
-    if limit and recent_reports_from(client_address(request)) >= limit:
+    if limit and recent_reports_from(client_ip(request)) >= limit:
         response = render(request, "cases/report_rate_limited.html", {"limit": limit}, status=429)
         response["Retry-After"] = "3600"
         return response
@@ -130,7 +127,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
         if not problems:
             try:
                 report, _key = actions.submit_report(
-                    report_input(form, files), by=user, client=client_address(request)
+                    report_input(form, files), by=user, client=client_ip(request)
                 )
             except InvalidInput as exc:
                 add_error(form, exc)

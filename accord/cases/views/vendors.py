@@ -30,6 +30,7 @@ from accord.cases.views.common import refusal
 from accord.cases.views.portal import AnswerForm, answer_initial, run_answer, statement_rows
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.ids import parse_id, parse_ids
 
 VENDORS_PER_PAGE = 100
 MAX_AT_ONCE = participant_actions.MAX_VENDORS_AT_ONCE
@@ -276,8 +277,7 @@ def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
         kind=Participant.Kind.VENDOR, first_contact_at__isnull=True
     ).select_related("organization")
     if request.POST.get("all") != "1":
-        ids = [int(v) for v in request.POST.getlist("participant") if v.isdigit()]
-        waiting = waiting.filter(pk__in=ids)
+        waiting = waiting.filter(pk__in=parse_ids(request.POST.getlist("participant")))
     targets = list(waiting)
     if not targets:
         messages.error(request, "Choose vendors that were not notified yet.")
@@ -300,10 +300,10 @@ def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
 def claim_approve(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
     obj = access_case(user, case, need="write").case
-    value = request.POST.get("link", "")
+    link_id = parse_id(request.POST.get("link"))
     link = (
-        ClaimLink.objects.filter(participant__case=obj, pk=int(value)).select_related("used_by").first()
-        if value.isdigit()
+        ClaimLink.objects.filter(participant__case=obj, pk=link_id).select_related("used_by").first()
+        if link_id
         else None
     )
     if link is None:
@@ -324,11 +324,10 @@ def claim_approve(request: HttpRequest, case: str) -> HttpResponse:
 
 def _vendor(user: User, case: str, participant_id: str) -> tuple[Case, Participant]:
     obj = access_case(user, case, need="write").case
+    pk = parse_id(participant_id)
     participant = (
-        obj.participants.filter(kind=Participant.Kind.VENDOR, pk=int(participant_id))
-        .select_related("organization")
-        .first()
-        if str(participant_id).isdigit() and len(str(participant_id)) < 16
+        obj.participants.filter(kind=Participant.Kind.VENDOR, pk=pk).select_related("organization").first()
+        if pk
         else None
     )
     if participant is None:
@@ -401,12 +400,8 @@ def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> Htt
 def vendor_info_answer(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     user = _user(request)
     obj, participant = _vendor(user, case, participant_id)
-    value = request.POST.get("request", "")
-    info = (
-        participant.info_requests.filter(pk=int(value)).first()
-        if value.isdigit() and len(value) < 16
-        else None
-    )
+    request_id = parse_id(request.POST.get("request"))
+    info = participant.info_requests.filter(pk=request_id).first() if request_id else None
     if info is None:
         messages.error(request, "There is no such request from this vendor.")
         return redirect(_vendor_url(obj, participant, "#requests"))
