@@ -257,3 +257,73 @@ def test_the_account_menu_works_with_the_keyboard_and_without_javascript(
         expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     finally:
         context.close()
+
+
+# Every component of accord.css, written as its opening comment says: a living style guide.
+COMPONENTS = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Components</title>
+<link rel="stylesheet" href="{static}accord.css"></head><body>
+<main id="main">
+<header class="page-header">
+  <div><p class="eyebrow"><a href="#">Vendor directory</a></p><h1>Acme Networks</h1>
+    <p class="page-meta">Vendor · 3 contacts · <span class="badge warning">2 pending approval</span></p></div>
+  <div class="page-actions"><a class="button" href="#">Add a vendor</a> <a class="button secondary" href="#">Import</a></div>
+</header>
+<nav class="tabs" aria-label="Case sections"><ul>
+  <li><a href="#" aria-current="page">Overview</a></li>
+  <li><a href="#">Vendors <span class="count">2,000</span></a></li>
+  <li><a href="#">Timeline</a></li><li><a href="#">Discussion</a></li><li><a href="#">Note</a></li></ul></nav>
+<div class="messages" role="status">
+  <p class="message success">Notified Globex Software.</p><p class="message info">Saved as a draft.</p>
+  <p class="message warning">Not notified: <a href="#">Initech Devices</a> has no contact.</p>
+  <p class="message error">Nobody was notified.</p></div>
+<ul class="cards">
+  <li class="card attention"><a href="#"><span class="card-count">3</span> <span class="card-label">Open information requests</span></a></li>
+  <li class="card quiet"><a href="#"><span class="card-count">0</span> <span class="card-label">Claims to confirm</span></a></li>
+  <li class="card"><a href="#"><span class="card-count">50+</span> <span class="card-label">My cases</span></a></li></ul>
+<p><span class="badge">neutral</span> <span class="badge info">info</span> <span class="badge success">success</span>
+  <span class="badge warning">warning</span> <span class="badge danger">danger</span></p>
+<div class="table-wrap" role="region" aria-labelledby="t-cap" tabindex="0"><table class="data">
+  <caption id="t-cap">Vendors (2)</caption>
+  <thead><tr><th scope="col">Organisation</th><th scope="col">Report state</th><th scope="col" class="num">Statuses</th>
+    <th scope="col">Notified</th><th scope="col">A long column heading</th><th scope="col">Another one</th></tr></thead>
+  <tbody><tr><td><a href="#">Acme Networks</a></td><td><span class="badge info">Received</span></td><td class="num">12</td>
+    <td>2026-01-01 00:00 UTC</td><td>text text text text</td><td>more text text text</td></tr>
+  <tr><td colspan="6" class="empty">No more vendors.</td></tr></tbody></table></div>
+<div class="error-summary" role="alert" tabindex="-1" aria-labelledby="es-h"><h2 id="es-h">There is a problem</h2>
+  <ul><li><a href="#x">Email address: enter an address like name@example.com</a></li></ul></div>
+<form class="narrow" action="#"><div class="field invalid"><label for="x">Email address</label>
+  <div class="help" id="x_helptext">Where notifications go.</div>
+  <input id="x" aria-describedby="x_helptext x_error"><p class="error" id="x_error">Enter a valid address.</p></div>
+  <div class="form-actions"><button type="submit">Save</button> <button type="button" class="secondary">Preview</button>
+  <button type="button" class="danger">Delete</button> <button type="button" class="link">Cancel</button>
+  <span class="htmx-indicator">Saving…</span></div></form>
+<dl class="facts"><dt>Embargo</dt><dd><span class="badge warning">Active</span></dd><dt>Ends</dt><dd>2026-03-01 00:00 UTC</dd></dl>
+<div class="notice info"><h2>Before you notify</h2><p>Vendors read only the summary.</p></div>
+<div class="notice danger"><h2>Cannot be notified</h2><p>No contact address.</p></div>
+<div class="empty"><p><strong>No vendors yet.</strong></p><p>Add one with the form above.</p></div>
+<ul class="rows"><li>One row</li><li>Another row</li></ul>
+</main></body></html>"""
+
+
+def test_the_components_are_accessible_at_both_widths(page, live_server, request) -> None:  # type: ignore[no-untyped-def]
+    """Contrast of every badge, button, message and notice; the table scrolls inside its wrapper."""
+    from django.conf import settings
+
+    folder = output_dir(request)
+    page.set_content(COMPONENTS.replace("{static}", live_server.url + "/" + settings.STATIC_URL.lstrip("/")))
+    page.wait_for_load_state("load")
+    assert (
+        page.evaluate("() => getComputedStyle(document.querySelector('.badge.danger')).color")
+        == "rgb(155, 20, 25)"
+    )
+    for width in (WIDE, NARROW):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(folder / f"components-{width}.png"), full_page=True)
+        assert_accessible(page)
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= NARROW, page.evaluate(_WIDER_THAN_VIEWPORT, NARROW)
+    wrap = page.evaluate(
+        "() => { const w = document.querySelector('.table-wrap'); return [w.scrollWidth, w.clientWidth]; }"
+    )
+    assert wrap[0] > wrap[1], "the table does not scroll inside its wrapper at 390 px"
