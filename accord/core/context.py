@@ -13,6 +13,11 @@ _SECTIONS = {
     "cases:policy": "policy",
     "cases:portal": "portal",
     "vendors:directory": "vendors",
+    # The account menu's entries.
+    "accounts:profile": "profile",
+    "accounts:organizations": "organizations",
+    "accounts:tokens": "tokens",
+    "cases:policy_edit": "policy_edit",
 }
 _STAFF_NAMESPACES = {"vendors": "vendors"}
 

@@ -228,6 +228,21 @@ def test_layout_for_an_analyst(strict, live_server, demo_case) -> None:  # type:
             "tokens": "/accounts/tokens/",
         },
     )
+    # With JavaScript, the account menu closes on Escape (focus back on its summary) and on a
+    # click elsewhere, as menus do.
+    page = analyst.page
+    page.set_viewport_size({"width": WIDE, "height": 900})
+    menu = page.locator("header.site-header details.account")
+    menu.locator("summary").click()
+    expect(menu.get_by_role("link", name="API tokens")).to_be_visible()
+    analyst.page.screenshot(path=str(analyst.folder / "menu-open-1280.png"))
+    page.keyboard.press("Escape")
+    expect(menu.get_by_role("link", name="API tokens")).to_be_hidden()
+    assert page.evaluate("() => document.activeElement.tagName") == "SUMMARY"
+    menu.locator("summary").click()
+    page.locator("main h1").click()
+    expect(menu.get_by_role("link", name="API tokens")).to_be_hidden()
+    assert not analyst.errors, analyst.errors
 
 
 def test_the_account_menu_works_with_the_keyboard_and_without_javascript(
