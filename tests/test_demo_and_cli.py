@@ -13,6 +13,11 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from accord.accounts.models import ApiToken, Membership, Organization, User
+from accord.cases.actions import participants as participant_actions
+from accord.mailgate.models import OutboundMessage
+from accord.vendors import actions as vendor_actions
+from accord.vendors.models import Contact
+from accord.vendors.queries import notification_contacts
 
 pytestmark = pytest.mark.django_db
 
@@ -134,6 +139,56 @@ def test_the_human_output_names_every_login() -> None:
         assert row["password"] in text
         if row["totp_secret"]:
             assert row["totp_secret"] in text
+
+
+def _demo_vendors() -> list[Organization]:
+    names = {row["organization"] for row in demo_json() if "vendor-member" in row["roles"]}
+    return list(Organization.objects.filter(kind=Organization.Kind.VENDOR, name__in=names).order_by("name"))
+
+
+def test_every_demo_vendor_has_an_approved_to_contact() -> None:
+    """Issue 8: on a fresh install "Notify all" reached nobody, the demo vendors had no address."""
+    call_command("demo", stdout=io.StringIO())
+    vendors = _demo_vendors()
+    assert [v.name for v in vendors] == ["Acme Networks", "Globex Software", "Initech Devices"]
+    for org in vendors:
+        contacts = notification_contacts(org)  # what notify_vendors sends to
+        assert [(c.role, c.status) for c in contacts] == [("to", "active")], org.name
+        assert contacts[0].approved_by is not None and contacts[0].approved_by.is_analyst
+        # The address is one of the vendor's demo members, so its mail can be read as them.
+        assert Membership.objects.filter(organization=org, user__email=contacts[0].email).exists()
+
+
+def test_the_demo_contacts_survive_a_second_run_and_are_restored() -> None:
+    call_command("demo", stdout=io.StringIO())
+    before = sorted(Contact.objects.values_list("organization__name", "email", "role", "status"))
+    call_command("demo", stdout=io.StringIO())
+    assert sorted(Contact.objects.values_list("organization__name", "email", "role", "status")) == before
+    # Someone turned one into "cc" and removed another: the next run puts them back.
+    analyst = User.objects.get(email="analyst@coordinator.example")
+    acme, globex = _demo_vendors()[:2]
+    vendor_actions.update_contact(notification_contacts(acme)[0], role="cc", by=analyst)
+    vendor_actions.remove_contact(notification_contacts(globex)[0], by=analyst)
+    call_command("demo", stdout=io.StringIO())
+    assert sorted(Contact.objects.values_list("organization__name", "email", "role", "status")) == before
+
+
+def test_a_demo_vendor_can_be_notified(world) -> None:  # type: ignore[no-untyped-def]
+    call_command("demo", stdout=io.StringIO())
+    case = world.case
+    added = participant_actions.add_vendors(case, _demo_vendors(), by=world.analyst)
+    result = participant_actions.notify_vendors(case, added, by=world.analyst)
+    assert [p.organization.name for p in result["notified"]] == [v.name for v in _demo_vendors()]
+    assert result["unreachable"] == []
+    assert OutboundMessage.objects.filter(to_email="security@globex.example").exists()
+
+
+def test_the_human_output_says_where_demo_vendors_are_notified() -> None:
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    for org in _demo_vendors():
+        assert f"{org.name}" in out.getvalue()
+        assert notification_contacts(org)[0].email in out.getvalue()
 
 
 # --- create_token ---------------------------------------------------------------------------------------

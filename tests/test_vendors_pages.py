@@ -45,7 +45,7 @@ def test_directory_search_and_filters(world: World, keys) -> None:  # type: igno
     found = text_of(analyst.get("/vendors/?q=acme-mail"))
     assert "Acme Widgets" in found and "Vendor One" not in found
     assert "psirt@acme-mail.example (to)" in found
-    assert '<span class="badge">expired</span>' in found and "requires encryption" in found
+    assert '<span class="badge danger">expired</span>' in found and "requires encryption" in found
     by_key = text_of(analyst.get("/vendors/?q=" + keys.expired_fpr[-8:]))
     assert "Acme Widgets" in by_key and "Vendor Two" not in by_key
     no_key = text_of(analyst.get("/vendors/?has_key=no"))
@@ -59,8 +59,14 @@ def test_vendor_page_shows_flags_as_text_and_history(world: World, keys) -> None
         actions.upload_key(world.vendor_org, armored, by=world.analyst)
     actions.set_profile(world.vendor_org, notes="Call Bob first.", by=world.analyst)
     page = text_of(login(Client(), world.analyst).get(f"/vendors/{world.vendor_org.pk}/"))
-    for badge in ("expired", "revoked", "weak", "cannot encrypt"):
-        assert f'<span class="badge">{badge}</span>' in page
+    # A flag that makes the key unusable is a "danger" badge; "weak" (still used) a warning.
+    for badge, variant in (
+        ("expired", "danger"),
+        ("revoked", "danger"),
+        ("weak", "warning"),
+        ("cannot encrypt", "danger"),
+    ):
+        assert f'<span class="badge {variant}">{badge}</span>' in page
     assert "Call Bob first." in page and "vendor.key_added" in page
     grouped = " ".join(keys.weak_fpr[i : i + 4] for i in range(0, 40, 4))
     assert grouped in page

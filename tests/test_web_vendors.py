@@ -3,6 +3,7 @@ with its verbatim statement, answers on a vendor's behalf, anonymity, and consta
 
 from __future__ import annotations
 
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,55 @@ def test_add_one_by_name_and_a_csv_in_bulk(world: World, setup) -> None:  # type
     assert "Acme Routers" in html and "Gamma Phones" in html
 
 
+def test_a_notification_that_reaches_nobody_is_an_error_naming_the_vendors(world: World, setup) -> None:  # type: ignore[no-untyped-def]
+    """Issue 8: "Notify all" with no usable contact said "Notified 0 vendor(s)" in green."""
+    case = setup["case"]
+    gamma = vendor_org("Gamma Phones", world.analyst)
+    added = participant_actions.add_vendors(case, [setup["beta"], gamma], by=world.analyst)
+    client = login(Client(), world.analyst)
+    response = _notify(client, case, added)
+    assert response.status_code == 200
+    levels = _message_levels(response)
+    assert set(levels) == {"error"}, levels
+    error = levels["error"]
+    assert error.startswith("Nobody was notified: ")
+    # Each vendor is named and linked to where a contact is added; what to do is said.
+    for org in (setup["beta"], gamma):
+        assert f'<a href="/vendors/{org.pk}/#add-contact">{org.name}</a>' in error
+    assert "have no active “to” or “cc” contact address" in error
+    assert "Add a contact on each vendor's directory page, then notify them." in error
+    page = response.content.decode()
+    assert 'class="message error"' in page and f'href="/vendors/{gamma.pk}/#add-contact"' in page
+    assert "message success" not in page and "Notified 0" not in page
+    assert not OutboundMessage.objects.filter(to_email__endswith="@beta.test").exists()
+    assert case.participants.filter(pk__in=[p.pk for p in added], first_contact_at__isnull=True).count() == 2
+    # One vendor alone: "has", and "it".
+    error = _message_levels(_notify(client, case, added[:1]))["error"]
+    assert "Beta Cameras</a> has no active" in error and "then notify it." in error
+
+
+def test_a_vendor_name_in_a_notify_message_is_escaped(world: World, setup) -> None:  # type: ignore[no-untyped-def]
+    case = setup["case"]
+    evil = vendor_org("<b>Evil</b> & Co", world.analyst)
+    added = participant_actions.add_vendors(case, [evil], by=world.analyst)
+    client = login(Client(), world.analyst)
+    page = _notify(client, case, added).content.decode()
+    assert "&lt;b&gt;Evil&lt;/b&gt; &amp; Co</a> has no active" in page and "<b>Evil</b>" not in page
+
+
+def test_a_notification_that_reaches_everyone_names_them_in_a_success(world: World, setup) -> None:  # type: ignore[no-untyped-def]
+    case = setup["case"]
+    gamma = vendor_org("Gamma Phones", world.analyst, contact="psirt@gamma.test")
+    added = participant_actions.add_vendors(case, [setup["acme"], gamma], by=world.analyst)
+    client = login(Client(), world.analyst)
+    response = _notify(client, case, added)
+    assert _message_levels(response) == {"success": "Notified Acme Routers and Gamma Phones."}
+    # Past five vendors the message counts them instead.
+    many = [vendor_org(f"Many {i}", world.analyst, contact=f"psirt@many{i}.test") for i in range(6)]
+    response = _notify(client, case, participant_actions.add_vendors(case, many, by=world.analyst))
+    assert _message_levels(response) == {"success": "Notified 6 vendors."}
+
+
 def test_a_malformed_csv_is_refused(world: World, setup) -> None:  # type: ignore[no-untyped-def]
     case = setup["case"]
     client = login(Client(), world.analyst)
@@ -123,18 +173,38 @@ def test_a_malformed_csv_is_refused(world: World, setup) -> None:  # type: ignor
     assert not case.participants.filter(organization=setup["acme"]).exists()
 
 
+def _message_levels(response) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The flash messages of a followed response, by level ("success", "warning", "error")."""
+    return {m.level_tag: unescape(str(m)) for m in response.context["messages"]}
+
+
+def _notify(client: Client, case: Case, participants: list[Participant]):  # type: ignore[no-untyped-def]
+    """Ticks these vendors and presses "Notify the selected vendors"; follows the redirect."""
+    data = {"selected": "1", "participant": [str(p.pk) for p in participants]}
+    return client.post(vendors_url(case) + "notify/", data, follow=True)
+
+
 def test_notify_shows_the_unreachable_vendors(world: World, setup) -> None:  # type: ignore[no-untyped-def]
     case = setup["case"]
     participant_actions.add_vendors(case, [setup["acme"], setup["beta"]], by=world.analyst)
     client = login(Client(), world.analyst)
+    # Before notifying, the page already says who cannot be reached, and links to the fix.
+    html = client.get(vendors_url(case)).content.decode()
+    assert 'id="unreachable"' in html and "Beta Cameras" in html.split('id="unreachable"')[1]
+    assert f'href="/vendors/{setup["beta"].pk}/#add-contact"' in html
     response = client.post(vendors_url(case) + "notify/", {"all": "1"})
-    assert response.status_code == 200
+    assert response.status_code == 302 and response["Location"].endswith("#unreachable")
+    response = client.get(response["Location"])
     html = response.content.decode()
     assert 'id="unreachable"' in html
     unreachable = html.split('id="unreachable"')[1].split("</section>")[0]
     assert "Beta Cameras" in unreachable and "Acme Routers" not in unreachable
     acme = case.participants.get(organization=setup["acme"])
     assert acme.rm_state == RM.RECEIVED and acme.v_at is not None and acme.first_contact_at is not None
+    levels = _message_levels(response)
+    assert levels["success"] == "Notified Acme Routers."
+    assert levels["warning"].startswith("Not notified: ")
+    assert f'<a href="/vendors/{setup["beta"].pk}/#add-contact">Beta Cameras</a>' in levels["warning"]
     mail = OutboundMessage.objects.get(to_email="psirt@acme.test")
     assert f"/cases/{case.url_ref}/" in mail.body_text  # Acme has a member: no claim link
     assert "Header overflow" not in mail.body_text + mail.subject

@@ -1,4 +1,8 @@
-"""Demo accounts for `accord demo`: fixed logins so a person can try Accord at once."""
+"""Demo accounts for `accord demo`: fixed logins so a person can try Accord at once.
+
+The demo vendors also get an approved "to" contact each, so that a case's "Notify" reaches
+them on a fresh install (the mail lands in the outbox, under var/mail/ by default).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.accounts.models import Membership, Organization, User
 from accord.accounts.queries import roles_of
+from accord.vendors import actions as vendor_actions
+from accord.vendors.models import ChangeStatus, Contact
 
 COORDINATOR = "Accord Coordination Center"
 
@@ -78,6 +84,40 @@ ACCOUNTS = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoContact:
+    organization: str
+    email: str
+    name: str
+
+
+# Where each demo vendor's notifications go: one of its members, so the mail is readable as them.
+CONTACTS = [
+    DemoContact("Acme Networks", "psirt@acme.example", "Acme PSIRT"),
+    DemoContact("Globex Software", "security@globex.example", "Globex Security"),
+    DemoContact("Initech Devices", "psirt@initech.example", "Initech PSIRT"),
+]
+
+
+def _ensure_contact(entry: DemoContact, analyst: User) -> Contact:
+    """An active "to" contact at the address, added (or approved) by the demo analyst."""
+    org = Organization.objects.get(name=entry.organization, kind=Organization.Kind.VENDOR)
+    contact = Contact.objects.filter(organization=org, email=entry.email, status=ChangeStatus.ACTIVE).first()
+    if contact is None:
+        waiting = Contact.objects.filter(
+            organization=org, email=entry.email, status=ChangeStatus.PENDING
+        ).first()
+        approved = vendor_actions.approve_change(waiting, by=analyst) if waiting is not None else None
+        contact = approved if isinstance(approved, Contact) else None
+    if contact is None:
+        contact = vendor_actions.add_contact(
+            org, entry.email, role=Contact.Role.TO, name=entry.name, by=analyst
+        )
+    if contact.role != Contact.Role.TO:
+        contact = vendor_actions.update_contact(contact, role=Contact.Role.TO, by=analyst)
+    return contact
+
+
 def totp_secret(account: DemoAccount) -> str | None:
     key = account.totp_key
     return base64.b32encode(key).decode("ascii") if key else None
@@ -118,4 +158,9 @@ def load() -> list[dict[str, Any]]:
                 "organization": org.name if org else None,
             }
         )
+    analyst = User.objects.get(
+        email=next(a.email for a in ACCOUNTS if a.staff_role == User.StaffRole.ANALYST)
+    )
+    for entry in CONTACTS:
+        _ensure_contact(entry, analyst)
     return rows

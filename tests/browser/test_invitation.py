@@ -20,7 +20,9 @@ def test_invite_accept_and_log_in(page, live_server, new_context, settings):
 
     log_in(page, live_server.url, "admin@vendor.test")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Organisations").click()
+    account = page.get_by_role("navigation", name="Account")
+    account.locator("summary").click()  # the account menu, a <details>
+    account.get_by_role("link", name="Organisations").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
     assert_accessible(page)
     page.get_by_role("link", name="Vendor One").click()

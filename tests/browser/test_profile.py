@@ -23,7 +23,10 @@ def test_time_zone_shows_next_to_utc(page, live_server):
     expect(now).not_to_contain_text("Asia/Tokyo")
     assert_accessible(page)
 
-    page.get_by_role("link", name="Psirt").click()  # the header's link to the profile
+    account = page.get_by_role("navigation", name="Account")
+    expect(account.locator("summary")).to_contain_text("Psirt")
+    account.locator("summary").click()  # the account menu, a <details>
+    account.get_by_role("link", name="Profile").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
     assert_accessible(page)
     page.get_by_label("Time zone").select_option("Asia/Tokyo")

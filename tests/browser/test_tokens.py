@@ -17,7 +17,9 @@ def test_create_use_and_revoke_a_token(page, live_server, new_context):
 
     log_in(page, live_server.url, "psirt@vendor.test")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="API tokens").click()
+    account = page.get_by_role("navigation", name="Account")
+    account.locator("summary").click()  # the account menu, a <details>
+    account.get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("API tokens")
     expect(page.locator("tbody")).to_have_text("No tokens yet.")
     assert_accessible(page)

@@ -74,7 +74,7 @@ def test_directory_key_upload_and_approval(page, live_server, new_context):
     expect(admin.get_by_role("status")).to_contain_text("It is pending approval by the coordinator.")
     pending = admin.get_by_role("region", name="Pending approval")
     expect(pending).to_contain_text("psirt@vendor-one.test")
-    contacts = admin.get_by_role("region", name="Contacts").get_by_role("table")
+    contacts = admin.get_by_role("region", name="Contacts", exact=True).get_by_role("table")
     expect(contacts.get_by_role("row", name=re.compile("psirt@vendor-one.test"))).to_contain_text(
         "pending approval"
     )
@@ -95,7 +95,7 @@ def test_directory_key_upload_and_approval(page, live_server, new_context):
 
     admin.reload()
     expect(admin.get_by_role("region", name="Pending approval")).to_have_count(0)
-    row = admin.get_by_role("region", name="Contacts").get_by_role(
+    row = admin.get_by_role("region", name="Contacts", exact=True).get_by_role(
         "row", name=re.compile("psirt@vendor-one.test")
     )
     expect(row).to_contain_text("active")

@@ -67,7 +67,9 @@ def test_vendors_are_notified_answer_and_stay_anonymous(
     expect(page.locator(".messages")).to_contain_text("The vendor-facing texts are saved.")
     assert_accessible(page)
     page.get_by_role("button", name="Notify all 3 not yet notified").click()
-    expect(page.locator(".messages")).to_contain_text("Notified 3 vendor(s).")
+    expect(page.locator(".messages .message.success")).to_have_text(
+        "Notified Acme Routers, Beta Cameras and Gamma Phones."
+    )
     assert_accessible(page)
     case.refresh_from_db()
     assert case.embargo_state == EM.ACTIVE

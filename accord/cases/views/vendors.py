@@ -13,10 +13,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Organization, User
@@ -31,9 +34,12 @@ from accord.cases.views.portal import AnswerForm, answer_initial, run_answer, st
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id, parse_ids
+from accord.vendors.models import ChangeStatus, Contact
 
 VENDORS_PER_PAGE = 100
 MAX_AT_ONCE = participant_actions.MAX_VENDORS_AT_ONCE
+# How many vendors a message or the "cannot be notified" notice names before "and N more".
+NAMED_AT_MOST = 10
 
 
 def _user(request: HttpRequest) -> User:
@@ -124,9 +130,27 @@ def resolve_vendors(names: list[str]) -> tuple[list[Organization], list[str], li
     return found, unknown, ambiguous
 
 
+def _usable_contacts() -> Any:
+    """Contacts a notification goes to (as accord.vendors.queries.notification_contacts)."""
+    return Contact.objects.filter(status=ChangeStatus.ACTIVE, role__in=(Contact.Role.TO, Contact.Role.CC))
+
+
+def unreachable_vendors(case: Case) -> Any:
+    """Vendors of the case not notified yet that have no contact a notification could go to."""
+    usable = _usable_contacts().filter(organization=OuterRef("organization_id"))
+    return case.participants.filter(kind=Participant.Kind.VENDOR, first_contact_at__isnull=True).filter(
+        ~Exists(usable)
+    )
+
+
 def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, Any]]:
     """One row per vendor of the page, in a fixed number of queries."""
     ids = [p.pk for p in participants]
+    reachable = set(
+        _usable_contacts()
+        .filter(organization_id__in=[p.organization_id for p in participants])
+        .values_list("organization_id", flat=True)
+    )
     statuses: dict[int, list[Status]] = {}
     for status in Status.objects.filter(participant_id__in=ids).order_by(
         "vulnerability__seq", "product", "id"
@@ -154,6 +178,7 @@ def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, 
                 "statement": current,
                 "label": coordinator.signature_label(current, p) if current else "no statement",
                 "shared": p.pk in shares,
+                "reachable": p.organization_id in reachable,
             }
         )
     return rows
@@ -181,6 +206,10 @@ def vendors_page(request: HttpRequest, case: Case, status: int = 200, **given: A
         .select_related("participant__organization", "asked_by")
         .order_by("created_at")[:100]
     )
+    # Always both queries, so the count of queries does not depend on the data.
+    unreachable = unreachable_vendors(case)
+    unreachable_named = list(unreachable.select_related("organization").order_by("id")[:NAMED_AT_MOST])
+    unreachable_count = unreachable.count()
     context = {
         "case": case,
         "vendors": vendors,
@@ -192,7 +221,9 @@ def vendors_page(request: HttpRequest, case: Case, status: int = 200, **given: A
             auto_id="texts-%s",
         ),
         "problems": given.get("problems"),
-        "unreachable": given.get("unreachable"),
+        "unreachable": unreachable_named,
+        "unreachable_count": unreachable_count,
+        "unreachable_more": unreachable_count - len(unreachable_named),
         "vendor_names": list(
             Organization.objects.filter(kind=Organization.Kind.VENDOR)
             .order_by("name")
@@ -287,12 +318,72 @@ def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
     except (RuleViolation, InvalidInput) as exc:
         messages.error(request, refusal(exc))
         return redirect(vendors_url(obj))
-    obj.refresh_from_db()
-    messages.success(request, f"Notified {len(result['notified']):,} vendor(s).")
-    if result["unreachable"]:
-        messages.warning(request, f"{len(result['unreachable']):,} vendor(s) have no contact address.")
-        return vendors_page(request, obj, unreachable=result["unreachable"])
-    return redirect(vendors_url(obj))
+    notified: list[Participant] = result["notified"]
+    unreachable: list[Participant] = result["unreachable"]
+    # A notification that reached nobody is never shown as a success.
+    if not notified:
+        messages.error(
+            request,
+            format_html(
+                "Nobody was notified: {} no active “to” or “cc” contact address. {} {}",
+                _linked_names(unreachable, verb=True),
+                _how_to_reach(unreachable),
+                ""
+                if obj.first_contact_at
+                else "No vendor was contacted, so the target date and the default embargo have not started.",
+            ),
+        )
+    else:
+        messages.success(request, f"Notified {_plain_names(notified)}.")
+        if unreachable:
+            messages.warning(
+                request,
+                format_html(
+                    "Not notified: {} no active “to” or “cc” contact address. {}",
+                    _linked_names(unreachable, verb=True),
+                    _how_to_reach(unreachable),
+                ),
+            )
+    return redirect(vendors_url(obj, "#unreachable" if unreachable else "#list"))
+
+
+def _plain_names(participants: list[Participant]) -> str:
+    """ "Acme", "Acme and Globex", "Acme, Globex and Initech", or "1,234 vendors" past 5."""
+    if len(participants) > 5:
+        return f"{len(participants):,} vendors"
+    names = [p.organization.name if p.organization else p.alias for p in participants]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _linked_names(participants: list[Participant], *, verb: bool = False) -> SafeString:
+    """Each vendor's name linked to its directory entry, where a contact is added; "has"/"have"."""
+    shown = participants[:NAMED_AT_MOST]
+    links = [
+        format_html(
+            '<a href="{}#add-contact">{}</a>',
+            reverse("vendors:detail", kwargs={"org_id": p.organization_id}),
+            p.organization.name if p.organization else p.alias,
+        )
+        for p in shown
+    ]
+    rest = len(participants) - len(shown)
+    if rest:
+        links.append(format_html("{} more", f"{rest:,}"))
+    if len(links) == 1:
+        joined = links[0]
+    else:
+        joined = format_html(
+            "{} and {}", format_html_join(", ", "{}", ((link,) for link in links[:-1])), links[-1]
+        )
+    if not verb:
+        return joined
+    return format_html("{} {}", joined, "has" if len(participants) == 1 else "have")
+
+
+def _how_to_reach(participants: list[Participant]) -> str:
+    if len(participants) == 1:
+        return "Add a contact on its directory page, then notify it."
+    return "Add a contact on each vendor's directory page, then notify them."
 
 
 @require_POST

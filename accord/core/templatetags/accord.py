@@ -44,3 +44,22 @@ def now_instant(context: template.Context) -> str:
     from django.utils import timezone
 
     return instant(context, timezone.now())
+
+
+# The badge variant (accord.css) for a state value: report states (RM) and directory changes.
+BADGE_VARIANTS = {
+    "received": "info",
+    "valid": "info",
+    "accepted": "success",
+    "deferred": "warning",
+    "invalid": "danger",
+    "closed": "",
+    "pending": "warning",
+    "rejected": "danger",
+}
+
+
+@register.filter
+def badge(value: object) -> str:
+    """`<span class="badge {{ state|badge }}">`: the variant for a known state, else neutral."""
+    return BADGE_VARIANTS.get(str(value), "")

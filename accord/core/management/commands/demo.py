@@ -31,6 +31,9 @@ class Command(BaseCommand):
             if row["totp_secret"]:
                 line += f"\n  {'':<32} TOTP secret {row['totp_secret']} (add it to an authenticator app)"
             self.stdout.write(line)
+        self.stdout.write("Demo vendors and where their notifications go (by default to var/mail/):")
+        for entry in demo.CONTACTS:
+            self.stdout.write(f"  {entry.organization:<32} {entry.email}")
 
 
 def _dumps(rows: object) -> str:
