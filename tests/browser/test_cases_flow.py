@@ -141,12 +141,11 @@ def test_the_busy_pages_are_accessible(page, live_server, new_context):  # type:
     """The case page with every section open, the report page, the dashboard and the policy editor."""
     from accord.cases import actions
     from accord.cases.states import Fact
-    from accord.testing import make_world
+    from accord.testing import make_world, start_embargo
 
     world = make_world()
-    case = world.case
-    assert case is not None and world.report is not None
-    actions.record_contact_attempt(case, by=world.analyst, outside=True)
+    assert world.report is not None
+    case = start_embargo(world)
     actions.add_vulnerability(
         case,
         by=world.analyst,

@@ -10,6 +10,7 @@ import pyotp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accord.accounts import actions as account_actions
+from accord.core.actors import SYSTEM
 from accord.testing import make_user
 from accord.vendors import actions
 from accord.vendors.queries import notification_contacts
@@ -21,8 +22,8 @@ def test_directory_key_upload_and_approval(page, live_server, new_context):
     keys = make_keys()
     coordinator = account_actions.create_organization("Coordination Center", "coordinator", by=None)
     analyst = make_user("analyst@coordinator.test", staff_role="analyst", org=coordinator)
-    vendor_org = actions.create_vendor("Vendor One", website="https://vendor-one.test", by=None)
-    actions.create_vendor("Acme Widgets", by=None)
+    vendor_org = actions.create_vendor("Vendor One", website="https://vendor-one.test", by=SYSTEM)
+    actions.create_vendor("Acme Widgets", by=SYSTEM)
     make_user("admin@vendor-one.test", org=vendor_org, role="admin")
     grouped = " ".join(keys.good_fpr[i : i + 4] for i in range(0, 40, 4))
 
