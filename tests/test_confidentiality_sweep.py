@@ -125,7 +125,9 @@ def build(world: World, key: SigningKey) -> Scene:
     participant_actions.notify_vendors(case, [anon, co, invited], by=analyst)
     unreachable = participant_actions.add_vendors(case, [world.other_vendor_org], by=analyst)
     participant_actions.notify_vendors(case, unreachable, by=analyst)
-    actions.record_contact_attempt(case, by=analyst, outside=True, note="phoned Vendor One, psirt@vendor-one.test")
+    actions.record_contact_attempt(
+        case, by=analyst, outside=True, note="phoned Vendor One, psirt@vendor-one.test"
+    )
     # A vendor claims its account from the notification; one from a cc address needs approval.
     claimable = account_actions.create_organization("Vendor Five", "vendor", by=SYSTEM)
     vendor_actions.add_contact(claimable, "psirt@vendor-five.test", role="to", by=analyst)
