@@ -227,3 +227,22 @@ def test_each_answer_writes_one_event(world, vendor_participant):
         by=world.vendor,
     )
     assert CaseEvent.objects.count() == before + 1
+
+
+@pytest.mark.parametrize("field", ["addendum", "info", "question"])
+def test_text_with_a_nul_character_is_refused_naming_the_field(world, vendor_participant, field):
+    from accord.answers.actions import add_addendum, answer_info_request
+
+    actions.submit_answer(
+        vendor_participant, AnswerInput(need_more_information="Which build?"), by=world.vendor
+    )
+    with pytest.raises(InvalidInput) as refused:
+        if field == "addendum":
+            add_addendum(vendor_participant, "bad\x00text", by=world.analyst)
+        elif field == "info":
+            answer_info_request(vendor_participant.info_requests.get(), "bad\x00", by=world.analyst)
+        else:
+            actions.submit_answer(
+                vendor_participant, AnswerInput(need_more_information="a\x00b"), by=world.vendor
+            )
+    assert refused.value.field in ("text", "need_more_information")

@@ -648,3 +648,12 @@ def test_ssvc_publish_decision(world: World) -> None:
     assert missing.status_code == 400
     vendor = call(login(Client(), world.vendor), "POST", url(case, "/ssvc/publish"), "garbage")
     assert vendor.status_code == 403
+
+
+def test_an_unknown_event_kind_is_a_400_naming_the_field(world: World) -> None:
+    case = world.case
+    assert case is not None
+    for kind in ("no.such.kind", "\x00", "x" * 100):
+        response = analyst(world).get(url(case, "/events"), {"kind": kind})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "kind"

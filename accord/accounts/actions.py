@@ -19,7 +19,7 @@ from django.utils import timezone
 from accord.accounts.models import ApiToken, Invitation, Membership, Organization, User, hash_secret
 from accord.accounts.twofactor import has_2fa
 from accord.core import audit
-from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.errors import InvalidInput, RuleViolation, storable
 from accord.lib.time import is_timezone
 from accord.mailgate.outbound import queue_mail
 
@@ -36,9 +36,7 @@ def _password_errors(password: str, user: User | None = None) -> None:
 def _text(field: str, value: str) -> str:
     """Free text from any entry point (API bodies are not Django forms): no NUL characters,
     which PostgreSQL cannot store."""
-    if "\x00" in value:
-        raise InvalidInput(field, "Text cannot contain NUL characters.")
-    return value
+    return storable(value, field)
 
 
 @transaction.atomic

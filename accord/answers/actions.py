@@ -24,7 +24,7 @@ from accord.cases.models import Participant, Vulnerability
 from accord.cases.states import RM, Fact, rm_next
 from accord.core.access import require_analyst
 from accord.lib import openpgp
-from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.errors import InvalidInput, RuleViolation, storable
 from accord.lib.vulnids import check_purl
 
 
@@ -241,6 +241,7 @@ def _record_answer(
                 )
             seen.add(key)
             resolved.append((item, vulnerability))
+    storable(data.need_more_information, "need_more_information")
     if len(data.need_more_information) > 20_000:
         raise InvalidInput("need_more_information", "At most 20,000 characters.")
 
@@ -327,7 +328,7 @@ def _record_answer(
 @transaction.atomic
 def add_addendum(participant: Participant, text: str, *, by: User) -> Addendum:
     require_analyst(by)
-    text = text or ""
+    text = storable(text or "", "text")
     if not text.strip():
         raise InvalidInput("text", "Write the addendum first.")
     if len(text) > 20_000:
@@ -344,7 +345,7 @@ def answer_info_request(request: InfoRequest, text: str, *, by: User) -> InfoReq
     request = InfoRequest.objects.select_for_update().get(pk=request.pk)
     if not request.is_open:
         raise RuleViolation("info-request-open", "This request was already answered")
-    if not (text or "").strip():
+    if not storable(text or "", "text").strip():
         raise InvalidInput("text", "Write the answer first.")
     request.answer = text[:50_000]
     request.answered_by = by

@@ -23,3 +23,15 @@ class InvalidInput(Exception):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def storable(text: str, field: str) -> str:
+    """Free text from any entry point (a raw form field, an API body, a mail): no NUL character,
+    which PostgreSQL cannot store, and no lone surrogate, which is not UTF-8."""
+    if "\x00" in text:
+        raise InvalidInput(field, "Text cannot contain NUL characters.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(field, "Text must be valid Unicode.")
+    return text

@@ -30,7 +30,7 @@ from accord.accounts.models import Organization
 from accord.core import audit
 from accord.core.actors import is_system, person
 from accord.lib import openpgp
-from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.errors import InvalidInput, RuleViolation, storable
 from accord.vendors.models import ChangeStatus, Contact, PublicKey, VendorProfile
 from accord.vendors.queries import is_vendor_admin
 
@@ -94,15 +94,7 @@ def clean_role(value: Any) -> str:
     return role
 
 
-def _no_nul(text: str, field: str) -> str:
-    """Refuse NUL characters (PostgreSQL cannot store them) and lone surrogates (not UTF-8)."""
-    if "\x00" in text:
-        raise InvalidInput(field, "Text cannot contain NUL characters.")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidInput(field, "Text must be valid Unicode.")
-    return text
+_no_nul = storable  # NUL characters and lone surrogates are refused, naming the field
 
 
 def clean_name(value: Any, field: str = "name", limit: int = 200) -> str:

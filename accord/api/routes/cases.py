@@ -58,6 +58,7 @@ from accord.api.schemas import Error, page_of
 from accord.cases import actions, policy
 from accord.cases.access import Standing, access_case, cases_visible_to, standings_of
 from accord.cases.actions.participants import answer_embargo
+from accord.cases.events import KINDS
 from accord.cases.models import Case, CaseEvent, FactReport, Participant, Vulnerability
 from accord.cases.presenter import Viewer
 from accord.cases.states import EM
@@ -223,7 +224,12 @@ def list_events(
         )
     )
     if kind:
-        queryset = queryset.filter(kind=kind[:40])
+        if kind not in KINDS:
+            message = (
+                f"{kind[:40]!r} is not an event kind (accord.cases.events.KINDS), e.g. embargo.proposed."
+            )
+            raise ApiError(400, message, [{"field": "kind", "message": message}])
+        queryset = queryset.filter(kind=kind)
     return paginate(
         queryset,
         ordering=("created_at", "id"),
