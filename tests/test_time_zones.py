@@ -4,11 +4,14 @@ the server in a cookie; without either, UTC alone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import zoneinfo
 
 import pytest
 from django.apps import apps
 from django.test import Client
+from django.utils import timezone
 
 from accord.accounts import actions as account_actions
 from accord.accounts.models import User
@@ -128,6 +131,41 @@ def test_the_migration_forgets_utc_only_where_nobody_chose_it(world: World) -> N
     assert zones[world.vendor.email] == "" and zones[world.reporter.email] == ""
     assert zones[world.co_vendor.email] == "UTC"
     assert zones[world.analyst.email] == "Europe/Paris"
+
+
+def test_a_date_typed_in_a_form_is_read_in_the_zone_the_form_named(world: World) -> None:
+    assert world.case is not None
+    client = login(Client(), world.analyst)
+    client.cookies[COOKIE] = "Europe/Paris"
+    page = client.get(f"/cases/{world.case.url_ref}/").content.decode()
+    assert "Date and time in Europe/Paris, your browser&#x27;s time zone" in page
+    assert '<input type="hidden" name="zone" value="Europe/Paris">' in page
+    # The browser moved to another zone before the form was sent: the form's zone counts.
+    client.cookies[COOKIE] = "America/New_York"
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    local = (timezone.now() - dt.timedelta(hours=3)).astimezone(tokyo).replace(second=0, microsecond=0)
+    response = client.post(
+        f"/cases/{world.case.url_ref}/contact/",
+        {"at": local.strftime("%Y-%m-%dT%H:%M"), "zone": "Asia/Tokyo"},
+    )
+    assert response.status_code == 302
+    world.case.refresh_from_db()
+    assert world.case.first_contact_at == local.astimezone(dt.UTC)
+
+
+def test_a_form_naming_no_known_zone_is_read_in_the_readers_zone(world: World) -> None:
+    assert world.case is not None
+    client = login(Client(), world.analyst)
+    client.cookies[COOKIE] = "Europe/Paris"
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    local = (timezone.now() - dt.timedelta(hours=3)).astimezone(paris).replace(second=0, microsecond=0)
+    response = client.post(
+        f"/cases/{world.case.url_ref}/contact/",
+        {"at": local.strftime("%Y-%m-%dT%H:%M"), "zone": "Nowhere/Land"},
+    )
+    assert response.status_code == 302
+    world.case.refresh_from_db()
+    assert world.case.first_contact_at == local.astimezone(dt.UTC)
 
 
 def test_mail_and_jobs_without_a_request_use_utc() -> None:
