@@ -178,13 +178,13 @@ def test_case_journey(journey):  # type: ignore[no-untyped-def]
     step(journey, analyst, "03-not-answered")
 
     # 4. Forward and back: the filter stays.
-    analyst.get_by_role("navigation", name="Pages").get_by_role("link", name="Next").click()
+    analyst.get_by_role("navigation", name="Pages", exact=True).get_by_role("link", name="Next").click()
     expect(analyst).to_have_url(re.compile(r"\?answered=no&page=2$"))
     expect(analyst.locator("#vendor-count")).to_contain_text(f"{not_answered:,} of {total:,} vendors match")
     expect(analyst.locator("#vendor-count")).to_contain_text("showing 51–100")
     expect(facet(analyst, "Answer", "Not answered")).to_have_attribute("aria-current", "true")
     step(journey, analyst, "04-not-answered-page-2")
-    analyst.get_by_role("navigation", name="Pages").get_by_role("link", name="Previous").click()
+    analyst.get_by_role("navigation", name="Pages", exact=True).get_by_role("link", name="Previous").click()
     expect(analyst).to_have_url(re.compile(r"\?answered=no&page=1$"))
     expect(analyst.locator("#vendor-table tbody tr").first).to_have_text(first_page)
 
