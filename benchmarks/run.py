@@ -38,6 +38,9 @@ RUNS = 7
 BUDGETS = {
     "GET /api/v1/cases/{case}": (500, 20),
     "GET /cases/{case}/": (800, 40),
+    "GET /cases/{case}/vendors/?answered=no&page=2": (800, 40),
+    "GET /cases/{case}/timeline/": (300, 20),
+    "GET /api/v1/cases/{case}/participants?answered=false&limit=500": (500, 10),
     "GET /api/v1/cases/{case}/events?limit=500": (300, 10),
     "GET /api/v1/organizations?limit=500": (300, 10),
     "GET /triage/": (300, 30),
@@ -76,6 +79,15 @@ def main() -> None:
     targets = {
         "GET /api/v1/cases/{case}": (api, f"/api/v1/cases/{case.url_ref}"),
         "GET /cases/{case}/": (page, f"/cases/{case.url_ref}/"),
+        "GET /cases/{case}/vendors/?answered=no&page=2": (
+            page,
+            f"/cases/{case.url_ref}/vendors/?answered=no&page=2",
+        ),
+        "GET /cases/{case}/timeline/": (page, f"/cases/{case.url_ref}/timeline/"),
+        "GET /api/v1/cases/{case}/participants?answered=false&limit=500": (
+            api,
+            f"/api/v1/cases/{case.url_ref}/participants?answered=false&limit=500",
+        ),
         "GET /api/v1/cases/{case}/events?limit=500": (api, f"/api/v1/cases/{case.url_ref}/events?limit=500"),
         "GET /api/v1/organizations?limit=500": (api, "/api/v1/organizations?limit=500"),
         "GET /triage/": (page, "/triage/"),

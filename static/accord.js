@@ -2,6 +2,29 @@
 (function () {
   "use strict";
 
+  // Times: until the user chooses a zone in their profile, pages show instants in the browser's
+  // own zone (next to UTC). Tell the server which one that is, in a cookie that later requests
+  // carry (accord.accounts.zones); the server accepts only a known IANA name. Without this
+  // script, pages show UTC alone.
+  var ZONE_COOKIE = "accord_zone";
+  function cookie(name) {
+    var found = "";
+    document.cookie.split(";").forEach(function (part) {
+      var pair = part.trim().split("=");
+      if (pair[0] === name) found = pair.slice(1).join("=");
+    });
+    return found;
+  }
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) && cookie(ZONE_COOKIE) !== zone) {
+      document.cookie = ZONE_COOKIE + "=" + zone + "; path=/; max-age=31536000; samesite=lax" +
+        (window.location.protocol === "https:" ? "; secure" : "");
+    }
+  } catch (error) {
+    // No Intl support: pages keep showing UTC.
+  }
+
   // The account menu is a <details>: close it with Escape or a click elsewhere, as menus do.
   function openMenus() {
     return document.querySelectorAll("details.account[open]");

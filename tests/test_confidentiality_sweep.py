@@ -270,7 +270,7 @@ def test_a_co_participant_never_unmasks_the_anonymous_vendor(world: World, vendo
         urls = [url for _, url in _get_routes({**values, "case": case.url_ref})]
         # The timeline of every kind, on the page and in the API.
         kinds = sorted(set(CaseEvent.objects.filter(case=case).values_list("kind", flat=True)))
-        urls += [f"/cases/{case.url_ref}/?kind={kind}" for kind in kinds]
+        urls += [f"/cases/{case.url_ref}/timeline/?kind={kind}" for kind in kinds]
         urls += [f"/api/v1/cases/{case.url_ref}/events?limit=500&kind={kind}" for kind in kinds]
         urls += [f"/api/v1/cases/{case.url_ref}/events?limit=500"]
         for url in urls:

@@ -196,9 +196,11 @@ def test_finding4_an_unshared_answer_shows_in_no_state_and_no_fact(world: World,
     whole = co.get(f"/api/v1/cases/{case.url_ref}").json()
     seen = next(p for p in whole["participants"] if p["id"] == participant.pk)
     assert seen["rm_state"] is None and seen["f_at"] is None
-    page = co.get(f"/cases/{case.url_ref}/").content.decode()
-    row = next(line for line in page.splitlines() if participant.alias in line and "<td" in line)
-    assert "Invalid" not in row and "Accepted" not in row
+    # The case's vendor table (the case page's participants list, later its Vendors tab).
+    pages = [co.get(f"/cases/{case.url_ref}/{tab}").content.decode() for tab in ("", "vendors/")]
+    rows = [line for page in pages for line in page.splitlines() if participant.alias in line and "<td" in line]
+    hidden = ("invalid", "accepted", "fixed", "not affected", "not_affected")
+    assert rows and not any(word in row.lower() for row in rows for word in hidden)
     # The vendor itself and the coordinator see its state.
     own = login(Client(), world.vendor).get(f"/api/v1/cases/{case.url_ref}/participants").json()["items"]
     assert next(p for p in own if p["id"] == participant.pk)["rm_state"] == participant.rm_state

@@ -265,8 +265,8 @@ def test_anonymous_participants_show_only_their_alias_to_others(world: World) ->
     case = the_case(world)
     hidden_org = Organization.objects.create(name="Secretive Systems", kind=Organization.Kind.VENDOR)
     add_vendor(case, hidden_org, anonymous=True)
-    assert "Secretive Systems" in page(login(Client(), world.analyst), case)
-    vendor_html = page(login(Client(), world.vendor), case)
+    assert "Secretive Systems" in page(login(Client(), world.analyst), case, "vendors/")
+    vendor_html = page(login(Client(), world.vendor), case, "vendors/")
     assert "Secretive Systems" not in vendor_html
     assert "Vendor 2" in vendor_html
     assert "Vendor One" in vendor_html  # not anonymous
@@ -277,14 +277,14 @@ def test_the_timeline_is_filterable_by_kind(world: World) -> None:
     actions.update_case(case, by=world.analyst, title="Renamed case")
     actions.record_contact_attempt(case, by=world.analyst, outside=True)
     client = login(Client(), world.analyst)
-    html = page(client, case)
+    html = page(client, case, "timeline/")
     timeline = html[html.index('<ol class="timeline">') :]
     assert "Case edited" in timeline and "Contact attempt" in timeline and "Report accepted" in timeline
-    # Newest last.
+    # Newest first.
     assert (
-        timeline.index("Report accepted") < timeline.index("Case edited") < timeline.index("Contact attempt")
+        timeline.index("Report accepted") > timeline.index("Case edited") > timeline.index("Contact attempt")
     )
-    only = page(client, case, "?kind=contact.attempt")
+    only = page(client, case, "timeline/?kind=contact.attempt")
     timeline = only[only.index('id="timeline-h"') :]
     assert "Contact attempt" in timeline and "Case edited</strong>" not in timeline
 
@@ -333,9 +333,10 @@ def _case_with_vendors(world: World, count: int) -> Case:
     return case
 
 
+@pytest.mark.parametrize("tab", ["", "vendors/", "timeline/"])
 @pytest.mark.parametrize("persona", ["analyst", "vendor"])
 def test_the_case_page_costs_the_same_queries_with_2_or_2000_participants(  # type: ignore[no-untyped-def]
-    world: World, persona: str, django_assert_num_queries
+    world: World, persona: str, tab: str, django_assert_num_queries
 ) -> None:
     small = _case_with_vendors(world, 2)
     large = _case_with_vendors(world, 2000)
@@ -348,12 +349,14 @@ def test_the_case_page_costs_the_same_queries_with_2_or_2000_participants(  # ty
     client.get(f"/cases/{small.url_ref}/")  # warm up the session and the user
     client.get(f"/cases/{large.url_ref}/")  # a vendor's first visit records "seen": not measured
     with CaptureQueriesContext(connection) as two:
-        html = page(client, small)
-    assert "Bulk 1" in html
+        html = page(client, small, tab)
+    if tab == "vendors/":
+        assert "Bulk 1" in html
     with django_assert_num_queries(len(two.captured_queries)):
-        html = page(client, large)
-    assert "Participants (20" in html  # 2,000 vendors, coordinator, reporter (and ours)
-    print(f"case page as {persona}: {len(two.captured_queries)} queries with 2 and with 2000 vendors")
+        html = page(client, large, tab)
+    # Every tab's header counts the vendors: 2,000 (and ours).
+    assert '<span class="count">2,00' in html
+    print(f"case tab {tab!r} as {persona}: {len(two.captured_queries)} queries with 2 and with 2000 vendors")
 
 
 # --- The dashboard -----------------------------------------------------------------------------
@@ -460,8 +463,8 @@ def test_markdown_in_the_policy_cannot_inject_script(world: World) -> None:
 
 def test_vendors_see_the_reporter_only_by_alias(world: World) -> None:
     case = the_case(world)
-    vendor_html = page(login(Client(), world.vendor), case)
-    participants = vendor_html[vendor_html.index('id="participants-h"') :]
+    vendor_html = page(login(Client(), world.vendor), case, "vendors/")
+    participants = vendor_html[vendor_html.index('id="others"') :]
     assert "Reporter" in participants and "Finder" not in participants
-    reporter_html = page(login(Client(), world.reporter), case)
+    reporter_html = page(login(Client(), world.reporter), case, "vendors/")
     assert "Finder (Reporter) (you)" in reporter_html

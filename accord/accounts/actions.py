@@ -55,9 +55,15 @@ def create_organization(name: str, kind: str, *, by: User | None) -> Organizatio
 
 @transaction.atomic
 def set_timezone(user: User, zone: str, *, by: User) -> User:
-    if not is_timezone(zone):
-        raise InvalidInput("timezone", f"{zone!r} is not an IANA time zone name such as Europe/Paris.")
+    """Choose the zone pages show instants in; "" goes back to "not chosen" (the browser's zone)."""
+    if zone and not is_timezone(zone):
+        raise InvalidInput(
+            "timezone",
+            f'{zone!r} is not an IANA time zone name such as Europe/Paris (or "" for your browser\'s zone).',
+        )
     old = user.timezone
+    if zone == old:
+        return user
     user.timezone = zone
     user.save(update_fields=["timezone", "updated_at"])
     audit.record(by, "user.timezone_changed", user, old=old, new=zone)

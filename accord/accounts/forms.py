@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 
@@ -30,9 +32,21 @@ class ProfileForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200, required=False)
     timezone = forms.ChoiceField(
         label="Time zone",
-        help_text="Pages show every instant in UTC and in this zone.",
+        help_text="Pages show every instant in UTC and in this zone. Until you choose one, "
+        "they use your browser's zone.",
         choices=_zone_choices,
+        required=False,
     )
+
+    def __init__(self, *args: Any, browser_zone: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        follow = (
+            f"Not chosen: follow my browser ({browser_zone} now)"
+            if browser_zone
+            else ("Not chosen: follow my browser (UTC until it tells us its zone)")
+        )
+        field = self.fields["timezone"]
+        field.choices = [("", follow), *_zone_choices()]  # type: ignore[attr-defined]
 
 
 class TokenForm(forms.Form):

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
+from accord.accounts import zones
 from accord.accounts.twofactor import has_2fa
 
 
@@ -48,18 +49,24 @@ class Require2FAMiddleware:
 
 
 class UserTimezoneMiddleware:
-    """Form fields read and show times in the user's own zone; storage stays UTC."""
+    """Form fields read and show times in the reader's zone; storage stays UTC.
+
+    The zone (accord.accounts.zones): the one the user chose, else the browser's (its cookie),
+    else UTC. The API never uses the browser's cookie: its instants carry their own offset.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        zone = getattr(request.user, "timezone", None) if request.user.is_authenticated else None
-        if zone:
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+        if request.path.startswith("/api/"):
+            chosen = zones.chosen_zone(request.user)
+            zone = zones.Zone(chosen, "chosen") if chosen else zones.DEFAULT
         else:
+            zone = zones.zone_of(request)
+        request.accord_zone = zone  # type: ignore[attr-defined]
+        try:
+            timezone.activate(zoneinfo.ZoneInfo(zone.name))
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)

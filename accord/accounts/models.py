@@ -12,7 +12,8 @@ from accord.lib.time import is_timezone
 
 
 def validate_timezone(value: str) -> None:
-    if not is_timezone(value):
+    """An IANA zone name, or blank: not chosen yet (pages then use the browser's zone)."""
+    if value and not is_timezone(value):
         raise ValidationError(f"{value!r} is not an IANA time zone name such as Europe/Paris.")
 
 
@@ -41,7 +42,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # Blank: not chosen yet; pages use the browser's zone, else UTC (accord.accounts.zones).
+    timezone = models.CharField(max_length=64, default="", blank=True, validators=[validate_timezone])
     # Roles are cumulative: a publisher is also an analyst, an admin is all three.
     staff_role = models.CharField(max_length=16, choices=StaffRole.choices, default="", blank=True)
     is_active = models.BooleanField(default=True)

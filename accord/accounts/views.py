@@ -15,7 +15,7 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
-from accord.accounts import actions, twofactor
+from accord.accounts import actions, twofactor, zones
 from accord.accounts.forms import (
     AcceptInvitationForm,
     CodeForm,
@@ -148,7 +148,12 @@ password_reset_complete = access("public")(
 @access("authenticated")
 def profile_view(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = ProfileForm(request.POST or None, initial={"name": user.name, "timezone": user.timezone})
+    browser = zones.browser_zone(request)
+    form = ProfileForm(
+        request.POST or None,
+        initial={"name": user.name, "timezone": zones.chosen_zone(user)},
+        browser_zone=browser,
+    )
     if request.method == "POST" and form.is_valid():
         actions.set_name(user, form.cleaned_data["name"], by=user)
         actions.set_timezone(user, form.cleaned_data["timezone"], by=user)
@@ -159,6 +164,8 @@ def profile_view(request: HttpRequest) -> HttpResponse:
         "accounts/profile.html",
         {
             "form": form,
+            "zone": zones.zone_of(request),
+            "browser_zone": browser,
             "has_2fa": twofactor.has_2fa(user),
             "codes_left": twofactor.recovery_codes_left(user),
         },

@@ -195,6 +195,22 @@ class Viewer:
             return participant.f_at, participant.d_at
         return None, None
 
+    def answers_visible(self) -> Q | None:
+        """`sees_answer` as a database filter on participants: None when every answer is visible
+        (the coordinator); else the viewer's own rows and the answers their vendors shared."""
+        if self.staff:
+            return None
+        return Q(pk__in=self.own_ids) | Q(answer__share=True)
+
+    def name_matches(self, text: str) -> Q:
+        """Participants whose label for this viewer contains `text`: the alias, or the real name
+        only where this viewer may see it (an anonymous vendor is never found by its name)."""
+        by_alias = Q(alias__icontains=text)
+        if self.staff:
+            return by_alias | Q(organization__name__icontains=text) | Q(user__name__icontains=text)
+        named = Q(anonymous=False) & ~Q(kind=Participant.Kind.REPORTER)
+        return by_alias | (Q(organization__name__icontains=text) & (named | Q(pk__in=self.own_ids)))
+
     def statement(self, statement: Statement, participant: Participant) -> StatementView:
         privileged = self.privileged_for(participant)
         raw = statement.text_bytes

@@ -36,6 +36,7 @@ urlpatterns = [
     path("portal/access/", portal.portal_access, name="portal_access"),
     # Cases
     path(_case, cases.case_detail, name="case_detail"),
+    path(_case + "timeline/", cases.case_timeline, name="case_timeline"),
     path(_case + "edit/", cases.case_edit, name="case_edit"),
     path(_case + "analysts/", cases.case_analysts, name="case_analysts"),
     path(_case + "vulnerabilities/add/", cases.vulnerability_add, name="vulnerability_add"),

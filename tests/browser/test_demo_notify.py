@@ -46,7 +46,9 @@ def test_an_analyst_notifies_a_demo_vendor_on_a_fresh_demo_database(page, live_s
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
     page.goto(f"{live_server.url}/cases/{case.url_ref}/vendors/")
-    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Vendors in {case.label}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case.label)
+    tabs = page.get_by_role("navigation", name="Case sections")
+    expect(tabs.get_by_role("link", name=re.compile(r"^Vendors"))).to_have_attribute("aria-current", "page")
     page.get_by_label("One vendor (organisation name)").fill("globex software")
     page.get_by_role("button", name="Add the vendors").click()
     expect(page.locator(".messages")).to_contain_text("Added Globex Software as Vendor A")

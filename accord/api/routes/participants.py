@@ -7,12 +7,12 @@ accord.cases.actions.participants and accord.answers.actions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from accord.accounts.models import Organization, User
 from accord.answers.actions import AnswerInput, StatementInput, StatusInput, submit_answer
@@ -37,6 +37,7 @@ from accord.cases.access import Standing, access_case
 from accord.cases.actions.participants import add_vendors, notify_vendors
 from accord.cases.models import Participant
 from accord.cases.presenter import Viewer
+from accord.cases.vendor_table import SEARCH_LIMIT, VendorFilters, VendorQuery
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import MAX_ID, parse_id
 
@@ -114,18 +115,32 @@ def add_participants(request: HttpRequest, case: str, payload: ParticipantsAdd) 
     return Status(201, AddedOut(participants=[ref_out(p, viewer) for p in added]))
 
 
+VendorStatus = Literal["affected", "not_affected", "fixed", "under_investigation", "unknown", "not_shared"]
+
+
 @router.get(
     "/cases/{case}/participants",
     response={200: page_of(ParticipantOut), 400: Error, 401: Error, 404: Error, 409: Error},
-    summary="The case's participants, in the order they joined",
+    summary="The case's participants, in the order they joined; vendors filtered as on the Vendors tab",
     description="Anonymous participants are named (`name`) only to the coordinator and their own "
-    "members; everyone else sees their alias.",
+    "members; everyone else sees their alias. The filters `status`, `answered`, `notified`, `q` and "
+    "`vulnerability` keep only vendors, exactly as the case's Vendors tab does: `status` is a status "
+    "the vendor gave for any vulnerability (or for `vulnerability`, a number N of VU#123456.N); "
+    "`unknown` also matches a vendor that gave none. A vendor's status counts only where you may see "
+    "it (the coordinator, the vendor's own members, and others where it shared its answer): "
+    "`not_shared` lists the vendors whose answer you may not see. `q` matches the name as you see it "
+    "(an anonymous vendor only by its alias).",
     auth=rule("object:case"),
 )
 def list_participants(
     request: HttpRequest,
     case: str,
     kind: Participant.Kind | None = None,
+    status: VendorStatus | None = None,
+    answered: bool | None = None,
+    notified: bool | None = None,
+    q: str | None = Query(None, max_length=SEARCH_LIMIT),
+    vulnerability: int | None = Query(None, ge=1, le=MAX_ID),
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
@@ -134,6 +149,15 @@ def list_participants(
     queryset = PARTICIPANTS_QUERYSET.filter(case=standing.case)
     if kind:
         queryset = queryset.filter(kind=kind)
+    filters = VendorFilters(
+        status=status or "",
+        answered=answered,
+        notified=notified,
+        q=" ".join((q or "").replace("\x00", "").split()),
+        vulnerability=vulnerability,
+    )
+    if filters.active:
+        queryset = VendorQuery.of(standing.case, viewer, filters).apply(queryset)
     return paginate(
         queryset,
         ordering=("id",),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,9 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import User
+from accord.accounts.zones import Zone, zone_of
 from accord.cases import actions, policy, ssvc
 from accord.cases.access import Standing, access_case
-from accord.cases.events import KINDS
 from accord.cases.forms import (
     FACT_LABELS,
     CaseAnalystsForm,
@@ -33,17 +37,28 @@ from accord.cases.forms import (
     decision_groups,
     decision_values,
 )
-from accord.cases.models import Case, CaseEvent, FactReport, Participant, SsvcDecision
+from accord.cases.models import Case, CaseEvent, FactReport, SsvcDecision
 from accord.cases.presenter import Viewer
-from accord.cases.states import EM, Fact
+from accord.cases.states import EM, SHARED_FACTS, Fact
+from accord.cases.vendor_table import vendors_in
 from accord.cases.views.common import add_error, analysts_queryset, refusal, refuse
 from accord.cases.views.timeline import describe, kind_choices
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.time import is_timezone
 
-PARTICIPANTS_PER_PAGE = 100
-TIMELINE_LIMIT = 300
+TIMELINE_PER_PAGE = 100
 VULNERABILITY_FIELDS = ("title", "description", "cve", "cwe", "cvss3_vector", "cvss4_vector")
+# The embargo's state in plain words for the header (EM's labels are Vultron's: "eXited").
+EMBARGO_WORDS = {
+    EM.NONE: ("None", ""),
+    EM.PROPOSED: ("Proposed", "warning"),
+    EM.ACTIVE: ("Active", "info"),
+    EM.REVISE: ("Active", "info"),
+    EM.EXITED: ("Ended", ""),
+}
+# Within this many days, the target date shows as near.
+NEAR_DAYS = 7
 
 
 def _user(request: HttpRequest) -> User:
@@ -54,25 +69,78 @@ def case_url(case: Case, anchor: str = "") -> str:
     return reverse("cases:case_detail", kwargs={"case": case.url_ref}) + anchor
 
 
-def _zone_help(form: forms.Form, field: str, user: User) -> None:
-    form.fields[
-        field
-    ].help_text = f"Date and time in your time zone, {user.timezone or 'UTC'} (change it in your profile)."
+def _zone_help(form: forms.Form, field: str, zone: Zone) -> None:
+    if zone.source == "chosen":
+        where = f"in your time zone, {zone.name} (change it in your profile)"
+    elif zone.source == "browser":
+        where = f"in {zone.name}, your browser's time zone (choose another in your profile)"
+    else:
+        where = "in UTC (choose your time zone in your profile)"
+    form.fields[field].help_text = f"Date and time {where}."
+
+
+def form_zone(request: HttpRequest) -> Zone:
+    """The zone a posted date and time was typed in: the one named by the form (the page that
+    showed it said so), else the reader's zone. Never a name outside the IANA list."""
+    posted = str(request.POST.get("zone", ""))[:64]
+    if posted and is_timezone(posted):
+        return Zone(posted, zone_of(request).source)
+    return zone_of(request)
 
 
 def _vulnerability_initial(vulnerability: Any) -> dict[str, Any]:
     return {name: getattr(vulnerability, name) for name in (*VULNERABILITY_FIELDS, "seq")}
 
 
+# --- The workspace: the header and tabs every tab shares -----------------------------------------
+
+
+def workspace(request: HttpRequest, standing: Standing, tab: str) -> dict[str, Any]:
+    """The case header (VU#, title, embargo, target date and time left) and the tabs with their
+    counts: two queries, whatever the size of the case."""
+    case = standing.case
+    viewer = Viewer.of(standing)
+    words, variant = EMBARGO_WORDS.get(EM(case.embargo_state), (case.embargo_state, ""))
+    now = timezone.now()
+    target = case.target_publication_at
+    target_variant = "info"
+    if target is not None and target <= now:
+        target_variant = ""
+    elif target is not None and target - now <= dt.timedelta(days=NEAR_DAYS):
+        target_variant = "warning"
+    return {
+        "case": case,
+        "tab": tab,
+        "analyst_view": standing.staff,
+        "embargo_label": words,
+        "embargo_variant": variant,
+        "embargo_revision": case.embargo_state == EM.REVISE,
+        "target_variant": target_variant,
+        "vendor_count": vendors_in(case).count(),
+        "event_count": viewer.visible_events(CaseEvent.objects.filter(case=case)).count(),
+        "zone": zone_of(request),
+    }
+
+
+def terms_only(request: HttpRequest, standing: Standing, status: int = 200) -> HttpResponse:
+    """A vendor invited into an Active embargo sees only its terms until it accepts them."""
+    return render(
+        request,
+        "cases/portal_embargo_gate.html",
+        {"case": standing.case, "own": standing.participant},
+        status=status,
+    )
+
+
 def _analyst_forms(
-    case: Case, user: User, vulnerabilities: list[Any], analysts: list[User], given: dict[str, Any]
+    case: Case, zone: Zone, vulnerabilities: list[Any], analysts: list[User], given: dict[str, Any]
 ) -> dict[str, Any]:
-    """The analysts' forms on the case page; `given` holds bound forms to show with their errors."""
+    """The analysts' forms on the overview; `given` holds bound forms to show with their errors."""
     analyst_qs = analysts_queryset()
     contact = given.get("contact_form") or ContactForm(
         auto_id="contact-%s", initial={"at": timezone.now().replace(second=0, microsecond=0)}
     )
-    _zone_help(contact, "at", user)
+    _zone_help(contact, "at", zone)
     publish_form = given.get("publish_form") or PublishDecisionForm(auto_id="publish-%s")
     edit_forms = []
     for vulnerability in vulnerabilities:
@@ -88,6 +156,7 @@ def _analyst_forms(
                     ),
                 )
             )
+    days_now = policy.current("disclosure_days")
     return {
         "edit_form": given.get("edit_form")
         or CaseEditForm(initial={"title": case.title, "summary": case.summary}, auto_id="case-%s"),
@@ -108,26 +177,54 @@ def _analyst_forms(
                 "decided_by"
             )
         ),
-        "disclosure_days_now": policy.current("disclosure_days"),
+        "disclosure_days_now": days_now,
+        # Applying the policy recomputes the dates: offered once there are dates to recompute,
+        # and only when the policy differs from the one the case follows.
+        "can_apply_policy": case.first_contact_at is not None and case.disclosure_days != days_now,
         "reports": list(case.reports.all()),
     }
 
 
-def case_page(request: HttpRequest, standing: Standing, status: int = 200, **given: Any) -> HttpResponse:
-    """Render the case page. Its query count does not grow with participants or events."""
+def _offers(standing: Standing) -> dict[str, Any]:
+    """Which embargo and fact actions the rules allow now (process.md), so no page offers an
+    action that its rule would refuse."""
     case = standing.case
-    user = _user(request)
+    state = case.embargo_state
+    public = bool(case.p_at or case.x_at)
+    negotiator = standing.staff or standing.participant is not None
+    proposed_end = case.embargo_proposed_ends_at
+    open_facts = [f for f in SHARED_FACTS if case.fact_at(f) is None]
+    return {
+        "public": public,
+        "can_negotiate": negotiator,
+        "can_propose": negotiator
+        and state != EM.EXITED
+        and not public
+        and not (case.a_at and state in (EM.NONE, EM.PROPOSED)),
+        "embargo_open": state in (EM.PROPOSED, EM.REVISE),
+        "can_accept_proposal": standing.staff
+        and state in (EM.PROPOSED, EM.REVISE)
+        and not public
+        and not (case.a_at and state == EM.PROPOSED)
+        and proposed_end is not None
+        and proposed_end > timezone.now(),
+        "can_reject_proposal": standing.staff and state in (EM.PROPOSED, EM.REVISE),
+        "can_terminate": standing.staff and state in (EM.ACTIVE, EM.REVISE),
+        "open_facts": open_facts,
+        "can_report_fact": negotiator and bool(open_facts),
+    }
+
+
+def case_page(request: HttpRequest, standing: Standing, status: int = 200, **given: Any) -> HttpResponse:
+    """The Overview tab. Its query count does not grow with participants or events."""
+    case = standing.case
     analyst = standing.staff
     viewer = Viewer.of(standing)
     own = standing.participant
     if standing.embargo_pending:
-        return render(request, "cases/portal_embargo_gate.html", {"case": case, "own": own}, status=status)
-
-    participants = Paginator(
-        Participant.objects.filter(case=case).select_related("organization", "user", "answer").order_by("id"),
-        PARTICIPANTS_PER_PAGE,
-    ).get_page(request.GET.get("participants"))
-    participant_rows = [viewer.participant(p) for p in participants.object_list]
+        return terms_only(request, standing, status)
+    context = workspace(request, standing, "overview")
+    zone: Zone = context["zone"]
 
     claims = list(
         FactReport.objects.filter(case=case).select_related(
@@ -141,18 +238,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
 
     vulnerabilities = list(case.vulnerabilities.prefetch_related("products"))
     analysts = list(case.analysts.order_by("name", "email"))
-
-    events = viewer.visible_events(CaseEvent.objects.filter(case=case))
-    kinds = list(events.order_by("kind").values_list("kind", flat=True).distinct())
-    kind = request.GET.get("kind", "")
-    if kind in KINDS:  # anything else (a crafted value) shows every kind
-        events = events.filter(kind=kind)
-    latest = list(
-        events.select_related("actor", "participant__organization", "participant__user").order_by(
-            "-created_at", "-id"
-        )[: TIMELINE_LIMIT + 1]
-    )
-    timeline = [describe(shown) for shown in viewer.show_all(reversed(latest[:TIMELINE_LIMIT]))]
+    offers = _offers(standing)
 
     propose_form = given.get("propose_form") or EmbargoProposeForm(
         auto_id="embargo-%s",
@@ -160,37 +246,39 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
             "ends_at": case.embargo_proposed_ends_at or case.embargo_ends_at or case.target_publication_at
         },
     )
-    _zone_help(propose_form, "ends_at", user)
-    context: dict[str, Any] = {
-        "case": case,
-        "analyst_view": analyst,
-        "own": own,
-        "owner": viewer.person(case.owner).name if case.owner else None,
-        "analysts": [viewer.person(a).name for a in analysts],
-        "embargo_label": EM(case.embargo_state).label,
-        "embargo_proposed_by": viewer.person(case.embargo_proposed_by).name
-        if case.embargo_proposed_by
-        else None,
-        "facts": [(Fact(f), case.fact_at(f)) for f in (Fact.P, Fact.X, Fact.A)],
-        "early": bool(case.x_at or case.a_at),
-        "open_claims": open_claims,
-        "evidence": evidence,
-        "claims": claim_rows,
-        "vulnerabilities": vulnerabilities,
-        "participants": participants,
-        "participant_rows": participant_rows,
-        "timeline": timeline,
-        "timeline_truncated": len(latest) > TIMELINE_LIMIT,
-        "kinds": kind_choices(kinds),
-        "kind": kind,
-        "propose_form": propose_form,
-        "fact_form": given.get("fact_form") or FactForm(auto_id="fact-%s"),
-        "fact_labels": FACT_LABELS,
-        "can_negotiate": analyst or own is not None,
-        "embargo_open": case.embargo_state in (EM.PROPOSED, EM.REVISE),
-    }
+    _zone_help(propose_form, "ends_at", zone)
+    fact_form = given.get("fact_form") or FactForm(auto_id="fact-%s")
+    fact_form.fields["fact"].choices = [  # type: ignore[union-attr]
+        (f.value, f"{f.value}: {f.label}") for f in offers["open_facts"]
+    ]
+    progress = vendors_in(case).aggregate(
+        not_answered=Count("pk", filter=~Q(answer__answered_at__isnull=False)),
+        not_notified=Count("pk", filter=Q(first_contact_at__isnull=True)),
+    )
+    context.update(
+        {
+            "own": own,
+            "owner": viewer.person(case.owner).name if case.owner else None,
+            "analysts": [viewer.person(a).name for a in analysts],
+            "embargo_proposed_by": viewer.person(case.embargo_proposed_by).name
+            if case.embargo_proposed_by
+            else None,
+            "facts": [(Fact(f), case.fact_at(f)) for f in SHARED_FACTS],
+            "early": bool(case.x_at or case.a_at),
+            "open_claims": open_claims,
+            "evidence": evidence,
+            "claims": claim_rows,
+            "vulnerabilities": vulnerabilities,
+            "progress": progress,
+            "propose_form": propose_form,
+            "fact_form": fact_form,
+            "fact_labels": FACT_LABELS,
+            "form_zone": given.get("form_zone") or zone.name,
+            **offers,
+        }
+    )
     if analyst:
-        context.update(_analyst_forms(case, user, vulnerabilities, analysts, given))
+        context.update(_analyst_forms(case, zone, vulnerabilities, analysts, given))
     elif standing.vendor is not None:
         from accord.cases.views.portal import vendor_context
 
@@ -210,6 +298,39 @@ def case_detail(request: HttpRequest, case: str) -> HttpResponse:
     return case_page(request, standing)
 
 
+@access("object:case")
+def case_timeline(request: HttpRequest, case: str) -> HttpResponse:
+    """The Timeline tab: the events this reader may see, newest first, by kind, in pages."""
+    standing = access_case(request.user, case, need="terms")
+    if standing.embargo_pending:
+        return terms_only(request, standing, status=409)
+    viewer = Viewer.of(standing)
+    events = viewer.visible_events(CaseEvent.objects.filter(case=standing.case))
+    kinds = list(events.order_by("kind").values_list("kind", flat=True).distinct())
+    kind = str(request.GET.get("kind", ""))[:40]
+    if kind not in kinds:
+        kind = ""
+    if kind:
+        events = events.filter(kind=kind)
+    page = Paginator(
+        events.select_related("actor", "participant__organization", "participant__user").order_by(
+            "-created_at", "-id"
+        ),
+        TIMELINE_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    context = workspace(request, standing, "timeline")
+    context.update(
+        {
+            "page": page,
+            "timeline": [describe(shown) for shown in viewer.show_all(page.object_list)],
+            "kinds": kind_choices(kinds),
+            "kind": kind,
+            "query": urlencode({"kind": kind}) if kind else "",
+        }
+    )
+    return render(request, "cases/case_timeline.html", context)
+
+
 def _submit(
     request: HttpRequest,
     standing: Standing,
@@ -217,6 +338,7 @@ def _submit(
     key: str,
     run: Callable[[dict[str, Any]], str],
     anchor: str,
+    **given: Any,
 ) -> HttpResponse:
     """Run an action from a valid form; refusals by rule become a message, bad input a form error."""
     if form.is_valid():
@@ -233,7 +355,7 @@ def _submit(
             return redirect(case_url(standing.case, anchor))
     else:
         messages.error(request, "Not saved: see the errors in the form below.")
-    return case_page(request, standing, status=400, **{key: form})
+    return case_page(request, standing, status=400, **{key: form}, **given)
 
 
 def _write(request: HttpRequest, ref: str) -> tuple[User, Standing]:
@@ -327,13 +449,15 @@ def contact_attempt(request: HttpRequest, case: str) -> HttpResponse:
     the target date and starts the default embargo."""
     user, standing = _write(request, case)
     obj = standing.case
-    form = ContactForm(request.POST, auto_id="contact-%s")
+    zone = form_zone(request)
 
     def run(data: dict[str, Any]) -> str:
         actions.record_contact_attempt(obj, by=user, at=data["at"], outside=True, note=data["note"])
         return "The contact attempt is recorded."
 
-    return _submit(request, standing, form, "contact_form", run, "#dates")
+    with timezone.override(zoneinfo.ZoneInfo(zone.name)):
+        form = ContactForm(request.POST, auto_id="contact-%s")
+        return _submit(request, standing, form, "contact_form", run, "#dates", form_zone=zone.name)
 
 
 @require_POST
@@ -343,13 +467,15 @@ def embargo_propose(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
     standing = access_case(user, case, need="act")
     obj = standing.case
-    form = EmbargoProposeForm(request.POST, auto_id="embargo-%s")
+    zone = form_zone(request)
 
     def run(data: dict[str, Any]) -> str:
         actions.propose_embargo(obj, data["ends_at"], by=user, reason=data["reason"])
         return "The embargo proposal is recorded; the analysts decide on it."
 
-    return _submit(request, standing, form, "propose_form", run, "#embargo")
+    with timezone.override(zoneinfo.ZoneInfo(zone.name)):
+        form = EmbargoProposeForm(request.POST, auto_id="embargo-%s")
+        return _submit(request, standing, form, "propose_form", run, "#embargo", form_zone=zone.name)
 
 
 def _embargo_step(request: HttpRequest, case: str, step: str) -> HttpResponse:

@@ -25,10 +25,12 @@ from django.views.decorators.http import require_POST
 from accord.accounts.models import Organization, User
 from accord.answers import actions as answer_actions
 from accord.answers.models import Answer, InfoRequest, Statement, Status
-from accord.cases.access import access_case
+from accord.cases.access import Standing, access_case
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, ClaimLink, Participant
 from accord.cases.presenter import Viewer
+from accord.cases.vendor_table import PAGE_SIZES, VendorFilters, VendorQuery, facets
+from accord.cases.views.cases import terms_only, workspace
 from accord.cases.views.common import refusal
 from accord.cases.views.portal import AnswerForm, answer_initial, run_answer, statement_rows
 from accord.core.access import access
@@ -36,7 +38,6 @@ from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id, parse_ids
 from accord.vendors.models import ChangeStatus, Contact
 
-VENDORS_PER_PAGE = 100
 MAX_AT_ONCE = participant_actions.MAX_VENDORS_AT_ONCE
 # How many vendors a message or the "cannot be notified" notice names before "and N more".
 NAMED_AT_MOST = 10
@@ -184,13 +185,72 @@ def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, 
     return rows
 
 
-def vendors_page(request: HttpRequest, case: Case, status: int = 200, **given: Any) -> HttpResponse:
+def _table(request: HttpRequest, standing: Standing) -> dict[str, Any]:
+    """The filtered, paged vendor table with its counts, as this reader may see it."""
+    case = standing.case
+    viewer = Viewer.of(standing)
+    filters = VendorFilters.from_query(request.GET)
+    query = VendorQuery.of(case, viewer, filters)
+    counts = query.counts()
     vendors = Paginator(
-        case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization").order_by("id"),
-        VENDORS_PER_PAGE,
+        query.matching().select_related("organization", "user", "answer").order_by("id"), filters.per
     ).get_page(request.GET.get("page"))
+    return {
+        "vendors": vendors,
+        "filters": filters,
+        "facets": facets(filters, counts),
+        "query": filters.query(),
+        "clear_query": VendorFilters(per=filters.per).query(),
+        "page_sizes": [(size, filters.query(per=size), size == filters.per) for size in PAGE_SIZES],
+        "vulnerability_choices": list(case.vulnerabilities.order_by("seq").values_list("seq", "title")),
+    }
+
+
+def _participant_rows(viewer: Viewer, participants: list[Participant]) -> list[dict[str, Any]]:
+    """One row per vendor of the page as a participant sees it: statuses only where shared."""
+    shown = [viewer.participant(p) for p in participants]
+    visible = [v.participant.pk for v in shown if v.rm_state is not None]
+    statuses: dict[int, list[Status]] = {}
+    # [0] names no row: the query runs even when no answer on the page is visible, so that the
+    # page's query count does not depend on the data.
+    for status in Status.objects.filter(participant_id__in=visible or [0]).select_related("vulnerability"):
+        statuses.setdefault(status.participant_id, []).append(status)
+    return [
+        {
+            "view": v,
+            "p": v.participant,
+            "shared": v.rm_state is not None,
+            "statuses": statuses.get(v.participant.pk, []),
+        }
+        for v in shown
+    ]
+
+
+def vendors_page(request: HttpRequest, standing: Standing, status: int = 200, **given: Any) -> HttpResponse:
+    """The Vendors tab. Analysts also add, notify and answer here; participants see the same
+    table through the presenter. Its query count does not grow with the number of vendors."""
+    if standing.embargo_pending:
+        return terms_only(request, standing, status=409)
+    case = standing.case
+    context = workspace(request, standing, "vendors")
+    context.update(_table(request, standing))
+    page_rows = list(context["vendors"].object_list)
+    if not standing.staff:
+        viewer = Viewer.of(standing)
+        others = (
+            case.participants.exclude(kind=Participant.Kind.VENDOR)
+            .select_related("organization", "user")
+            .order_by("id")
+        )
+        context.update(
+            {
+                "participant_rows": _participant_rows(viewer, page_rows),
+                "others": [(viewer.long_label(p), p.pk in standing.own_ids) for p in others],
+            }
+        )
+        return render(request, "cases/vendors_page.html", context, status=status)
     vulnerabilities = {v.pk: v for v in case.vulnerabilities.all()}
-    rows = _vendor_rows(case, list(vendors.object_list))
+    rows = _vendor_rows(case, page_rows)
     for row in rows:
         row["status_labels"] = [
             (vulnerabilities[s.vulnerability_id].seq if s.vulnerability_id in vulnerabilities else "?", s)
@@ -210,64 +270,70 @@ def vendors_page(request: HttpRequest, case: Case, status: int = 200, **given: A
     unreachable = unreachable_vendors(case)
     unreachable_named = list(unreachable.select_related("organization").order_by("id")[:NAMED_AT_MOST])
     unreachable_count = unreachable.count()
-    context = {
-        "case": case,
-        "vendors": vendors,
-        "rows": rows,
-        "add_form": given.get("add_form") or AddVendorsForm(auto_id="add-%s"),
-        "texts_form": given.get("texts_form")
-        or VendorTextsForm(
-            initial={"vendor_summary": case.vendor_summary, "notification_text": case.notification_text},
-            auto_id="texts-%s",
-        ),
-        "problems": given.get("problems"),
-        "unreachable": unreachable_named,
-        "unreachable_count": unreachable_count,
-        "unreachable_more": unreachable_count - len(unreachable_named),
-        "vendor_names": list(
-            Organization.objects.filter(kind=Organization.Kind.VENDOR)
-            .order_by("name")
-            .values_list("name", flat=True)
-        ),
-        "share_contact": case.reports.filter(share_contact=True).exists(),
-        "pending_claims": pending_claims,
-        "open_requests": open_requests,
-        "not_notified": case.participants.filter(
-            kind=Participant.Kind.VENDOR, first_contact_at__isnull=True
-        ).count(),
-        "max_at_once": MAX_AT_ONCE,
-    }
+    context.update(
+        {
+            "rows": rows,
+            "add_form": given.get("add_form") or AddVendorsForm(auto_id="add-%s"),
+            "texts_form": given.get("texts_form")
+            or VendorTextsForm(
+                initial={"vendor_summary": case.vendor_summary, "notification_text": case.notification_text},
+                auto_id="texts-%s",
+            ),
+            "problems": given.get("problems"),
+            "unreachable": unreachable_named,
+            "unreachable_count": unreachable_count,
+            "unreachable_more": unreachable_count - len(unreachable_named),
+            "vendor_names": list(
+                Organization.objects.filter(kind=Organization.Kind.VENDOR)
+                .order_by("name")
+                .values_list("name", flat=True)
+            ),
+            "share_contact": case.reports.filter(share_contact=True).exists(),
+            "pending_claims": pending_claims,
+            "open_requests": open_requests,
+            "not_notified": case.participants.filter(
+                kind=Participant.Kind.VENDOR, first_contact_at__isnull=True
+            ).count(),
+            "max_at_once": MAX_AT_ONCE,
+        }
+    )
     return render(request, "cases/vendors_page.html", context, status=status)
 
 
-@access("analyst")
+@access("object:case")
 def vendors(request: HttpRequest, case: str) -> HttpResponse:
-    return vendors_page(request, access_case(request.user, case, need="write").case)
+    """The Vendors tab of a case, for everyone who may read it."""
+    return vendors_page(request, access_case(request.user, case, need="terms"))
 
 
 @require_POST
 @access("analyst")
 def vendors_add(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
-    obj = access_case(user, case, need="write").case
+    standing = access_case(user, case, need="write")
+    obj = standing.case
     form = AddVendorsForm(request.POST, request.FILES, auto_id="add-%s")
     if not form.is_valid():
         messages.error(request, "Nothing added: see the errors in the form.")
-        return vendors_page(request, obj, status=400, add_form=form)
+        return vendors_page(request, standing, status=400, add_form=form)
     try:
         names = _names_from(request, form)
         found, unknown, ambiguous = resolve_vendors(names)
         if unknown or ambiguous:
             messages.error(request, "Nothing added: some names match no vendor or several.")
             return vendors_page(
-                request, obj, status=400, add_form=form, problems={"unknown": unknown, "ambiguous": ambiguous}
+                request,
+                standing,
+                status=400,
+                add_form=form,
+                problems={"unknown": unknown, "ambiguous": ambiguous},
             )
         added = participant_actions.add_vendors(obj, found, by=user, anonymous=form.cleaned_data["anonymous"])
     except (RuleViolation, InvalidInput) as exc:
         field = getattr(exc, "field", None)
         form.add_error(field if field in form.fields else None, refusal(exc))
         messages.error(request, f"Nothing added: {refusal(exc)}")
-        return vendors_page(request, obj, status=400, add_form=form)
+        return vendors_page(request, standing, status=400, add_form=form)
     if len(added) <= 5:
         words = ", ".join(f"{p.organization.name} as {p.alias}" for p in added if p.organization)
     else:
@@ -280,7 +346,8 @@ def vendors_add(request: HttpRequest, case: str) -> HttpResponse:
 @access("analyst")
 def vendors_texts(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
-    obj = access_case(user, case, need="write").case
+    standing = access_case(user, case, need="write")
+    obj = standing.case
     form = VendorTextsForm(request.POST, auto_id="texts-%s")
     if form.is_valid():
         try:
@@ -296,7 +363,7 @@ def vendors_texts(request: HttpRequest, case: str) -> HttpResponse:
             messages.success(request, "The vendor-facing texts are saved.")
             return redirect(vendors_url(obj, "#texts"))
     messages.error(request, "Not saved: see the errors in the form.")
-    return vendors_page(request, obj, status=400, texts_form=form)
+    return vendors_page(request, standing, status=400, texts_form=form)
 
 
 @require_POST

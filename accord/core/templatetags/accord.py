@@ -4,6 +4,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from accord.accounts.zones import zone_of
 from accord.lib import markdown as md
 from accord.lib.time import format_local, format_utc, is_timezone, rfc3339
 
@@ -23,20 +24,48 @@ def markdown(value: object, shift_headings: int = 0) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def instant(context: template.Context, value: dt.datetime | None, empty: str = "—") -> str:
-    """Every instant on every page: UTC, then the viewer's own zone, named."""
+    """Every instant on every page: UTC, then the reader's zone, named.
+
+    The reader's zone is the one they chose, else their browser's (accord.accounts.zones);
+    without either, UTC alone.
+    """
     if value is None:
         return format_html("<span>{}</span>", empty)
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    zone = getattr(user, "timezone", "UTC") if user is not None and user.is_authenticated else "UTC"
-    if zone and zone != "UTC" and is_timezone(zone):
+    zone = zone_of(context.get("request"))
+    if not zone.is_utc and is_timezone(zone.name):
         return format_html(
             '<time datetime="{}">{}<span class="local"> · {}</span></time>',
             rfc3339(value),
             format_utc(value),
-            format_local(value, zone),
+            format_local(value, zone.name),
         )
     return format_html('<time datetime="{}">{}</time>', rfc3339(value), format_utc(value))
+
+
+def relative_words(value: dt.datetime, now: dt.datetime) -> str:
+    """ "in 31 days", "12 days ago", "in 5 hours", "in 20 minutes", "now": rounded to the unit."""
+    seconds = (value - now).total_seconds()
+    size = abs(seconds)
+    if size < 60:
+        return "now"
+    if size < 3600:
+        amount, unit = round(size / 60), "minute"
+    elif size < 48 * 3600:
+        amount, unit = round(size / 3600), "hour"
+    else:
+        amount, unit = round(size / 86400), "day"
+    words = f"{amount} {unit}{'' if amount == 1 else 's'}"
+    return f"in {words}" if seconds > 0 else f"{words} ago"
+
+
+@register.simple_tag
+def relative(value: dt.datetime | None) -> str:
+    """How far an instant is from now, in words: `{% relative case.target_publication_at %}`."""
+    if value is None:
+        return ""
+    from django.utils import timezone
+
+    return relative_words(value, timezone.now())
 
 
 @register.simple_tag(takes_context=True)
@@ -63,3 +92,12 @@ BADGE_VARIANTS = {
 def badge(value: object) -> str:
     """`<span class="badge {{ state|badge }}">`: the variant for a known state, else neutral."""
     return BADGE_VARIANTS.get(str(value), "")
+
+
+@register.filter
+def thousands(value: object) -> str:
+    """`{{ 2003|thousands }}`: "2,003"."""
+    try:
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return str(value)
