@@ -411,7 +411,8 @@ def test_every_report_action_button_works(world: World) -> None:
         assert 'action="/triage/' in html and f"/{action}/" in html
 
     one = new_report(world, product="One")
-    act(client, one, "invalidate", reason="Not a vulnerability: intended behaviour.")
+    confirmed = {"confirm": "yes"}
+    act(client, one, "invalidate", reason="Not a vulnerability: intended behaviour.", **confirmed)
     one.refresh_from_db()
     assert one.state == RM.INVALID
     assert CaseEvent.objects.get(report=one, kind="report.invalidate").data["reason"].startswith("Not a")
@@ -421,7 +422,7 @@ def test_every_report_action_button_works(world: World) -> None:
     act(client, one, "defer", reason="Out of scope for now.")
     one.refresh_from_db()
     assert one.state == RM.DEFERRED
-    act(client, one, "close", reason="Done.")
+    act(client, one, "close", reason="Done.", **confirmed)
     one.refresh_from_db()
     assert one.state == RM.CLOSED
 
@@ -452,7 +453,10 @@ def test_a_refused_report_action_shows_the_rule(world: World) -> None:
     report = new_report(world)
     act(client, report, "validate")
     before = CaseEvent.objects.count()
-    response = act(client, report, "close")
+    # The confirmation page says it is not possible now, and offers no form.
+    page = client.get(f"/triage/{report.pk}/close/").content.decode()
+    assert "Not possible now" in page and 'name="confirm"' not in page
+    response = act(client, report, "close", confirm="yes", reason="Done.")
     report.refresh_from_db()
     assert report.state == RM.VALID
     assert CaseEvent.objects.count() == before
