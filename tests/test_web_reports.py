@@ -409,7 +409,7 @@ def test_every_report_action_button_works(world: World) -> None:
     html = client.get(f"/triage/{new_report(world).pk}/").content.decode()
     # A Received report offers only what the report-management rules allow (issue 8).
     for action in ("validate", "accept", "duplicate"):
-        assert f'action="/triage/' in html and f"/{action}/" in html
+        assert 'action="/triage/' in html and f"/{action}/" in html
     assert "/invalidate/" in html  # a link to its confirmation page
     assert "/defer/" not in html and "/close/" not in html
 
