@@ -21,7 +21,7 @@ def required_reason(reason: Any, what: str) -> str:
     """
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:
-        raise InvalidInput("reason", f"Give the reason {what}: it is kept on the record.")
+        raise InvalidInput("reason", f"Give the reason {what} (it is kept on the record).")
     if "\x00" in text:
         raise InvalidInput("reason", "The reason cannot contain NUL characters.")
     if len(text) > REASON_MAX:

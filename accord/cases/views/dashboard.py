@@ -388,8 +388,10 @@ def analyst_sections(user: Any) -> dict[str, Any]:
             _mine(cases, user),
         )
     }
+    ordered = [queues[key] for key in QUEUE_ORDER]
     return {
         "now": now,
-        "queues": [queues[key] for key in QUEUE_ORDER],
+        "queues": ordered,  # the cards, all of them
+        "idle": [q for q in ordered if not q.rows],  # one line each under "Nothing waiting"
         "list_limit": LIST_LIMIT,
     }
