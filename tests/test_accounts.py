@@ -479,7 +479,10 @@ def test_a_vendor_admin_changes_a_role_and_removes_a_member_in_the_ui(
     member.refresh_from_db()
     assert member.role == "admin"
 
-    response = client.post(f"{base}/remove/", follow=True)
+    # Removing asks for confirmation and a reason first (issue 8).
+    page = client.get(f"{base}/remove/")
+    assert page.status_code == 200 and "This cannot be undone" in page.content.decode()
+    response = client.post(f"{base}/remove/", {"confirm": "yes", "reason": "Left the team."}, follow=True)
     assert f"{member.user.email} was removed from Vendor One." in messages_of(response)
     assert not Membership.objects.filter(pk=member.pk).exists()
 
@@ -496,9 +499,10 @@ def test_a_vendor_admin_changes_a_role_and_removes_a_member_in_the_api(
     member.refresh_from_db()
     assert member.role == "admin"
 
-    assert api.delete(url).status_code == 204
+    reason = {"reason": "Left the team."}
+    assert api.delete(url, reason, content_type="application/json").status_code == 204
     assert not Membership.objects.filter(pk=member.pk).exists()
-    assert api.delete(url).status_code == 404
+    assert api.delete(url, reason, content_type="application/json").status_code == 404
 
 
 def test_a_plain_member_cannot_change_roles(world: World, member: Membership) -> None:
@@ -507,7 +511,7 @@ def test_a_plain_member_cannot_change_roles(world: World, member: Membership) ->
     response = api.patch(url, {"role": "member"}, content_type="application/json")
     assert response.status_code == 409
     assert "org-admin-manages-members" in response.json()["detail"]
-    assert api.delete(url).status_code == 409
+    assert api.delete(url, {"reason": "x"}, content_type="application/json").status_code == 409
     assert own_membership(world).role == "admin"
 
 
@@ -522,8 +526,10 @@ def test_the_last_admin_cannot_demote_or_remove_themselves_in_the_ui(
     mine.refresh_from_db()
     assert mine.role == "admin"
 
-    response = client.post(f"{base}/remove/", follow=True)
-    assert "An organisation keeps at least one admin." in messages_of(response)
+    # The confirmation page says so at once; confirming anyway is refused by the rule.
+    assert "an organisation keeps at least one admin" in client.get(f"{base}/remove/").content.decode()
+    response = client.post(f"{base}/remove/", {"confirm": "yes", "reason": "Leaving."}, follow=True)
+    assert "(rule: org-keeps-an-admin)" in " ".join(messages_of(response))
     assert Membership.objects.filter(pk=mine.pk).exists()
 
 
@@ -536,7 +542,7 @@ def test_the_last_admin_cannot_demote_or_remove_themselves_in_the_api(
     response = api.patch(url, {"role": "member"}, content_type="application/json")
     assert response.status_code == 409
     assert "org-keeps-an-admin" in response.json()["detail"]
-    response = api.delete(url)
+    response = api.delete(url, {"reason": "Leaving."}, content_type="application/json")
     assert response.status_code == 409
     assert "org-keeps-an-admin" in response.json()["detail"]
     mine.refresh_from_db()
@@ -561,7 +567,7 @@ def test_members_of_another_organisation_are_not_found(world: World) -> None:
     api = token_client(world.vendor)
     url = f"/api/v1/organizations/{world.vendor_org.pk}/members/{theirs.pk}"
     assert api.patch(url, {"role": "member"}, content_type="application/json").status_code == 404
-    assert api.delete(url).status_code == 404
+    assert api.delete(url, {"reason": "x"}, content_type="application/json").status_code == 404
     assert Membership.objects.filter(pk=theirs.pk, role="admin").exists()
 
 

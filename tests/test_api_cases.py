@@ -541,7 +541,7 @@ def test_accepting_when_there_is_no_proposal_is_refused(world: World) -> None:
 def test_terminating_when_there_is_no_embargo_is_refused(world: World) -> None:
     case = world.case
     assert case is not None
-    body = assert_refused(analyst(world), url(case, "/embargo/terminate"), {}, case)
+    body = assert_refused(analyst(world), url(case, "/embargo/terminate"), {"reason": "published"}, case)
     assert "em-terminate" in body["detail"]
 
 

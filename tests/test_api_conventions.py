@@ -342,7 +342,7 @@ def test_a_replay_to_a_removed_member_answers_404_like_the_route(world: World) -
     body = {"email": "new@vendor-one.test", "role": "member"}
     assert post_json(client, url, body, **{"Idempotency-Key": "m1"}).status_code == 201
     membership = Membership.objects.get(user=colleague, organization=world.vendor_org)
-    actions.remove_member(membership, by=world.vendor)
+    actions.remove_member(membership, by=world.vendor, reason="Left the team.")
     replay, fresh = replay_and_fresh(client, url, body, "m1")
     assert replay.status_code == fresh.status_code == 404
     assert replay.json() == fresh.json() == {"detail": "Not found."}

@@ -363,7 +363,9 @@ def test_closing_a_valid_report_is_refused(world: World) -> None:
     report = new_report()
     actions.validate_report(report, by=world.analyst)
     report.refresh_from_db()
-    body = assert_refused(login(Client(), world.analyst), f"/api/v1/reports/{report.pk}/close", {}, report)
+    body = assert_refused(
+        login(Client(), world.analyst), f"/api/v1/reports/{report.pk}/close", {"reason": "done"}, report
+    )
     assert "rm-close" in body["detail"]
 
 
@@ -378,8 +380,8 @@ def test_invalidating_an_accepted_report_is_refused(world: World) -> None:
 
 def test_accepting_a_closed_report_is_refused(world: World) -> None:
     report = new_report()
-    actions.invalidate_report(report, by=world.analyst)
-    actions.close_report(report, by=world.analyst)
+    actions.invalidate_report(report, by=world.analyst, reason="spam")
+    actions.close_report(report, by=world.analyst, reason="spam")
     report.refresh_from_db()
     cases = Case.objects.count()
     body = assert_refused(login(Client(), world.analyst), f"/api/v1/reports/{report.pk}/accept", None, report)
@@ -389,8 +391,8 @@ def test_accepting_a_closed_report_is_refused(world: World) -> None:
 
 def test_marking_a_closed_report_duplicate_is_refused(world: World) -> None:
     report = new_report()
-    actions.invalidate_report(report, by=world.analyst)
-    actions.close_report(report, by=world.analyst)
+    actions.invalidate_report(report, by=world.analyst, reason="spam")
+    actions.close_report(report, by=world.analyst, reason="spam")
     report.refresh_from_db()
     assert_refused(
         login(Client(), world.analyst),

@@ -168,7 +168,9 @@ def test_the_demo_contacts_survive_a_second_run_and_are_restored() -> None:
     analyst = User.objects.get(email="analyst@coordinator.example")
     acme, globex = _demo_vendors()[:2]
     vendor_actions.update_contact(notification_contacts(acme)[0], role="cc", by=analyst)
-    vendor_actions.remove_contact(notification_contacts(globex)[0], by=analyst)
+    vendor_actions.remove_contact(
+        notification_contacts(globex)[0], by=analyst, reason="Testing the demo reload."
+    )
     call_command("demo", stdout=io.StringIO())
     assert sorted(Contact.objects.values_list("organization__name", "email", "role", "status")) == before
 

@@ -155,7 +155,9 @@ def test_a_claim_link_expires_after_the_configured_days(world, settings, time_ma
 def test_a_claim_link_dies_with_its_address(world, client):  # type: ignore[no-untyped-def]
     org, secret = _notified_claim(world)
     link = actions.find_claim(secret)
-    vendor_actions.remove_contact(org.vendor_contacts.get(email="psirt@stale.test"), by=world.analyst)
+    vendor_actions.remove_contact(
+        org.vendor_contacts.get(email="psirt@stale.test"), by=world.analyst, reason="Bounces."
+    )
     with pytest.raises(RuleViolation) as refused:
         actions.find_claim(secret)
     assert refused.value.rule == "claim-contact-removed"
@@ -176,7 +178,9 @@ def test_a_pending_claim_is_not_approved_once_its_address_was_removed(world):  #
     actions.notify_vendors(world.case, [participant], by=world.analyst)
     link = actions.find_claim(_claim_secret("other@ccstale.test"))
     user = actions.claim_account(link, password="a long enough password 42")  # type: ignore[arg-type]
-    vendor_actions.remove_contact(org.vendor_contacts.get(email="other@ccstale.test"), by=world.analyst)
+    vendor_actions.remove_contact(
+        org.vendor_contacts.get(email="other@ccstale.test"), by=world.analyst, reason="Bounces."
+    )
     with pytest.raises(RuleViolation) as refused:
         actions.approve_claim(ClaimLink.objects.get(pk=link.pk), by=world.analyst)  # type: ignore[union-attr]
     assert refused.value.rule == "claim-contact-removed"

@@ -339,7 +339,7 @@ def test_deferring_or_closing_the_case_report_stops_bringing_others_in(world, ot
     coordinator participant follows it (and a deferred coordinator notifies no one)."""
     actions.defer_report(world.report, by=world.analyst)
     if action == "close":
-        actions.close_report(world.report, by=world.analyst)
+        actions.close_report(world.report, by=world.analyst, reason="Published.")
     ours = world.case.participants.get(kind=Participant.Kind.COORDINATOR)
     assert ours.rm_state == (RM.DEFERRED if action == "defer" else RM.CLOSED)
     assert_refused(

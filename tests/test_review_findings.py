@@ -198,7 +198,9 @@ def test_finding4_an_unshared_answer_shows_in_no_state_and_no_fact(world: World,
     assert seen["rm_state"] is None and seen["f_at"] is None
     # The case's vendor table (the case page's participants list, later its Vendors tab).
     pages = [co.get(f"/cases/{case.url_ref}/{tab}").content.decode() for tab in ("", "vendors/")]
-    rows = [line for page in pages for line in page.splitlines() if participant.alias in line and "<td" in line]
+    rows = [
+        line for page in pages for line in page.splitlines() if participant.alias in line and "<td" in line
+    ]
     hidden = ("invalid", "accepted", "fixed", "not affected", "not_affected")
     assert rows and not any(word in row.lower() for row in rows for word in hidden)
     # The vendor itself and the coordinator see its state.

@@ -96,13 +96,13 @@ def test_changing_only_the_role_is_pending_and_name_is_not(world: World) -> None
 
 def test_removal_by_a_vendor_admin_waits_for_approval(world: World) -> None:
     contact = actions.add_contact(world.vendor_org, "psirt@vendor-one.test", by=world.analyst)
-    left = actions.remove_contact(contact, by=world.vendor)
+    left = actions.remove_contact(contact, by=world.vendor, reason="The desk closed.")
     assert left is not None and left.pending_change == "remove" and left.status == "active"
     assert emails(world.vendor_org) == ["psirt@vendor-one.test"]
     actions.reject_change(left, by=world.analyst)
     contact.refresh_from_db()
     assert contact.removal_requested_at is None and contact.status == "active"
-    actions.remove_contact(contact, by=world.vendor)
+    actions.remove_contact(contact, by=world.vendor, reason="The desk closed.")
     assert actions.approve_change(contact, by=world.analyst) is None
     assert emails(world.vendor_org) == []
 
@@ -115,7 +115,7 @@ def test_analyst_edits_and_removals_are_immediate(world: World) -> None:
         "cc",
         "active",
     )
-    assert actions.remove_contact(changed, by=world.analyst) is None
+    assert actions.remove_contact(changed, by=world.analyst, reason="Bounces.") is None
     assert emails(world.vendor_org) == []
 
 

@@ -123,7 +123,12 @@ def test_analyst_contacts_and_keys(world: World, keys) -> None:  # type: ignore[
     assert key["algorithm"] == "RSA" and key["bits"] == 1024 and key["status"] == "active"
     assert analyst.get(base + "/keys").json()["items"][0]["id"] == key["id"]
     assert analyst.delete(f"{base}/keys/{key['id']}").status_code == 204
-    assert analyst.delete(f"{base}/contacts/{contact_id}").status_code == 204
+    # A removal needs its reason (issue 8): kept in the vendor's history.
+    assert analyst.delete(f"{base}/contacts/{contact_id}").status_code == 400
+    removed = analyst.delete(
+        f"{base}/contacts/{contact_id}", {"reason": "Bounces."}, content_type="application/json"
+    )
+    assert removed.status_code == 204
     assert not Contact.objects.exists() and not PublicKey.objects.exists()
 
 
@@ -165,7 +170,11 @@ def test_vendor_admin_changes_wait_for_an_analyst(world: World, keys) -> None:  
     key = post(vendor, base + "/keys", {"armored": keys.good})
     assert key.status_code == 201 and key.json()["status"] == "pending"
     assert post(vendor, base + "/keys", {"url": "https://vendor-one.test/key.asc"}).status_code == 403
-    removal = vendor.delete(f"{base}/contacts/{Contact.objects.get(email='psirt@vendor-one.test').pk}")
+    removal = vendor.delete(
+        f"{base}/contacts/{Contact.objects.get(email='psirt@vendor-one.test').pk}",
+        {"reason": "The desk closed."},
+        content_type="application/json",
+    )
     assert removal.status_code == 202 and removal.json()["pending_change"] == "remove"
     assert patch(vendor, base, {"notes": "mine"}).status_code == 409
     assert patch(vendor, base, {"tracking_prefix": "V1-"}).status_code == 200
@@ -252,6 +261,10 @@ def test_another_vendors_admin_gets_404_on_every_vendor_route(world: World) -> N
                     )
                 if method == "POST":
                     return outsider.post(target, {"email": "x@vendor-one.test", "role": "to", "armored": "x"})
+                if method == "DELETE" and route.kind == "api":  # a removal takes its reason
+                    return outsider.delete(
+                        target, data=json.dumps({"reason": "x"}), content_type="application/json"
+                    )
                 return getattr(outsider, method.lower())(target)
 
             response, missing = call(url), call(missing_url)

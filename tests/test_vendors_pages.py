@@ -230,7 +230,7 @@ def test_the_directory_page_costs_the_same_with_2_or_500_vendors(
         actions.add_contact(org, f"asked@{org.pk}.test", by=admin)
         active = Contact.objects.filter(organization=org, status="active")
         actions.update_contact(active[0], email=f"moved@{org.pk}.test", by=admin)
-        actions.remove_contact(active[1], by=admin)
+        actions.remove_contact(active[1], by=admin, reason="The desk closed.")
     assert Organization.objects.filter(kind="vendor").count() == 502  # 498 + the world's four
     for url in urls:
         with django_assert_num_queries(counts[url]):

@@ -188,7 +188,9 @@ def test_embargo_negotiation_from_the_page(world: World) -> None:
     # A refused step names its rule.
     refused = analyst.post(f"/cases/{case.url_ref}/embargo/accept/", follow=True)
     assert "(rule: em-accept)" in messages_of(refused)
-    analyst.post(f"/cases/{case.url_ref}/embargo/terminate/", {"reason": "Published by the vendor."})
+    analyst.post(
+        f"/cases/{case.url_ref}/embargo/terminate/", {"reason": "Published by the vendor.", "confirm": "yes"}
+    )
     case.refresh_from_db()
     assert case.embargo_state == EM.EXITED
     # An outsider gets the same 404 as for a case that does not exist.

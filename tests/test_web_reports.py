@@ -407,11 +407,15 @@ def act(client: Client, report: Report, action: str, **data):  # type: ignore[no
 def test_every_report_action_button_works(world: World) -> None:
     client = login(Client(), world.analyst)
     html = client.get(f"/triage/{new_report(world).pk}/").content.decode()
-    for action in ("validate", "invalidate", "defer", "accept", "duplicate", "close"):
+    # A Received report offers only what the report-management rules allow (issue 8).
+    for action in ("validate", "accept", "duplicate"):
         assert 'action="/triage/' in html and f"/{action}/" in html
+    assert "/invalidate/" in html  # a link to its confirmation page
+    assert "/defer/" not in html and "/close/" not in html
 
     one = new_report(world, product="One")
-    act(client, one, "invalidate", reason="Not a vulnerability: intended behaviour.")
+    confirmed = {"confirm": "yes"}
+    act(client, one, "invalidate", reason="Not a vulnerability: intended behaviour.", **confirmed)
     one.refresh_from_db()
     assert one.state == RM.INVALID
     assert CaseEvent.objects.get(report=one, kind="report.invalidate").data["reason"].startswith("Not a")
@@ -421,7 +425,7 @@ def test_every_report_action_button_works(world: World) -> None:
     act(client, one, "defer", reason="Out of scope for now.")
     one.refresh_from_db()
     assert one.state == RM.DEFERRED
-    act(client, one, "close", reason="Done.")
+    act(client, one, "close", reason="Done.", **confirmed)
     one.refresh_from_db()
     assert one.state == RM.CLOSED
 
@@ -452,7 +456,10 @@ def test_a_refused_report_action_shows_the_rule(world: World) -> None:
     report = new_report(world)
     act(client, report, "validate")
     before = CaseEvent.objects.count()
-    response = act(client, report, "close")
+    # The confirmation page says it is not possible now, and offers no form.
+    page = client.get(f"/triage/{report.pk}/close/").content.decode()
+    assert "Not possible now" in page and 'name="confirm"' not in page
+    response = act(client, report, "close", confirm="yes", reason="Done.")
     report.refresh_from_db()
     assert report.state == RM.VALID
     assert CaseEvent.objects.count() == before

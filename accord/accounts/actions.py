@@ -20,6 +20,7 @@ from accord.accounts.models import ApiToken, Invitation, Membership, Organizatio
 from accord.accounts.twofactor import has_2fa
 from accord.core import audit
 from accord.lib.errors import InvalidInput, RuleViolation, storable
+from accord.lib.reasons import required_reason
 from accord.lib.time import is_timezone
 from accord.mailgate.outbound import queue_mail
 
@@ -258,15 +259,23 @@ def set_member_role(membership: Membership, role: str, *, by: User) -> Membershi
 
 
 @transaction.atomic
-def remove_member(membership: Membership, *, by: User) -> None:
-    _require_manager(by, membership.organization)
-    if (
-        membership.role == Membership.Role.ADMIN
-        and _admins_left(membership.organization, membership) == 0
-        and not by.is_analyst
-    ):
+def remove_member(membership: Membership, *, by: User, reason: str = "") -> None:
+    """Take someone out of an organisation: they lose its cases at once. The reason is required
+    and kept on the organisation's record (its "Removed members" list and the vendor's history)."""
+    org = membership.organization
+    _require_manager(by, org)
+    if membership.role == Membership.Role.ADMIN and _admins_left(org, membership) == 0 and not by.is_analyst:
         raise RuleViolation("org-keeps-an-admin", "An organisation keeps at least one admin.")
+    why = required_reason(reason, "to remove this member")
     audit.record(
-        by, "membership.removed", membership, user=membership.user_id, org=membership.organization_id
+        by,
+        "membership.removed",
+        org,
+        membership=membership.pk,
+        user=membership.user_id,
+        email=membership.user.email,
+        role=membership.role,
+        org=org.pk,
+        reason=why,
     )
     membership.delete()

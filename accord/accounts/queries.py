@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accord.accounts.models import ApiToken, Membership, Organization, User
+from accord.core.models import AuditEvent
 from accord.lib.ids import parse_id
 
 
@@ -58,3 +59,14 @@ def access_token(user: User, token_id: int | str) -> ApiToken:
         return ApiToken.objects.get(pk=parse_id(token_id) or 0, user=user)
     except ApiToken.DoesNotExist:
         raise Http404("No such token.")
+
+
+def removed_members(org: Organization, limit: int = 50) -> list[AuditEvent]:
+    """The organisation's member removals, newest first, with who removed them and why."""
+    return list(
+        AuditEvent.objects.filter(
+            object_type=Organization._meta.label_lower, object_id=str(org.pk), kind="membership.removed"
+        )
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -25,14 +25,16 @@ from accord.accounts.forms import (
     ProfileForm,
     TokenForm,
 )
-from accord.accounts.models import Membership, User
+from accord.accounts.models import Membership, Organization, User
 from accord.accounts.queries import (
     access_membership,
     access_organization,
     access_token,
     organizations_visible_to,
+    removed_members,
 )
 from accord.core.access import access
+from accord.core.confirm import Confirmation, Fact, confirm
 from accord.core.redirects import local_next
 from accord.lib.errors import InvalidInput, RuleViolation
 
@@ -289,10 +291,27 @@ def organization_view(request: HttpRequest, org_id: int) -> HttpResponse:
             "members": members,
             "invitations": invitations,
             "can_manage": can_manage,
+            "removed": _removals(user, org) if can_manage else [],
             "form": form,
             "role_choices": Membership.Role.choices,
         },
     )
+
+
+def _removals(viewer: User, org: Organization) -> list[tuple[Any, str]]:
+    """(event, who removed) for the "Removed members" list. Coordinator staff appear to others
+    by name or as "Coordinator", never by email (as in accord.cases.presenter)."""
+    rows = []
+    for event in removed_members(org):
+        actor = event.actor
+        if actor is None:
+            who = "Accord" if event.by_system else "—"
+        elif actor.is_coordinator_staff and not viewer.is_analyst:
+            who = actor.name or "Coordinator"
+        else:
+            who = actor.display_name
+        rows.append((event, who))
+    return rows
 
 
 @require_POST
@@ -311,18 +330,56 @@ def member_role_view(request: HttpRequest, org_id: int, membership_id: int) -> H
     return redirect("accounts:organization", org_id=org.pk)
 
 
-@require_POST
 @access("object:organization")
 def member_remove_view(request: HttpRequest, org_id: int, membership_id: int) -> HttpResponse:
+    """A confirmation page with the reason (GET), then the removal (POST)."""
     user: User = request.user  # type: ignore[assignment]
     org = access_organization(user, org_id)
     membership = access_membership(user, org, membership_id)
-    try:
-        actions.remove_member(membership, by=user)
-        messages.success(request, f"{membership.user.email} was removed from {org.name}.")
-    except RuleViolation as exc:
-        messages.error(request, exc.message)
-    return redirect("accounts:organization", org_id=org.pk)
+    member = membership.user
+    yourself = member.pk == user.pk
+    who = "You" if yourself else member.display_name
+    happens = [
+        f"{who} {'leave' if yourself else 'leaves'} {org.name} at once, and no longer "
+        f"{'see' if yourself else 'sees'} its cases or its directory entry.",
+        "Your reason is kept on the organisation's record, which its admins and the coordinator read.",
+    ]
+    if org.kind == Organization.Kind.COORDINATOR:
+        happens.insert(1, "A staff role (analyst, publisher, admin) is not changed by this.")
+    blocked = None
+    if not actions.can_manage_members(user, org):
+        blocked = "Only the organisation's admins or an analyst can remove members."
+    elif (
+        membership.role == Membership.Role.ADMIN
+        and not user.is_analyst
+        and not org.memberships.filter(role=Membership.Role.ADMIN).exclude(pk=membership.pk).exists()
+    ):
+        blocked = f"{member.email} is the last admin of {org.name}: an organisation keeps at least one admin."
+    page = Confirmation(
+        title=f"Leave {org.name}?" if yourself else f"Remove {member.email} from {org.name}?",
+        back_label=org.name,
+        back_url=reverse("accounts:organization", kwargs={"org_id": org.pk}),
+        happens=happens,
+        undo="This cannot be undone: to come back, they need a new invitation."
+        if not yourself
+        else "This cannot be undone: to come back, you need a new invitation.",
+        submit="Leave the organisation" if yourself else "Remove the member",
+        reason_help="Why: for example, they left the team. The organisation's admins read it.",
+        facts=[
+            Fact("Member", f"{member.display_name} <{member.email}>"),
+            Fact("Role", membership.role),
+        ],
+        blocked=blocked,
+    )
+
+    def act(reason: str) -> str:
+        actions.remove_member(membership, by=user, reason=reason)
+        return f"{member.email} was removed from {org.name}."
+
+    response = confirm(request, page, act)
+    if yourself and response.status_code == 302 and not Membership.objects.filter(pk=membership.pk).exists():
+        return redirect("core:dashboard")  # the organisation's page is no longer theirs to see
+    return response
 
 
 def join_with_account(

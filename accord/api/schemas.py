@@ -1,16 +1,29 @@
-"""Response schemas shared by routers. Request bodies are pydantic BaseModels next to their route."""
+"""Response schemas shared by routers. Request bodies are pydantic BaseModels next to their
+route, except the few several routers share (`ReasonRequired`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, PlainSerializer, create_model
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, create_model
 
+from accord.lib.reasons import REASON_MAX
 from accord.lib.time import rfc3339
 
 # Every instant in the API: RFC 3339 in UTC with a Z.
 Instant = Annotated[dt.datetime, PlainSerializer(lambda v: rfc3339(v), return_type=str)]
+
+
+class ReasonRequired(BaseModel):
+    """The body of an irreversible action: why, kept on the record (a blank reason answers 400)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(
+        min_length=1,
+        max_length=REASON_MAX,
+        description="Why (required): recorded with the event on the timeline or the history.",
+    )
 
 
 class ErrorItem(BaseModel):

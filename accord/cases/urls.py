@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.cases.views import cases, claims, policy, portal, reports, triage, vendors
+from accord.cases.views import cases, claims, confirm, policy, portal, reports, triage, vendors
 
 app_name = "cases"
 
@@ -27,6 +27,12 @@ urlpatterns = [
     *(
         path(_report + f"{action}/", triage.report_action, {"action": action}, name=f"report_{action}")
         for action in triage.REPORT_ACTIONS
+        if action not in confirm.REPORT_STEPS
+    ),
+    # Irreversible steps: a confirmation page (GET) and the step with its reason (POST).
+    *(
+        path(_report + f"{action}/", confirm.report_step, {"action": action}, name=f"report_{action}")
+        for action in confirm.REPORT_STEPS
     ),
     # Vendors claiming an account from their notification
     path("claim/<str:key>/", claims.claim, name="claim"),
@@ -46,7 +52,7 @@ urlpatterns = [
     path(_case + "embargo/propose/", cases.embargo_propose, name="embargo_propose"),
     path(_case + "embargo/accept/", cases.embargo_accept, name="embargo_accept"),
     path(_case + "embargo/reject/", cases.embargo_reject, name="embargo_reject"),
-    path(_case + "embargo/terminate/", cases.embargo_terminate, name="embargo_terminate"),
+    path(_case + "embargo/terminate/", confirm.embargo_terminate, name="embargo_terminate"),
     path(_case + "policy/apply/", cases.policy_apply, name="policy_apply"),
     path(_case + "facts/", cases.fact_report, name="fact_report"),
     path(_case + "claims/confirm/", cases.claim_confirm, name="claim_confirm"),

@@ -31,6 +31,7 @@ from accord.core import audit
 from accord.core.actors import is_system, person
 from accord.lib import openpgp
 from accord.lib.errors import InvalidInput, RuleViolation, storable
+from accord.lib.reasons import REASON_MAX, required_reason
 from accord.vendors.models import ChangeStatus, Contact, PublicKey, VendorProfile
 from accord.vendors.queries import is_vendor_admin
 
@@ -337,24 +338,32 @@ def update_contact(
 
 
 @transaction.atomic
-def remove_contact(contact: Contact, *, by: Any) -> Contact | None:
+def remove_contact(contact: Contact, *, by: Any, reason: str = "") -> Contact | None:
     """Remove a contact. A vendor admin's removal of an active contact waits for approval.
 
     Returns None when the contact is gone, or the contact marked "removal pending".
-    Withdrawing a pending or rejected request is immediate for everyone.
+    Removing an active contact (or asking to) needs a reason, kept in the vendor's history:
+    notifications stop reaching the address. Withdrawing a pending or rejected request is
+    immediate for everyone and needs none.
     """
     org = contact.organization
     is_analyst = _require_editor(org, by)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    if contact.status == ACTIVE and not is_analyst:
-        if contact.removal_requested_at is None:
-            contact.removal_requested_at = timezone.now()
-            contact.removal_requested_by = person(by)
-            contact.save(update_fields=["removal_requested_at", "removal_requested_by", "updated_at"])
-            audit.record(by, "vendor.contact_removal_requested", org, **_contact_data(contact))
+    if contact.status != ACTIVE:
+        given = {"reason": reason.strip()[:REASON_MAX]} if isinstance(reason, str) and reason.strip() else {}
+        audit.record(by, "vendor.contact_request_withdrawn", org, **_contact_data(contact), **given)
+        contact.delete()
+        return None
+    if not is_analyst and contact.removal_requested_at is not None:
+        return contact  # asked already: the request waits for an analyst
+    why = required_reason(reason, "to remove this contact")
+    if not is_analyst:
+        contact.removal_requested_at = timezone.now()
+        contact.removal_requested_by = person(by)
+        contact.save(update_fields=["removal_requested_at", "removal_requested_by", "updated_at"])
+        audit.record(by, "vendor.contact_removal_requested", org, **_contact_data(contact), reason=why)
         return contact
-    kind = "vendor.contact_removed" if contact.status == ACTIVE else "vendor.contact_request_withdrawn"
-    audit.record(by, kind, org, **_contact_data(contact))
+    audit.record(by, "vendor.contact_removed", org, **_contact_data(contact), reason=why)
     contact.delete()
     return None
 
@@ -550,6 +559,10 @@ class ImportRowError(Exception):
         self.where, self.field, self.message = where, field, message
 
 
+# The reason the directory import gives for a contact its file no longer lists.
+IMPORT_REMOVAL_REASON = "Not in the imported directory file."
+
+
 def _sync_contacts(org: Organization, wanted: list[tuple[str, str, str]], *, by: Any) -> None:
     """Make the active contacts exactly `wanted`.
 
@@ -572,7 +585,7 @@ def _sync_contacts(org: Organization, wanted: list[tuple[str, str, str]], *, by:
         if (contact.role, contact.name) != (role, name or contact.name):
             update_contact(contact, role=role, name=name or contact.name, by=by)
     for contact in current.values():
-        remove_contact(contact, by=by)
+        remove_contact(contact, by=by, reason=IMPORT_REMOVAL_REASON)
 
 
 @transaction.atomic

@@ -173,6 +173,23 @@ def requested_at(item: Contact | PublicKey) -> Any:
     return item.removal_requested_at or item.created_at
 
 
+def removal_reasons(contacts: list[Contact]) -> dict[int, str]:
+    """The reason a vendor admin gave for each contact's pending removal: always one query,
+    so a page that shows them costs the same whatever is pending."""
+    asked = {c.pk for c in contacts if c.removal_requested_at is not None}
+    orgs = {str(c.organization_id) for c in contacts if c.pk in asked} or {"-"}  # "-" names nothing
+    events = AuditEvent.objects.filter(
+        kind="vendor.contact_removal_requested",
+        object_type=Organization._meta.label_lower,
+        object_id__in=orgs,
+    ).order_by("created_at", "id")
+    reasons: dict[int, str] = {}
+    for data in events.values_list("data", flat=True):
+        if isinstance(data, dict) and data.get("contact") in asked:
+            reasons[data["contact"]] = str(data.get("reason") or "")
+    return reasons
+
+
 def pending_changes() -> list[Contact | PublicKey]:
     """Every pending contact and key change, oldest request first."""
     items: list[Contact | PublicKey] = [*pending_contacts(), *pending_keys()]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Organization, User
 from accord.core.access import access
+from accord.core.confirm import Confirmation, Fact, confirm
 from accord.core.redirects import local_next
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.vendors import actions, directory_io, discovery
@@ -30,7 +31,7 @@ from accord.vendors.forms import (
     VendorCreateForm,
     yes_no,
 )
-from accord.vendors.models import Contact, PublicKey
+from accord.vendors.models import ChangeStatus, Contact, PublicKey
 from accord.vendors.queries import (
     access_contact,
     access_key,
@@ -40,8 +41,10 @@ from accord.vendors.queries import (
     contacts_of,
     history_of,
     keys_of,
+    notification_contacts,
     pending_changes,
     profile_of,
+    removal_reasons,
     search_vendors,
     vendors_visible_to,
     with_directory_columns,
@@ -238,22 +241,67 @@ def contact_edit_view(request: HttpRequest, org_id: int, contact_id: int) -> Htt
     )
 
 
-@require_POST
 @access("object:organization")
 def contact_remove_view(request: HttpRequest, org_id: int, contact_id: int) -> HttpResponse:
+    """Removing an active contact: a confirmation page with the reason (GET), then the removal
+    (POST). Withdrawing a pending or rejected request is a plain POST: nothing is lost."""
     user = _user(request)
     org = access_vendor(user, org_id, need="write")
     contact = access_contact(org, contact_id)
-    try:
-        left = actions.remove_contact(contact, by=user)
-    except RuleViolation as exc:
-        messages.error(request, exc.message)
-    else:
-        if left is None:
-            messages.success(request, f"{contact.email} was removed.")
+    if contact.status != ChangeStatus.ACTIVE:
+        if request.method != "POST":
+            return redirect(_detail(org))
+        try:
+            actions.remove_contact(contact, by=user)
+        except RuleViolation as exc:
+            messages.error(request, exc.message)
         else:
-            _pending_note(request, False, f"The removal of {contact.email} was requested.")
-    return redirect(_detail(org))
+            messages.success(request, f"The request for {contact.email} was withdrawn.")
+        return redirect(_detail(org))
+    analyst = bool(user.is_analyst)
+    if analyst:
+        happens = [
+            f"Notifications of {org.name}'s cases stop going to {contact.email} at once.",
+            "Your reason is kept in the vendor's history.",
+        ]
+        undo = "This cannot be undone: to use the address again, add it as a new contact."
+        submit = "Remove the contact"
+    else:
+        happens = [
+            f"The coordinator is asked to remove {contact.email}; until an analyst approves, "
+            "notifications still go to it.",
+            "Your reason goes with the request to the coordinator.",
+        ]
+        undo = "Once approved, it cannot be undone: the address would have to be added again."
+        submit = "Ask to remove the contact"
+    left = [c for c in notification_contacts(org) if c.pk != contact.pk]
+    page = Confirmation(
+        title=f"Remove {contact.email} from {org.name}?",
+        back_label=org.name,
+        back_url=_detail(org),
+        happens=happens
+        + ([] if left else [f"{org.name} then has no address left that notifications reach."]),
+        undo=undo,
+        submit=submit,
+        reason_help="Why: for example, the person left, or the address bounces.",
+        facts=[
+            Fact(
+                "Contact", f"{contact.email} ({contact.role}){' · ' + contact.name if contact.name else ''}"
+            ),
+            Fact("Other addresses notifications reach", ", ".join(c.email for c in left) or "none"),
+        ],
+        blocked=None
+        if contact.removal_requested_at is None or analyst
+        else "Its removal was already requested: it waits for the coordinator's approval.",
+    )
+
+    def act(reason: str) -> str:
+        gone = actions.remove_contact(contact, by=user, reason=reason)
+        if gone is None:
+            return f"{contact.email} was removed. Your reason is in the vendor's history."
+        return f"The removal of {contact.email} was requested. It is pending approval by the coordinator."
+
+    return confirm(request, page, act)
 
 
 @require_POST
@@ -309,7 +357,11 @@ def key_download_view(request: HttpRequest, org_id: int, key_id: int) -> HttpRes
 
 @access("analyst")
 def pending_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "vendors/pending.html", {"items": pending_changes()})
+    items = pending_changes()
+    reasons = removal_reasons([item for item in items if isinstance(item, Contact)])
+    for item in items:
+        item.removal_reason = reasons.get(item.pk, "") if isinstance(item, Contact) else ""  # type: ignore[union-attr]
+    return render(request, "vendors/pending.html", {"items": items})
 
 
 def _back(request: HttpRequest, fallback: str) -> str:

@@ -54,7 +54,7 @@ from accord.api.case_schemas import (
     vulnerability_out,
 )
 from accord.api.errors import ApiError
-from accord.api.schemas import Error, page_of
+from accord.api.schemas import Error, ReasonRequired, page_of
 from accord.cases import actions, policy
 from accord.cases.access import Standing, access_case, cases_visible_to, standings_of
 from accord.cases.actions.participants import answer_embargo
@@ -441,10 +441,12 @@ def reject_embargo(request: HttpRequest, response: HttpResponse, case: str, payl
     "/cases/{case}/embargo/terminate",
     response=WRITE,
     summary="End the embargo now (ending at a later instant is a revision)",
+    description="Terminating cannot be undone: no new embargo follows an eXited one. The reason "
+    "(required) goes on the case's timeline, which the participants read.",
     auth=rule("analyst"),
 )
 def terminate_embargo(
-    request: HttpRequest, response: HttpResponse, case: str, payload: ReasonBody
+    request: HttpRequest, response: HttpResponse, case: str, payload: ReasonRequired
 ) -> CaseOut:
     user = _user(request)
     standing = access_case(user, case, need="write")

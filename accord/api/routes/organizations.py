@@ -14,6 +14,7 @@ from accord.api.schemas import (
     MemberOut,
     OrganizationOut,
     OrganizationRef,
+    ReasonRequired,
     UserOut,
     page_of,
 )
@@ -137,13 +138,18 @@ def set_member_role(request: HttpRequest, org_id: int, membership_id: int, paylo
 
 @router.delete(
     "/organizations/{org_id}/members/{membership_id}",
-    response={204: None, 401: Error, 404: Error, 409: Error},
+    response={204: None, 400: Error, 401: Error, 404: Error, 409: Error},
+    summary="Remove a member from the organisation",
+    description='Body `{"reason": "…"}` (required): why, kept on the organisation\'s record. '
+    "The member loses the organisation's cases at once; this cannot be undone (invite them again).",
     auth=rule("object:organization"),
 )
-def remove_member(request: HttpRequest, org_id: int, membership_id: int) -> Status[None]:
+def remove_member(
+    request: HttpRequest, org_id: int, membership_id: int, payload: ReasonRequired
+) -> Status[None]:
     user: User = request.user  # type: ignore[assignment]
     org = access_organization(user, org_id)
-    actions.remove_member(access_membership(user, org, membership_id), by=user)
+    actions.remove_member(access_membership(user, org, membership_id), by=user, reason=payload.reason)
     return Status(204, None)
 
 

@@ -28,7 +28,7 @@ from accord.api.case_schemas import (
 )
 from accord.api.errors import ApiError
 from accord.api.routes.cases import answer_case
-from accord.api.schemas import Error, page_of
+from accord.api.schemas import Error, ReasonRequired, page_of
 from accord.cases import actions, search
 from accord.cases.access import access_case, access_report, cases_visible_to, reports_visible_to
 from accord.cases.actions.reports import ReportInput, follow_url, recent_reports_from
@@ -194,10 +194,11 @@ def validate_report(request: HttpRequest, report_id: str) -> ReportOut:
 @router.post(
     "/reports/{report_id}/invalidate",
     response=ANSWER,
-    summary="Invalidate (Received → Invalid), with the reason",
+    summary="Invalidate (Received → Invalid), with the reason (required)",
+    description="The reason goes on the report's timeline, where the reporter may read it.",
     auth=rule("analyst"),
 )
-def invalidate_report(request: HttpRequest, report_id: str, payload: ReasonBody) -> ReportOut:
+def invalidate_report(request: HttpRequest, report_id: str, payload: ReasonRequired) -> ReportOut:
     user = _user(request)
     report = actions.invalidate_report(_report(user, report_id), by=user, reason=payload.reason)
     return report_out(report, user)
@@ -219,9 +220,10 @@ def defer_report(request: HttpRequest, report_id: str, payload: ReasonBody) -> R
     "/reports/{report_id}/close",
     response=ANSWER,
     summary="Close (Accepted, Deferred or Invalid → Closed; never straight from Valid)",
+    description="Closing cannot be undone. The reason (required) goes on the report's timeline.",
     auth=rule("analyst"),
 )
-def close_report(request: HttpRequest, report_id: str, payload: ReasonBody) -> ReportOut:
+def close_report(request: HttpRequest, report_id: str, payload: ReasonRequired) -> ReportOut:
     user = _user(request)
     report = actions.close_report(_report(user, report_id), by=user, reason=payload.reason)
     return report_out(report, user)

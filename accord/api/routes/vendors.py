@@ -30,7 +30,7 @@ from accord.api.base import (
     set_etag,
 )
 from accord.api.errors import ApiError
-from accord.api.schemas import Error, Instant, OrganizationRef, page_of
+from accord.api.schemas import Error, Instant, OrganizationRef, ReasonRequired, page_of
 from accord.vendors import actions, directory_io, discovery
 from accord.vendors.models import Contact, PublicKey
 from accord.vendors.queries import (
@@ -548,14 +548,19 @@ def patch_contact(request: HttpRequest, org_id: int, contact_id: int, payload: C
 
 @router.delete(
     "/vendors/{org_id}/contacts/{contact_id}",
-    response={202: ContactOut, 204: None, 401: Error, 403: Error, 404: Error, 409: Error},
+    response={202: ContactOut, 204: None, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
     summary="Remove a contact (204), or for a vendor admin request its removal (202)",
+    description='Body `{"reason": "…"}` (required): why, kept in the vendor\'s history. Removing an '
+    "active contact stops notifications to it at once and cannot be undone (add it again instead). "
+    "Withdrawing a pending or rejected request (204) records the reason too.",
     auth=rule("object:organization"),
 )
-def delete_contact(request: HttpRequest, org_id: int, contact_id: int) -> Status[Any]:
+def delete_contact(
+    request: HttpRequest, org_id: int, contact_id: int, payload: ReasonRequired
+) -> Status[Any]:
     user = _user(request)
     org = access_vendor(user, org_id, need="write")
-    left = actions.remove_contact(access_contact(org, contact_id), by=user)
+    left = actions.remove_contact(access_contact(org, contact_id), by=user, reason=payload.reason)
     return Status(204, None) if left is None else Status(202, contact_out(left))
 
 

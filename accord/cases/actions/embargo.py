@@ -19,6 +19,7 @@ from accord.cases.states import EM, em_next
 from accord.core.access import require_analyst
 from accord.core.actors import SYSTEM
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.reasons import required_reason
 from accord.lib.time import rfc3339
 from accord.mailgate.outbound import queue_mail
 
@@ -164,15 +165,20 @@ def reject_embargo(case: Case, *, by: User, reason: str = "") -> Case:
 
 @transaction.atomic
 def terminate_embargo(case: Case, *, by: User, reason: str = "") -> Case:
-    """End the embargo at once. (Ending early at a future time is a revision.)"""
+    """End the embargo at once, for good. (Ending early at a future time is a revision.)
+
+    The reason is required: it goes on the timeline, which the participants read.
+    """
     require_analyst(by)
     case = _locked(case)
     old = case.embargo_state
-    case.embargo_state = em_next(old, "terminate")
+    new = em_next(old, "terminate")
+    reason = required_reason(reason, "to terminate the embargo")
+    case.embargo_state = new
     case.embargo_proposed_ends_at = None
     case.embargo_termination_due = False
     case.save()
-    record("embargo.terminated", case=case, actor=by, old=old, new=case.embargo_state, reason=reason[:5000])
+    record("embargo.terminated", case=case, actor=by, old=old, new=new, reason=reason)
     return case
 
 

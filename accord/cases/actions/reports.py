@@ -34,6 +34,7 @@ from accord.cases.states import RM, Fact, rm_next
 from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import new_case_number, new_report_id
+from accord.lib.reasons import required_reason
 
 # Field limits shared by the form and the API.
 LIMITS = {
@@ -218,11 +219,16 @@ def recent_reports_from(client: str, *, hours: int = 1) -> int:
     return Report.objects.filter(client_hash=digest, created_at__gte=since).count()
 
 
-def _move(report: Report, action: str, *, by: User, **data: Any) -> Report:
+def _move(report: Report, action: str, *, by: User, reason_for: str | None = None, **data: Any) -> Report:
+    """One RM step. `reason_for`: the step is irreversible and needs a reason (its words, e.g.
+    "to close the report"), checked after the rules so that a refused step names its rule."""
     require_analyst(by)
     report = Report.objects.select_for_update().get(pk=report.pk)
     old = report.state
-    report.state = rm_next(old, action)
+    new = rm_next(old, action)
+    if reason_for is not None:
+        data["reason"] = required_reason(data.get("reason"), reason_for)
+    report.state = new
     report.save(update_fields=["state", "updated_at"])
     if report.case_id is not None and not report.is_duplicate:
         # The case's own report is the coordinator's RM state in that case: a deferred or
@@ -246,7 +252,8 @@ def validate_report(report: Report, *, by: User) -> Report:
 
 @transaction.atomic
 def invalidate_report(report: Report, *, by: User, reason: str = "") -> Report:
-    return _move(report, "invalidate", by=by, reason=reason[:2000])
+    """Received -> Invalid. The reason is required: the reporter reads it on their follow page."""
+    return _move(report, "invalidate", by=by, reason=reason, reason_for="why the report is invalid")
 
 
 @transaction.atomic
@@ -256,7 +263,8 @@ def defer_report(report: Report, *, by: User, reason: str = "") -> Report:
 
 @transaction.atomic
 def close_report(report: Report, *, by: User, reason: str = "") -> Report:
-    return _move(report, "close", by=by, reason=reason[:2000])
+    """Accepted, Deferred or Invalid -> Closed, for good. The reason is required."""
+    return _move(report, "close", by=by, reason=reason, reason_for="to close the report")
 
 
 def _coordinator_org(by: User) -> Organization | None:

@@ -239,6 +239,13 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
     vulnerabilities = list(case.vulnerabilities.prefetch_related("products"))
     analysts = list(case.analysts.order_by("name", "email"))
     offers = _offers(standing)
+    # The embargo's latest step, with its reason, as this reader may see it.
+    last_step = (
+        viewer.visible_events(CaseEvent.objects.filter(case=case, kind__startswith="embargo."))
+        .select_related("actor", "participant__organization", "participant__user")
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
     propose_form = given.get("propose_form") or EmbargoProposeForm(
         auto_id="embargo-%s",
@@ -257,6 +264,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
     )
     context.update(
         {
+            "embargo_step": describe(viewer.show_all([last_step])[0]) if last_step else None,
             "own": own,
             "owner": viewer.person(case.owner).name if case.owner else None,
             "analysts": [viewer.person(a).name for a in analysts],
@@ -485,14 +493,12 @@ def _embargo_step(request: HttpRequest, case: str, step: str) -> HttpResponse:
     try:
         if step == "accept":
             actions.accept_embargo(obj, by=user)
-        elif step == "reject":
-            actions.reject_embargo(obj, by=user, reason=reason)
         else:
-            actions.terminate_embargo(obj, by=user, reason=reason)
+            actions.reject_embargo(obj, by=user, reason=reason)
     except (RuleViolation, InvalidInput) as exc:
         refuse(request, exc)
     else:
-        words = {"accept": "accepted", "reject": "rejected", "terminate": "terminated"}
+        words = {"accept": "accepted", "reject": "rejected"}
         messages.success(request, f"The embargo is {words[step]}.")
     return redirect(case_url(obj, "#embargo"))
 
@@ -507,12 +513,6 @@ def embargo_accept(request: HttpRequest, case: str) -> HttpResponse:
 @access("analyst")
 def embargo_reject(request: HttpRequest, case: str) -> HttpResponse:
     return _embargo_step(request, case, "reject")
-
-
-@require_POST
-@access("analyst")
-def embargo_terminate(request: HttpRequest, case: str) -> HttpResponse:
-    return _embargo_step(request, case, "terminate")
 
 
 @require_POST

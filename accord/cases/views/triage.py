@@ -36,13 +36,12 @@ from accord.lib.ids import find_case_number, parse_case_ref
 
 PAGE_SIZE = 50
 OPEN_STATES = (RM.RECEIVED, RM.VALID)
-# The report actions, each a POST form on the report page, in the order they are shown.
+# The report's steps. Invalidate and close ask for confirmation and a reason first
+# (accord.cases.views.confirm); the others are a POST form on the report page.
 REPORT_ACTIONS = ("validate", "invalidate", "defer", "accept", "duplicate", "close")
 ACTION_WORDS = {
     "validate": "Validated",
-    "invalidate": "Marked invalid",
     "defer": "Deferred",
-    "close": "Closed",
 }
 
 
@@ -84,7 +83,9 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _possible_actions(report: Report) -> list[str]:
+def possible_actions(report: Report) -> list[str]:
+    """The steps the report-management rules allow now (process.md), in REPORT_ACTIONS order:
+    the report page offers these and nothing else."""
     possible = [name for name, table in RM_TRANSITIONS.items() if report.state in table and name != "receive"]
     if report.case_id is None and report.state in (RM.RECEIVED, RM.INVALID, RM.VALID):
         possible.append("duplicate")
@@ -117,7 +118,7 @@ def report_page(request: HttpRequest, report: Report, status: int = 200, **forms
             or AssignForm(analysts=analysts_queryset(), initial={"analyst": report.assigned_to_id}),
             note_form=forms.get("note_form") or AnalystNoteForm(auto_id="note-%s"),
             duplicate_form=DuplicateForm(auto_id="dup-%s"),
-            possible=_possible_actions(report),
+            possible=possible_actions(report),
             ssvc_form=ssvc_form,
             ssvc_groups=decision_groups(ssvc_form, ssvc.COORDINATOR_TRIAGE),
             ssvc_decision=ssvc.COORDINATOR_TRIAGE,
@@ -173,7 +174,8 @@ def _find_case(user: User, text: str) -> Any:
 @require_POST
 @access("analyst")
 def report_action(request: HttpRequest, report_id: str, action: str) -> HttpResponse:
-    """Validate, invalidate, defer, accept, mark duplicate or close: each calls its action."""
+    """Validate, defer, accept or mark duplicate: each calls its action. (Invalidate and close
+    have their confirmation pages, accord.cases.views.confirm.)"""
     user = _user(request)
     report = access_report(user, report_id)
     reason_form = ReasonForm(request.POST)
@@ -181,12 +183,8 @@ def report_action(request: HttpRequest, report_id: str, action: str) -> HttpResp
     try:
         if action == "validate":
             actions.validate_report(report, by=user)
-        elif action == "invalidate":
-            actions.invalidate_report(report, by=user, reason=reason)
         elif action == "defer":
             actions.defer_report(report, by=user, reason=reason)
-        elif action == "close":
-            actions.close_report(report, by=user, reason=reason)
         elif action == "accept":
             case = actions.accept_report(report, by=user)
             messages.success(request, f"Report {report.pk} is accepted as case {case.label}.")
