@@ -49,4 +49,25 @@
   document.addEventListener("htmx:load", function (event) {
     if (event.target && event.target.querySelectorAll) wrapTables(event.target);
   });
+
+  // "Add a product" on the answer form: without this script the button posts the form back and
+  // the page returns with one more row. Here the row is copied in place from its <template>
+  // (data-add-row), "__n__" becoming the row's index and "__number__" its number; the hidden
+  // counter (data-count) says how many rows the form sends.
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("button[data-add-row]") : null;
+    if (!button) return;
+    var template = document.getElementById(button.getAttribute("data-add-row"));
+    var rows = document.getElementById(button.getAttribute("data-rows"));
+    var count = document.getElementById(button.getAttribute("data-count"));
+    if (!template || !rows || !count || !("content" in template)) return;
+    event.preventDefault();
+    var index = parseInt(count.value, 10) || 0;
+    var html = template.innerHTML.split("__n__").join(String(index)).split("__number__").join(String(index + 1));
+    rows.insertAdjacentHTML("beforeend", html);
+    count.value = String(index + 1);
+    var added = rows.lastElementChild;
+    var first = added && added.querySelector("input[type=text]");
+    if (first) first.focus();
+  });
 })();

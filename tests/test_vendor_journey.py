@@ -5,15 +5,18 @@ records no status, and a signature that did not verify says why."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from django.test import Client
 
 from accord.accounts.models import Membership, Organization, User
+from accord.answers.models import Answer, InfoRequest, Status
 from accord.cases.actions import participants as participant_actions
-from accord.cases.models import Case, Participant
+from accord.cases.models import Case, CaseEvent, Participant
+from accord.cases.states import RM
 from accord.mailgate.models import OutboundMessage
-from accord.testing import PASSWORD, World, make_user
+from accord.testing import PASSWORD, World, login, make_user, start_embargo
 from accord.vendors import actions as vendor_actions
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +115,160 @@ def test_a_claim_from_another_address_waits_and_says_so(world: World) -> None:
     assert "only once the coordinator approves it" in response.content.decode()
     user = signed_in_as(client)
     assert user is not None and not Membership.objects.filter(organization=participant.organization).exists()
+
+
+# --- 3. The answer page: the four questions, products on demand, a question records no status ---
+
+
+@pytest.fixture
+def accepted(world: World) -> Participant:
+    """The world's vendor (anonymous "Vendor 1"), past the embargo gate."""
+    start_embargo(world)
+    return the_case(world).participants.get(organization=world.vendor_org)
+
+
+def answer_url(world: World) -> str:
+    return f"/cases/{the_case(world).url_ref}/answer/"
+
+
+def test_the_answer_page_reads_as_the_four_questions_in_order(world: World, accepted: Participant) -> None:
+    client = login(Client(), world.vendor)
+    case_page = client.get(f"/cases/{the_case(world).url_ref}/").content.decode()
+    assert f'href="{answer_url(world)}"' in case_page and "Answer the four questions" in case_page
+    page = client.get(answer_url(world))
+    assert page.status_code == 200
+    html = unescape(page.content.decode())
+    questions = [
+        "1. Is this a real vulnerability in your products?",
+        "2. Is it already fixed?",
+        "3. If not, when will a fix be ready?",
+        "4. Do you need more information?",
+    ]
+    positions = [html.index(q) for q in questions]
+    assert positions == sorted(positions)
+    # Per product rows come on demand: none until asked, and a template for the script.
+    assert "Product 1" not in html.split("<template")[0] and ">Add a product</button>" in html
+    assert 'id="product-row-template"' in html
+    # "Not answered yet" is the starting answer, not "unknown".
+    assert re.search(r'<input type="radio" name="v1_status" value=""[^>]*checked', html)
+    assert "armoured signature file (.asc" in html
+
+
+def test_the_answer_page_is_for_the_vendors_own_members(world: World) -> None:
+    start_embargo(world)
+    case = the_case(world)
+    staff = login(Client(), world.analyst).get(answer_url(world))
+    assert staff.status_code == 302 and staff.headers["Location"] == f"/cases/{case.url_ref}/vendors/"
+    assert login(Client(), world.invited_vendor).get(answer_url(world)).status_code == 409
+    assert login(Client(), world.other_vendor).get(answer_url(world)).status_code == 404
+    assert login(Client(), world.reporter).get(answer_url(world)).status_code == 409
+
+
+def test_add_a_product_without_javascript_keeps_everything_typed_and_records_nothing(
+    world: World, accepted: Participant
+) -> None:
+    client = login(Client(), world.vendor)
+    typed = {
+        "products": "0",
+        "v1_status": "affected",
+        "v1_expected_fix_date": "2030-01-15",
+        "need_more_information": "Which build?",
+        "share": "on",
+        "add_product": "1",
+    }
+    page = client.post(answer_url(world), typed)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="p0_product"' in html and 'name="p1_product"' not in html.split("<template")[0]
+    assert re.search(r'name="p0_product"[^>]*autofocus', html)
+    assert re.search(r'name="products" value="1"', html)
+    assert re.search(r'<input type="radio" name="v1_status" value="affected"[^>]*checked', html)
+    assert 'value="2030-01-15"' in html and "Which build?</textarea>" in html
+    assert re.search(r'name="share"[^>]*checked', html)
+    # The one vulnerability is already chosen in the new row.
+    assert re.search(r'<option value="1" selected>', html)
+    assert not Status.objects.filter(participant=accepted).exists()
+    assert not InfoRequest.objects.filter(participant=accepted).exists()
+    # Again: two rows, the first one's text kept.
+    page = client.post(answer_url(world), {**typed, "products": "1", "p0_product": "Router X"})
+    html = page.content.decode().split("<template")[0]
+    assert 'value="Router X"' in html and 'name="p1_product"' in html and "Product 2" in html
+
+
+def test_one_vulnerability_and_two_products_are_recorded(world: World, accepted: Participant) -> None:
+    client = login(Client(), world.vendor)
+    response = client.post(
+        answer_url(world),
+        {
+            "products": "2",
+            "v1_status": "affected",
+            "v1_expected_fix_date": "2030-01-15",
+            "p0_vulnerability": "1",
+            "p0_product": "Router X",
+            "p0_version_range": "< 2.0",
+            "p0_status": "affected",
+            "p0_fixed_version": "2.0",
+            "p0_release_reference": "https://vendor-one.test/rn/2.0",
+            "p1_vulnerability": "1",
+            "p1_product": "Camera Y",
+            "p1_status": "not_affected",
+            "p1_justification": "component_not_present",
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == answer_url(world)
+    statuses = {(s.product, s.status, s.fixed_version) for s in Status.objects.filter(participant=accepted)}
+    assert statuses == {("", "affected", ""), ("Router X", "fixed", "2.0"), ("Camera Y", "not_affected", "")}
+    accepted.refresh_from_db()
+    assert accepted.rm_state == RM.ACCEPTED
+    page = client.get(answer_url(world)).content.decode()
+    # The page shows the stored answer: two product rows, the fixed one as "affected" + version.
+    assert 'value="Router X"' in page and 'value="Camera Y"' in page and 'value="2.0"' in page
+    assert "Recorded: your answers to questions 1 to 3." in page
+
+
+def test_asking_for_more_information_records_no_status(world: World, accepted: Participant) -> None:
+    client = login(Client(), world.vendor)
+    # A vendor that has not answered yet asks a question: the form sends "Not answered yet".
+    response = client.post(
+        answer_url(world), {"products": "0", "v1_status": "", "need_more_information": "Which build?"}
+    )
+    assert response.status_code == 302
+    assert not Status.objects.filter(participant=accepted).exists()
+    answer = Answer.objects.get(participant=accepted)
+    assert answer.answered_at is None  # asking is not answering
+    accepted.refresh_from_db()
+    assert accepted.rm_state == RM.RECEIVED
+    assert InfoRequest.objects.get(participant=accepted).text == "Which build?"
+    page = client.get(answer_url(world)).content.decode()
+    assert "Your question is sent to the coordinator." in page and "you have not answered yet" in page
+    # A vendor that answered sends the form again as shown, with a question: nothing is replaced.
+    client.post(answer_url(world), {"products": "0", "v1_status": "affected"})
+    before = list(Status.objects.filter(participant=accepted).values_list("pk", "status", "created_at"))
+    answered_at = Answer.objects.get(participant=accepted).answered_at
+    assert before and before[0][1] == "affected" and answered_at is not None
+    response = client.post(
+        answer_url(world), {"products": "0", "v1_status": "affected", "need_more_information": "And?"}
+    )
+    assert response.status_code == 302
+    after = list(Status.objects.filter(participant=accepted).values_list("pk", "status", "created_at"))
+    assert after == before
+    assert Answer.objects.get(participant=accepted).answered_at == answered_at
+    assert InfoRequest.objects.filter(participant=accepted).count() == 2
+    # The timeline says only that a question came.
+    event = CaseEvent.objects.filter(case=the_case(world), kind="answer.submitted").latest("id")
+    assert "statuses" not in event.data and "info_request" in event.data
+
+
+def test_an_answer_without_its_reason_is_refused_with_a_summary(world: World, accepted: Participant) -> None:
+    client = login(Client(), world.vendor)
+    response = client.post(answer_url(world), {"products": "0", "v1_status": "not_affected"})
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert 'id="error-summary"' in html
+    assert "Say why not: choose a reason or write an impact statement." in html
+    assert 'href="#answer-v1_justification"' in html
+    response = client.post(answer_url(world), {"products": "0", "v1_expected_fix_date": "2030-01-01"})
+    assert response.status_code == 400
+    assert "Answer question 1 first" in unescape(response.content.decode())
+    assert 'href="#answer-v1_status_0"' in response.content.decode()
+    assert not Status.objects.filter(participant=accepted).exists()

@@ -72,4 +72,4 @@ def claim(request: HttpRequest, key: str) -> HttpResponse:
 
 def _same_address(request: HttpRequest, email: str) -> bool:
     user = request.user
-    return not user.is_authenticated or user.email.lower() == email.lower()  # type: ignore[union-attr]
+    return not user.is_authenticated or user.email.lower() == email.lower()
