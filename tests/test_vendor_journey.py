@@ -4,19 +4,32 @@ records no status, and a signature that did not verify says why."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html import unescape
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accord.accounts.models import Membership, Organization, User
+from accord.answers.actions import (
+    AnswerInput,
+    StatusInput,
+    answer_info_request,
+    mark_answers_read,
+    submit_answer,
+)
 from accord.answers.models import Answer, InfoRequest, Status
+from accord.cases import actions as case_actions
 from accord.cases.actions import participants as participant_actions
+from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, Participant
-from accord.cases.states import RM
+from accord.cases.states import EM, RM
 from accord.mailgate.models import OutboundMessage
-from accord.testing import PASSWORD, World, login, make_user, start_embargo
+from accord.testing import PASSWORD, World, add_vendor, login, make_user, start_embargo
 from accord.vendors import actions as vendor_actions
 
 pytestmark = pytest.mark.django_db
@@ -272,3 +285,120 @@ def test_an_answer_without_its_reason_is_refused_with_a_summary(world: World, ac
     assert "Answer question 1 first" in unescape(response.content.decode())
     assert 'href="#answer-v1_status_0"' in response.content.decode()
     assert not Status.objects.filter(participant=accepted).exists()
+
+
+# --- 2. The vendor's home: what waits for it, with counts, at a constant cost --------------------
+
+
+def another_case(world: World, title: str) -> Case:
+    """A case under Accord's default embargo (Active), the world's vendor invited into it."""
+    report, _ = case_actions.submit_report(
+        ReportInput(product=title, version="1", description="Details.", credit=False), by=None
+    )
+    case = case_actions.accept_report(report, by=world.analyst)
+    case = case_actions.record_contact_attempt(case, by=world.analyst, outside=True)
+    add_vendor(case, world.vendor_org)
+    return case
+
+
+def own_row(world: World, case: Case) -> Participant:
+    return case.participants.get(organization=world.vendor_org)
+
+
+def test_the_vendor_home_lists_what_waits_for_it_with_counts(world: World) -> None:
+    gated = another_case(world, "Gated Gadget")
+    unanswered = another_case(world, "Quiet Quokka")
+    requested = another_case(world, "Asked Anvil")
+    proposed = another_case(world, "Dated Dynamo")
+    for case in (unanswered, requested, proposed):
+        participant_actions.answer_embargo(own_row(world, case), accept=True, by=world.vendor)
+    # Asked and answered by the coordinator; the vendor answered the questions too.
+    submit_answer(
+        own_row(world, requested),
+        AnswerInput(statuses=[StatusInput("1", "affected")], need_more_information="Which build?"),
+        by=world.vendor,
+    )
+    answer_info_request(
+        InfoRequest.objects.get(participant=own_row(world, requested)), "7.1", by=world.analyst
+    )
+    submit_answer(
+        own_row(world, proposed), AnswerInput(statuses=[StatusInput("1", "affected")]), by=world.vendor
+    )
+    case_actions.propose_embargo(
+        proposed, timezone.now() + dt.timedelta(days=90), by=world.vendor, reason="A longer test cycle."
+    )
+    client = login(Client(), world.vendor)
+    response = client.get("/portal/")
+    waiting = response.context["waiting"]
+    labels = lambda key: [e["p"].case.label for e in waiting[key]]  # noqa: E731
+    assert labels("embargo") == [gated.label]
+    # The world's own case (not yet contacted) and the unanswered one wait for an answer.
+    assert unanswered.label in labels("answer") and requested.label not in labels("answer")
+    assert gated.label not in labels("answer")
+    assert labels("requests") == [requested.label]
+    assert labels("dates") == [proposed.label]
+    html = unescape(response.content.decode())
+    cards = html[html.index('id="waiting-cards"') : html.index("</ul>", html.index('id="waiting-cards"'))]
+    for count, label in (
+        (1, "Embargo to accept"),
+        (len(labels("answer")), "Questions not answered yet"),
+        (1, "Your requests answered"),
+        (1, "Dates proposed"),
+    ):
+        assert re.search(rf'card-count">{count}</span> <span class="card-label">{label}', cards), label
+    assert "Gated Gadget" not in html  # the title of a case behind its embargo gate
+    assert f'href="/vendors/{world.vendor_org.pk}/"' in html
+    assert "Your organisation: contacts and OpenPGP keys" in html
+    # Reading the answer (the answer page shows it) takes the case off "requests answered".
+    client.get(f"/cases/{requested.url_ref}/answer/")
+    assert client.get("/portal/").context["waiting"]["requests"] == []
+    assert InfoRequest.objects.get(participant=own_row(world, requested)).read_at is not None
+
+
+def test_an_analyst_reading_a_request_does_not_mark_it_read(world: World) -> None:
+    start_embargo(world)
+    participant = the_case(world).participants.get(organization=world.vendor_org)
+    submit_answer(participant, AnswerInput(need_more_information="Which build?"), by=world.vendor)
+    request = InfoRequest.objects.get(participant=participant)
+    answer_info_request(request, "7.1", by=world.analyst)
+    assert mark_answers_read(participant, by=world.analyst) == 0
+    assert mark_answers_read(participant, by=world.co_vendor) == 0
+    assert mark_answers_read(participant, by=world.vendor) == 1
+
+
+def test_the_header_menu_points_to_the_vendors_own_directory_page(world: World) -> None:
+    html = login(Client(), world.vendor).get("/portal/").content.decode()
+    menu = html[html.index('class="account-menu"') :]
+    assert (
+        f'<a href="/vendors/{world.vendor_org.pk}/">Your organisation: contacts and OpenPGP keys</a>' in menu
+    )
+
+
+def test_the_vendor_home_costs_the_same_with_2_or_60_cases(world: World, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    another_case(world, "First")
+    client = login(Client(), world.vendor)
+    client.get("/portal/")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/portal/").status_code == 200
+    cases = Case.objects.bulk_create(
+        [Case(number=900000 + i, title=f"Bulk {i}", embargo_state=EM.ACTIVE) for i in range(60)]
+    )
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                case=case,
+                kind=Participant.Kind.VENDOR,
+                organization=world.vendor_org,
+                alias="Vendor 1",
+                rm_state=RM.RECEIVED,
+                embargo_answer=Participant.EmbargoAnswer.ACCEPTED
+                if i % 2
+                else Participant.EmbargoAnswer.INVITED,
+            )
+            for i, case in enumerate(cases)
+        ]
+    )
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = client.get("/portal/")
+    assert len(response.context["entries"]) == 62
+    print(f"/portal/: {len(few.captured_queries)} queries with 2 and with 62 cases")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +22,7 @@ from accord.answers.models import Addendum, Answer, InfoRequest, Statement, Stat
 from accord.cases.access import Standing, access_case, own_participations, standings_of
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, CaseMemberAccess, Participant
-from accord.cases.presenter import Viewer
+from accord.cases.presenter import Viewer, answer_of
 from accord.cases.states import EM, RM
 from accord.cases.views.answer_form import (  # noqa: F401 (the analysts' vendor page imports them here)
     AnswerForm,
@@ -278,55 +279,93 @@ def vendor_answer(request: HttpRequest, case: str) -> HttpResponse:
 # --- The portal ----------------------------------------------------------------------------------
 
 
+PORTAL_LIMIT = 500
+
+
 def _my_participations(user: User) -> Any:
     """The caller's organisations' vendor participations, newest case first (through the gate)."""
     return (
         own_participations(user)
         .filter(kind=Participant.Kind.VENDOR)
-        .select_related("case", "organization")
+        .select_related("case", "organization", "answer")
         .order_by("-case__created_at", "-id")
     )
 
 
+def waiting_for(user: User) -> dict[str, Any]:
+    """What waits for the caller's organisations, in a constant number of queries:
+    - embargo: cases whose Active embargo the organisation has not accepted yet;
+    - answer: cases past the gate where the vendor recorded no answer yet (a question alone is
+      no answer);
+    - requests: cases where the coordinator answered a request for information and none of the
+      vendor's members has read the answer since (answers/actions.mark_answers_read);
+    - dates: cases with an embargo end proposed and waiting for the coordinator (Proposed or Revise).
+    Quiet (imported) cases and closed participations wait for nothing."""
+    rows = list(_my_participations(user)[:PORTAL_LIMIT])
+    standings = standings_of(user, list({p.case_id: p.case for p in rows}.values()))
+    new_answers = dict(
+        InfoRequest.objects.filter(
+            participant__in=[p.pk for p in rows], answered_at__isnull=False, read_at__isnull=True
+        )
+        .values("participant")
+        .annotate(n=Count("pk"))
+        .values_list("participant", "n")
+    )
+    entries = []
+    for p in rows:
+        answer = answer_of(p)
+        entries.append(
+            {
+                "p": p,
+                "gated": standings[p.case_id].embargo_pending,
+                "answered_at": answer.answered_at if answer else None,
+                "new_answers": new_answers.get(p.pk, 0),
+            }
+        )
+    active = [e for e in entries if not e["p"].case.quiet and e["p"].rm_state != RM.CLOSED]
+    open_ = [e for e in active if not e["gated"]]
+    return {
+        "entries": entries,
+        "truncated": len(rows) >= PORTAL_LIMIT,
+        "embargo": [e for e in active if e["gated"]],
+        "answer": [e for e in open_ if e["answered_at"] is None],
+        "requests": [e for e in open_ if e["new_answers"]],
+        "dates": [e for e in open_ if e["p"].case.embargo_state in (EM.PROPOSED, EM.REVISE)],
+    }
+
+
 @access("authenticated")
 def portal(request: HttpRequest) -> HttpResponse:
+    """The vendor's home: what waits for it, its organisation's contacts and keys, its cases."""
     user = _user(request)
-    rows = list(_my_participations(user)[:500])
-    standings = standings_of(user, list({p.case_id: p.case for p in rows}.values()))
-    admin_orgs = set(
-        Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values_list(
-            "organization_id", flat=True
-        )
-    )
+    waiting = waiting_for(user)
+    entries = waiting["entries"]
+    memberships = [
+        m for m in user.memberships.select_related("organization") if m.organization.kind == "vendor"
+    ]
+    admin_orgs = {m.organization_id for m in memberships if m.role == Membership.Role.ADMIN}
     members: dict[int, list[Membership]] = {}
     for m in Membership.objects.filter(organization_id__in=admin_orgs).select_related("user"):
         members.setdefault(m.organization_id, []).append(m)
     chosen: dict[int, set[int]] = {}
     for row in CaseMemberAccess.objects.filter(
-        participant__in=[p.pk for p in rows if p.organization_id in admin_orgs]
+        participant__in=[e["p"].pk for e in entries if e["p"].organization_id in admin_orgs]
     ):
         chosen.setdefault(row.participant_id, set()).add(row.user_id)
-    entries = [
-        {
-            "p": p,
-            "gated": standings[p.case_id].embargo_pending,
-            "members": members.get(p.organization_id or 0, []) if p.organization_id in admin_orgs else [],
-            "chosen": chosen.get(p.pk, set()),
-        }
-        for p in rows
-    ]
-    vendor_orgs = [
-        m.organization
-        for m in user.memberships.select_related("organization")
-        if m.organization.kind == "vendor"
+    admin_entries = [
+        {**e, "members": members.get(e["p"].organization_id, []), "chosen": chosen.get(e["p"].pk, set())}
+        for e in entries
+        if e["p"].organization_id in admin_orgs
     ]
     return render(
         request,
         "cases/portal_home.html",
         {
+            "waiting": waiting,
             "entries": entries,
-            "admin_entries": [e for e in entries if e["members"]],
-            "vendor_orgs": vendor_orgs,
+            "admin_entries": [e for e in admin_entries if e["members"]],
+            "vendor_memberships": memberships,
+            "vendor_orgs": [m.organization for m in memberships],
         },
     )
 
