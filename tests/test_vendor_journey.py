@@ -9,6 +9,7 @@ import re
 from html import unescape
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,12 +18,13 @@ from django.utils import timezone
 from accord.accounts.models import Membership, Organization, User
 from accord.answers.actions import (
     AnswerInput,
+    StatementInput,
     StatusInput,
     answer_info_request,
     mark_answers_read,
     submit_answer,
 )
-from accord.answers.models import Answer, InfoRequest, Status
+from accord.answers.models import Answer, InfoRequest, Statement, Status
 from accord.cases import actions as case_actions
 from accord.cases.actions import participants as participant_actions
 from accord.cases.actions.reports import ReportInput
@@ -31,6 +33,8 @@ from accord.cases.states import EM, RM
 from accord.mailgate.models import OutboundMessage
 from accord.testing import PASSWORD, World, add_vendor, login, make_user, start_embargo
 from accord.vendors import actions as vendor_actions
+from accord.vendors.models import PublicKey
+from tests.pgp_keys import make_key
 
 pytestmark = pytest.mark.django_db
 
@@ -402,3 +406,90 @@ def test_the_vendor_home_costs_the_same_with_2_or_60_cases(world: World, django_
         response = client.get("/portal/")
     assert len(response.context["entries"]) == 62
     print(f"/portal/: {len(few.captured_queries)} queries with 2 and with 62 cases")
+
+
+# --- 4. A signature that did not verify says why, to the vendor and the analyst only --------------
+
+
+@pytest.fixture(scope="module")
+def vendor_key(tmp_path_factory):  # type: ignore[no-untyped-def]
+    return make_key(tmp_path_factory.mktemp("vendor-key"), "psirt@vendor-one.test")
+
+
+PENDING_WORDS = "signature did not verify: the key that made it was waiting for the coordinator's approval"
+
+
+def test_a_statement_signed_with_a_key_waiting_for_approval_says_so(
+    world: World, accepted: Participant, vendor_key
+) -> None:  # type: ignore[no-untyped-def]
+    case = the_case(world)
+    # The vendor's admin uploads its key on its own directory page: it waits for approval.
+    client = login(Client(), world.vendor)
+    response = client.post(f"/vendors/{world.vendor_org.pk}/keys/", {"armored": vendor_key.public})
+    assert response.status_code == 302
+    key = PublicKey.objects.get(organization=world.vendor_org)
+    assert key.status == PublicKey.Status.PENDING
+    signed = vendor_key.clearsign(b"We are affected; 2.2 fixes it.\n").decode()
+    response = client.post(
+        answer_url(world), {"products": "0", "v1_status": "affected", "statement_text": signed, "share": "on"}
+    )
+    assert response.status_code == 302
+    statement = Statement.objects.get(participant=accepted)
+    assert statement.verification == Statement.Verification.FAILED and not statement.fingerprint
+    # The vendor reads why, on its answer page and on the case page.
+    for path in (answer_url(world), f"/cases/{case.url_ref}/"):
+        html = unescape(client.get(path).content.decode())
+        assert PENDING_WORDS in html, path
+    # So does the analyst, in the vendor table and on the vendor's page.
+    analyst = login(Client(), world.analyst)
+    html = unescape(analyst.get(f"/cases/{case.url_ref}/vendors/").content.decode())
+    assert PENDING_WORDS in html
+    html = unescape(analyst.get(f"/cases/{case.url_ref}/vendors/{accepted.pk}/").content.decode())
+    assert PENDING_WORDS in html
+    # The co-participant sees the anonymous vendor's shared statement, that it did not verify, and
+    # nothing about keys.
+    html = unescape(login(Client(), world.co_vendor).get(f"/cases/{case.url_ref}/").content.decode())
+    assert "signature did not verify" in html and "approval" not in html
+    assert vendor_key.fingerprint not in html
+    assert world.vendor_org.name not in html
+    # Once the coordinator approves the key, the same statement sent again verifies.
+    vendor_actions.approve_change(key, by=world.analyst)
+    client.post(
+        answer_url(world), {"products": "0", "v1_status": "affected", "statement_text": signed + "\n"}
+    )
+    latest = Statement.objects.filter(participant=accepted).latest("version")
+    assert latest.verification == Statement.Verification.VERIFIED, latest.verification_detail
+
+
+def test_a_refused_key_and_a_changed_text_say_why(world: World, accepted: Participant, vendor_key) -> None:  # type: ignore[no-untyped-def]
+    client = login(Client(), world.vendor)
+    client.post(f"/vendors/{world.vendor_org.pk}/keys/", {"armored": vendor_key.public})
+    key = PublicKey.objects.get(organization=world.vendor_org)
+    vendor_actions.reject_change(key, by=world.analyst)
+    signed = vendor_key.clearsign(b"Fixed in 2.2.\n")
+    submit_answer(accepted, AnswerInput(statement=StatementInput(signed)), by=world.vendor)
+    html = unescape(client.get(answer_url(world)).content.decode())
+    assert "signature did not verify: the key that made it was not approved by the coordinator" in html
+    vendor_actions.upload_key(world.vendor_org, vendor_key.public, by=world.analyst)  # now approved
+    changed = signed.replace(b"2.2", b"9.9")
+    submit_answer(accepted, AnswerInput(statement=StatementInput(changed)), by=world.vendor)
+    html = unescape(client.get(answer_url(world)).content.decode())
+    assert "signature did not verify: the text was changed after it was signed" in html
+
+
+def test_a_binary_detached_signature_is_refused_asking_for_the_armoured_one(
+    world: World, accepted: Participant
+) -> None:
+    client = login(Client(), world.vendor)
+    response = client.post(
+        answer_url(world),
+        {
+            "products": "0",
+            "statement_file": SimpleUploadedFile("statement.txt", b"Words.\n", "text/plain"),
+            "signature_file": SimpleUploadedFile("statement.txt.sig", b"\x89\x01\xff\xfe", "application/pgp"),
+        },
+    )
+    assert response.status_code == 400
+    html = unescape(response.content.decode())
+    assert "upload the ASCII-armoured one (.asc" in html and 'href="#answer-signature_file"' in html
+    assert not Statement.objects.filter(participant=accepted).exists()

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.answers.models import Addendum, Answer, InfoRequest, Justification, Statement, Status, VexStatus
+from accord.answers.signatures import KEY_PENDING, KEY_REJECTED
 from accord.cases.access import standing_of
 from accord.cases.events import record
 from accord.cases.models import Participant, Vulnerability
@@ -186,7 +187,32 @@ def _verify(participant: Participant, text: bytes, signature: str) -> Checked:
         return Statement.SignatureKind.NONE, Statement.Verification.UNSIGNED, "", "No signature"
     if result.status == "unsigned":  # a signature was claimed but gpg saw none: never "verified"
         return kind, Statement.Verification.FAILED, "", result.detail
+    if result.status == "failed" and result.detail == openpgp.NOT_PINNED:
+        return kind, result.status, "", _unapproved_signer(participant, text, signature) or result.detail
     return kind, result.status, result.fingerprint or "", result.detail[:500]
+
+
+def _unapproved_signer(participant: Participant, text: bytes, signature: str) -> str | None:
+    """Why a key that is not pinned made the signature, when it is one the organisation uploaded:
+    waiting for the coordinator's approval, or refused. Runs gpg (outside any transaction)."""
+    from accord.vendors.models import ChangeStatus, PublicKey
+
+    if participant.organization is None:
+        return None
+    for status, reason in ((ChangeStatus.PENDING, KEY_PENDING), (ChangeStatus.REJECTED, KEY_REJECTED)):
+        keys = [
+            key.armored
+            for key in PublicKey.objects.filter(organization=participant.organization, status=status)
+        ]
+        if not keys:
+            continue
+        if signature.strip():
+            again = openpgp.verify_detached(text, signature, keys)
+        else:
+            again = openpgp.verify_clearsigned(text, keys)
+        if again.verified:
+            return reason
+    return None
 
 
 def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> Answer:
