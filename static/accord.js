@@ -67,7 +67,35 @@
     rows.insertAdjacentHTML("beforeend", html);
     count.value = String(index + 1);
     var added = rows.lastElementChild;
+    if (added) showWhatGoes(added);
     var first = added && added.querySelector("input[type=text]");
     if (first) first.focus();
+  });
+
+  // The answer form shows only the fields that go with the answer chosen: a block with
+  // data-when-name="<radio name>" and data-when-value="<values>" shows when that radio's checked
+  // value is one of them. A hidden block's fields are disabled, so they are not sent either.
+  function showWhatGoes(root) {
+    root.querySelectorAll("[data-when-name]").forEach(function (block) {
+      var form = block.closest("form");
+      if (!form) return;
+      var name = block.getAttribute("data-when-name");
+      var chosen = null;
+      form.querySelectorAll("input[type=radio]").forEach(function (radio) {
+        if (radio.name === name && radio.checked) chosen = radio.value;
+      });
+      var show = (block.getAttribute("data-when-value") || "").split(" ").indexOf(chosen || "") !== -1;
+      block.hidden = !show;
+      block.querySelectorAll("input, select, textarea").forEach(function (field) {
+        field.disabled = !show;
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    showWhatGoes(document);
+  });
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.type === "radio" && target.form) showWhatGoes(target.form);
   });
 })();

@@ -169,6 +169,7 @@ def test_the_answer_page_reads_as_the_four_questions_in_order(world: World, acce
     # "Not answered yet" is the starting answer, not "unknown".
     assert re.search(r'<input type="radio" name="v1_status" value=""[^>]*checked', html)
     assert "armoured signature file (.asc" in html
+    assert "{#" not in html and "{%" not in html  # no template comment shows as text
 
 
 def test_the_answer_page_is_for_the_vendors_own_members(world: World) -> None:

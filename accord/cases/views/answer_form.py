@@ -89,8 +89,8 @@ class AnswerForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="Published word for word in the note. Stored exactly as you send it: paste an "
-        "OpenPGP clearsigned text as it is.",
+        help_text="Stored exactly as you send it: paste an OpenPGP clearsigned text as it is. A new "
+        "text becomes a new version; the earlier ones stay, listed below the form.",
     )
     statement_file = forms.FileField(
         label="Or the statement as a file",
@@ -181,7 +181,7 @@ class AnswerForm(forms.Form):
             label="If not affected: why not?",
             choices=JUSTIFICATION_CHOICES,
             required=False,
-            help_text='"Not affected" needs a reason here or an impact statement below.',
+            help_text="“Not affected” needs a reason here or an impact statement below.",
         )
         self.fields[f"{prefix}_impact_statement"] = forms.CharField(
             label="If not affected: impact statement",
@@ -194,7 +194,7 @@ class AnswerForm(forms.Form):
             label="Fixed in version",
             required=False,
             max_length=200,
-            help_text='If a release already fixes it. Your answer then reads "fixed".',
+            help_text="Your answer then reads “fixed”.",
         )
         self.fields[f"{prefix}_release_reference"] = forms.CharField(
             label="Release reference",
