@@ -351,6 +351,7 @@ def test_the_vendor_home_lists_what_waits_for_it_with_counts(world: World) -> No
         (1, "Dates proposed"),
     ):
         assert re.search(rf'card-count">{count}</span> <span class="card-label">{label}', cards), label
+    assert 'href="/portal/#waiting-embargo"' in cards
     assert "Gated Gadget" not in html  # the title of a case behind its embargo gate
     assert f'href="/vendors/{world.vendor_org.pk}/"' in html
     assert "Your organisation: contacts and OpenPGP keys" in html
