@@ -495,3 +495,36 @@ def test_a_binary_detached_signature_is_refused_asking_for_the_armoured_one(
     html = unescape(response.content.decode())
     assert "upload the ASCII-armoured one (.asc" in html and 'href="#answer-signature_file"' in html
     assert not Statement.objects.filter(participant=accepted).exists()
+
+
+@pytest.mark.parametrize("page", ["", "answer/"])
+def test_the_vendors_case_and_answer_pages_cost_the_same_with_2_or_2000_vendors(  # type: ignore[no-untyped-def]
+    world: World, accepted: Participant, page: str, django_assert_num_queries
+) -> None:
+    client = login(Client(), world.vendor)
+    client.post(answer_url(world), {"products": "0", "v1_status": "affected", "need_more_information": "?"})
+    co = the_case(world).participants.get(organization=world.co_vendor_org)
+    submit_answer(co, AnswerInput(statuses=[StatusInput("1", "affected")], share=True), by=world.co_vendor)
+    url = f"/cases/{the_case(world).url_ref}/{page}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    orgs = Organization.objects.bulk_create(
+        [Organization(name=f"Many {i:04d}", kind=Organization.Kind.VENDOR) for i in range(2000)]
+    )
+    rows = Participant.objects.bulk_create(
+        [
+            Participant(
+                case=the_case(world),
+                kind=Participant.Kind.VENDOR,
+                organization=org,
+                alias=f"Many {i}",
+                rm_state=RM.RECEIVED,
+                embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
+            )
+            for i, org in enumerate(orgs)
+        ]
+    )
+    Answer.objects.bulk_create([Answer(participant=p, share=True, answered_at=timezone.now()) for p in rows])
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200

@@ -149,7 +149,8 @@ def vendor_context(
             }
         )
     requests = own_requests(own)
-    answer_actions.mark_answers_read(own, by=_user(request))  # shown below: no longer new
+    if any(r.answer_unread for r in requests):  # shown below: no longer new (no write otherwise)
+        answer_actions.mark_answers_read(own, by=_user(request))
     return {
         "vendor_view": True,
         "own_statuses": statuses,
@@ -246,7 +247,8 @@ def answer_page(
         },
         status=status,
     )
-    answer_actions.mark_answers_read(own, by=_user(request))  # the page shows them: no longer new
+    if any(r.answer_unread for r in requests):  # the page shows them: no longer new
+        answer_actions.mark_answers_read(own, by=_user(request))
     return response
 
 
