@@ -528,3 +528,43 @@ def test_the_vendors_case_and_answer_pages_cost_the_same_with_2_or_2000_vendors(
     Answer.objects.bulk_create([Answer(participant=p, share=True, answered_at=timezone.now()) for p in rows])
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+# --- 5. Plain words for vendors ---------------------------------------------------------------------
+
+
+def section(html: str, marker: str, end: str = "</section>") -> str:
+    start = html.index(marker)
+    return html[start : html.index(end, start)]
+
+
+def test_vendors_read_plain_sentences_not_states(world: World, accepted: Participant) -> None:
+    case = the_case(world)
+    client = login(Client(), world.vendor)
+    html = unescape(client.get(f"/cases/{case.url_ref}/").content.decode())
+    mine = section(html, 'id="vendor-embargo"', "</div>") + section(html, 'id="answer"')
+    assert "accepted the embargo: keep this report confidential until" in mine
+    assert "You have not answered yet." in mine
+    for jargon in ("Report state", "Received", "V / F / D", "Revise", "RM"):
+        assert jargon not in mine, jargon
+    # A new end proposed by the vendor: "the coordinator is considering", by whom in words.
+    case_actions.propose_embargo(case, timezone.now() + dt.timedelta(days=80), by=world.vendor, reason="QA")
+    html = unescape(client.get(f"/cases/{case.url_ref}/").content.decode())
+    assert "The coordinator is considering a new end" in html and "proposed by you" in html
+    other = unescape(login(Client(), world.co_vendor).get(f"/cases/{case.url_ref}/").content.decode())
+    assert "proposed by another participant" in other
+    assert world.vendor.email not in other and world.vendor_org.name not in other
+    portal = unescape(client.get("/portal/").content.decode())
+    assert "A new end, " in portal and "is proposed; the coordinator decides" in portal
+    for jargon in ("Revise", "Report state", "V / F / D"):
+        assert jargon not in portal, jargon
+    # The invited vendor's gate says the same in words.
+    gate = unescape(login(Client(), world.invited_vendor).get(f"/cases/{case.url_ref}/").content.decode())
+    assert "Keep it confidential until" in gate and "The coordinator is considering a new end" in gate
+    assert "Revise" not in gate
+    # After answering, the vendor's own state reads as a sentence.
+    client.post(
+        answer_url(world), {"products": "0", "v1_status": "affected", "v1_expected_fix_date": "2030-01-01"}
+    )
+    html = unescape(client.get(f"/cases/{case.url_ref}/").content.decode())
+    assert "You said a fix is ready or on its way." in section(html, 'id="answer"')
