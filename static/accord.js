@@ -72,4 +72,53 @@
   document.addEventListener("htmx:load", function (event) {
     if (event.target && event.target.querySelectorAll) wrapTables(event.target);
   });
+
+  // "Add a product" on the answer form: without this script the button posts the form back and
+  // the page returns with one more row. Here the row is copied in place from its <template>
+  // (data-add-row), "__n__" becoming the row's index and "__number__" its number; the hidden
+  // counter (data-count) says how many rows the form sends.
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("button[data-add-row]") : null;
+    if (!button) return;
+    var template = document.getElementById(button.getAttribute("data-add-row"));
+    var rows = document.getElementById(button.getAttribute("data-rows"));
+    var count = document.getElementById(button.getAttribute("data-count"));
+    if (!template || !rows || !count || !("content" in template)) return;
+    event.preventDefault();
+    var index = parseInt(count.value, 10) || 0;
+    var html = template.innerHTML.split("__n__").join(String(index)).split("__number__").join(String(index + 1));
+    rows.insertAdjacentHTML("beforeend", html);
+    count.value = String(index + 1);
+    var added = rows.lastElementChild;
+    if (added) showWhatGoes(added);
+    var first = added && added.querySelector("input[type=text]");
+    if (first) first.focus();
+  });
+
+  // The answer form shows only the fields that go with the answer chosen: a block with
+  // data-when-name="<radio name>" and data-when-value="<values>" shows when that radio's checked
+  // value is one of them. A hidden block's fields are disabled, so they are not sent either.
+  function showWhatGoes(root) {
+    root.querySelectorAll("[data-when-name]").forEach(function (block) {
+      var form = block.closest("form");
+      if (!form) return;
+      var name = block.getAttribute("data-when-name");
+      var chosen = null;
+      form.querySelectorAll("input[type=radio]").forEach(function (radio) {
+        if (radio.name === name && radio.checked) chosen = radio.value;
+      });
+      var show = (block.getAttribute("data-when-value") || "").split(" ").indexOf(chosen || "") !== -1;
+      block.hidden = !show;
+      block.querySelectorAll("input, select, textarea").forEach(function (field) {
+        field.disabled = !show;
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    showWhatGoes(document);
+  });
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.type === "radio" && target.form) showWhatGoes(target.form);
+  });
 })();

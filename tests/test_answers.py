@@ -73,7 +73,11 @@ def test_valid_signature_by_an_unpinned_key_did_not_verify(world, vendor_partici
     actions.submit_answer(vendor_participant, AnswerInput(statement=StatementInput(signed)), by=world.vendor)
     stored = statement(vendor_participant)
     assert stored.verification == Statement.Verification.FAILED
-    assert label(stored, privileged=True) == "signature did not verify"
+    assert label(stored, privileged=True) == (
+        "signature did not verify: it was made by a key that is not one of your organisation's "
+        "approved OpenPGP keys"
+    )
+    assert label(stored, privileged=False) == "signature did not verify"  # why is not for others
 
 
 def test_tampered_clearsigned_text_did_not_verify(world, vendor_participant, vendor_key):

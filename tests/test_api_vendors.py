@@ -365,7 +365,9 @@ def test_a_signed_statement_shows_its_verification(world: World, vendor_key: Sig
         client, "PUT", url(case, "/answer"), {"statement": {"text": text + "x", "signature": signature}}
     ).json()
     assert tampered["statement"]["verification"] == "failed"
-    assert tampered["statement"]["label"] == "signature did not verify"
+    assert tampered["statement"]["label"] == (
+        "signature did not verify: the text was changed after it was signed"
+    )
 
 
 def test_analysts_answer_on_behalf_naming_the_vendor(world: World) -> None:

@@ -297,7 +297,7 @@ def test_the_answer_form_stores_statuses_and_the_exact_statement(world: World, s
             "p0_vulnerability": "1",
             "p0_product": "Acme Router X",
             "p0_version_range": "< 2.0",
-            "p0_status": "fixed",
+            "p0_status": "affected",  # with a fixed version (question 2): "fixed"
             "p0_fixed_version": "2.0",
             "p0_release_reference": "https://acme.test/rn/2.0",
             "need_more_information": "Which firmware did you test?",

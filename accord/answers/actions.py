@@ -3,10 +3,15 @@
 One action, `submit_answer`, takes any of: statuses (replacing the vendor's earlier ones), a
 statement (a new version when its bytes differ), a request for more information, and the
 sharing choice. It moves the vendor's report state as process.md says and writes one event.
+
+"No answer given" is not "unknown": `statuses=None` leaves the vendor's statuses as they are,
+and statuses equal to the current ones change nothing. Asking for more information alone
+records no status and does not count as answering (`Answer.answered_at` stays as it was).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +23,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.answers.models import Addendum, Answer, InfoRequest, Justification, Statement, Status, VexStatus
+from accord.answers.signatures import KEY_PENDING, KEY_REJECTED
 from accord.cases.access import standing_of
 from accord.cases.events import record
 from accord.cases.models import Participant, Vulnerability
@@ -181,7 +187,32 @@ def _verify(participant: Participant, text: bytes, signature: str) -> Checked:
         return Statement.SignatureKind.NONE, Statement.Verification.UNSIGNED, "", "No signature"
     if result.status == "unsigned":  # a signature was claimed but gpg saw none: never "verified"
         return kind, Statement.Verification.FAILED, "", result.detail
+    if result.status == "failed" and result.detail == openpgp.NOT_PINNED:
+        return kind, result.status, "", _unapproved_signer(participant, text, signature) or result.detail
     return kind, result.status, result.fingerprint or "", result.detail[:500]
+
+
+def _unapproved_signer(participant: Participant, text: bytes, signature: str) -> str | None:
+    """Why a key that is not pinned made the signature, when it is one the organisation uploaded:
+    waiting for the coordinator's approval, or refused. Runs gpg (outside any transaction)."""
+    from accord.vendors.models import ChangeStatus, PublicKey
+
+    if participant.organization is None:
+        return None
+    for status, reason in ((ChangeStatus.PENDING, KEY_PENDING), (ChangeStatus.REJECTED, KEY_REJECTED)):
+        keys = [
+            key.armored
+            for key in PublicKey.objects.filter(organization=participant.organization, status=status)
+        ]
+        if not keys:
+            continue
+        if signature.strip():
+            again = openpgp.verify_detached(text, signature, keys)
+        else:
+            again = openpgp.verify_clearsigned(text, keys)
+        if again.verified:
+            return reason
+    return None
 
 
 def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> Answer:
@@ -247,7 +278,11 @@ def _record_answer(
 
     answer, _ = Answer.objects.get_or_create(participant=participant)
     now = timezone.now()
+    changed: list[str] = []
+    if data.statuses is not None and _same_statuses(participant, resolved):
+        data = dataclasses.replace(data, statuses=None)  # the same answer again: nothing to record
     if data.statuses is not None:
+        changed.append("statuses")
         participant.statuses.all().delete()
         Status.objects.bulk_create(
             [
@@ -311,18 +346,63 @@ def _record_answer(
                 on_behalf=on_behalf,
             )
             summary["statement"] = {"version": statement.version, "verification": verification}
+            changed.append("statement")
     if data.need_more_information.strip():
         request = InfoRequest.objects.create(
             participant=participant, text=data.need_more_information, asked_by=by
         )
         summary["info_request"] = request.pk
+        changed.append("info_request")
     if data.share is not None and data.share != answer.share:
         answer.share = data.share
         summary["share"] = data.share
-    answer.answered_at = now
+        changed.append("share")
+    if "statuses" in changed or "statement" in changed:
+        answer.answered_at = now  # a question or a sharing choice alone is not an answer
+    answer.changed = changed
+    if not changed:
+        return answer  # nothing new: no event
     answer.save()
     record("answer.submitted", case=participant.case, actor=by, participant=participant, **summary)
     return answer
+
+
+def _status_key(item: StatusInput, vulnerability: Vulnerability) -> tuple[Any, ...]:
+    return (
+        vulnerability.pk,
+        item.product.strip(),
+        item.version_range.strip(),
+        item.purl.strip(),
+        item.status,
+        item.justification,
+        item.impact_statement,
+        item.fixed_version.strip(),
+        item.release_reference.strip(),
+        item.expected_fix_date,
+        item.will_not_fix,
+    )
+
+
+def _same_statuses(participant: Participant, resolved: list[tuple[StatusInput, Vulnerability]]) -> bool:
+    """Whether these statuses are exactly the vendor's current ones (then nothing is replaced)."""
+    current = sorted(
+        (
+            s.vulnerability_id,
+            s.product,
+            s.version_range,
+            s.purl,
+            s.status,
+            s.justification,
+            s.impact_statement,
+            s.fixed_version,
+            s.release_reference,
+            s.expected_fix_date,
+            s.will_not_fix,
+        )
+        for s in participant.statuses.all()
+    )
+    wanted = sorted(_status_key(item, vulnerability) for item, vulnerability in resolved)
+    return bool(current) and current == wanted
 
 
 @transaction.atomic
@@ -359,3 +439,15 @@ def answer_info_request(request: InfoRequest, text: str, *, by: User) -> InfoReq
         request=request.pk,
     )
     return request
+
+
+def mark_answers_read(participant: Participant, *, by: User) -> int:
+    """One of the vendor's own members read the coordinator's answers to its requests: they no
+    longer count as new on its home page. Staff reading them changes nothing. No event: reading
+    changes nothing of the case. Returns how many answers were new."""
+    standing = standing_of(by, participant.case)
+    if standing.staff or not standing.speaks_for(participant):
+        return 0
+    return InfoRequest.objects.filter(
+        participant=participant, answered_at__isnull=False, read_at__isnull=True
+    ).update(read_at=timezone.now())

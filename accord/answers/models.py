@@ -36,8 +36,14 @@ class Answer(models.Model):
     share = models.BooleanField(
         default=False, help_text="Status and statement visible to other participants."
     )
+    # The last time the vendor answered a question (statuses or a statement), never for asking
+    # one: None means "not answered yet".
     answered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Set on the row submit_answer returns: what that submission changed, any of "statuses",
+    # "statement", "info_request" and "share" (empty: the same answer again, nothing recorded).
+    changed: list[str]
 
     def __str__(self) -> str:
         return f"answer of {self.participant}"
@@ -156,12 +162,19 @@ class InfoRequest(models.Model):
     answer = models.TextField(blank=True)
     answered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     answered_at = models.DateTimeField(null=True, blank=True)
+    # When one of the vendor's members first read the coordinator's answer: until then the
+    # vendor's home counts it among "requests answered".
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("created_at", "id")
 
     def __str__(self) -> str:
         return f"information request from {self.participant}"
+
+    @property
+    def answer_unread(self) -> bool:
+        return self.answered_at is not None and self.read_at is None
 
     @property
     def is_open(self) -> bool:

@@ -231,12 +231,22 @@ class Viewer:
                 return f"verified by {statement.fingerprint}"
             return "signed; verified by the coordinator"
         if statement.verification == Statement.Verification.FAILED:
-            return "signature did not verify"
+            # Why, in plain words, to the coordinator and the vendor itself; to others only that
+            # it failed (the reason may name a key, which could unmask an anonymous vendor).
+            reason = self.signature_detail(statement) if self.privileged_for(participant) else ""
+            if participant.pk in self.own_ids:
+                reason = reason.replace("the organisation's", "your organisation's")
+            return f"signature did not verify: {reason}" if reason else "signature did not verify"
         return "unsigned"
 
     @staticmethod
     def signature_detail(statement: Statement) -> str:
-        return statement.verification_detail
+        """Why a signature did or did not verify, as a sentence a vendor understands."""
+        from accord.answers.signatures import in_plain_words
+
+        if statement.verification != Statement.Verification.FAILED:
+            return statement.verification_detail
+        return in_plain_words(statement.verification_detail)
 
     # --- People -------------------------------------------------------------------------------
 

@@ -80,22 +80,15 @@ def test_vendors_are_notified_answer_and_stay_anonymous(
     mail = OutboundMessage.objects.get(to_email="psirt@acme.test")
     assert SUMMARY not in mail.body_text and "Widget Server" not in mail.body_text + mail.subject
 
-    # 2. Acme's PSIRT follows the claim link, creates the account and logs in.
+    # 2. Acme's PSIRT follows the claim link, creates the account and lands on the case, signed in.
     vendor_page = new_context().new_page()
     vendor_page.goto(link_in_mail("psirt@acme.test", "/claim/", base_url=live_server.url))
-    expect(vendor_page.get_by_role("heading", level=1)).to_have_text("Create your organisation's account")
+    expect(vendor_page.get_by_role("heading", level=1)).to_have_text("Create your account")
     assert_accessible(vendor_page)
     vendor_page.get_by_label("Your name").fill("Acme PSIRT")
     vendor_page.get_by_label("Choose a password").fill(PASSWORD)
     vendor_page.get_by_role("button", name="Create the account").click()
-    expect(vendor_page.locator(".messages")).to_contain_text("is ready")
-    log_in(vendor_page, live_server.url, "psirt@acme.test")
-    expect(vendor_page.get_by_role("heading", level=1)).to_have_text("Dashboard")
-    assert_accessible(vendor_page)
-    vendor_page.get_by_role("navigation", name="Main").get_by_role("link", name="Vendor portal").click()
-    expect(vendor_page.get_by_role("heading", level=1)).to_have_text("Vendor portal")
-    assert_accessible(vendor_page)
-    vendor_page.locator("#portal-cases").get_by_role("link", name=case.label).first.click()
+    expect(vendor_page.locator(".messages")).to_contain_text("you are signed in")
 
     # The embargo's terms only, until accepted.
     expect(vendor_page.get_by_role("button", name="Accept the embargo")).to_be_visible()
@@ -106,19 +99,27 @@ def test_vendors_are_notified_answer_and_stay_anonymous(
     expect(vendor_page.locator(".messages")).to_contain_text("accepts the embargo")
     expect(vendor_page.locator("#vendor-summary")).to_contain_text(SUMMARY)
     assert_accessible(vendor_page)
+    # The portal lists the case among the vendor's cases.
+    vendor_page.get_by_role("navigation", name="Main").get_by_role("link", name="Vendor portal").click()
+    expect(vendor_page.get_by_role("heading", level=1)).to_have_text("Vendor portal")
+    assert_accessible(vendor_page)
+    vendor_page.locator("#portal-cases").get_by_role("link", name=case.label).first.click()
+    vendor_page.locator("#for-vendors").get_by_role("link", name="Answer the four questions").click()
+    expect(vendor_page.get_by_role("heading", level=1)).to_have_text(f"Your answer to {case.label}")
+    assert_accessible(vendor_page)
 
     # The four questions and a clearsigned statement. A textarea sends CRLF line endings, so
     # the stored bytes are the CRLF form; a clearsignature covers the text in that canonical form.
     signed = key.clearsign(STATEMENT.encode()).decode().replace("\r\n", "\n")
-    vendor_page.locator("#answer-v1_status").select_option("affected")
+    vendor_page.locator("#answer-v1_status_1").check()  # "Yes, it affects us"
     vendor_page.locator("#answer-v1_expected_fix_date").fill("2030-01-15")
-    vendor_page.get_by_label("Need more information? Ask the coordinator").fill("Which build did you test?")
-    vendor_page.get_by_label("Statement (text)").fill(signed)
+    vendor_page.get_by_label("Your question to the coordinator").fill("Which build did you test?")
+    vendor_page.get_by_label("Statement", exact=True).fill(signed)
     vendor_page.get_by_label(
-        "Share my status and statement with the other participants before publication"
+        "Share my answers and statement with the other participants before publication"
     ).check()
-    vendor_page.get_by_role("button", name="Send the answer").click()
-    expect(vendor_page.locator(".messages")).to_contain_text("Your answer is recorded.")
+    vendor_page.get_by_role("button", name="Send the answer", exact=True).last.click()
+    expect(vendor_page.locator(".messages")).to_contain_text("Recorded: your answers to questions 1 to 3")
     assert_accessible(vendor_page)
     statement = Statement.objects.get(participant=acme_p)
     assert statement.text_bytes == signed.replace("\n", "\r\n").encode()

@@ -9,270 +9,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Membership, User
 from accord.answers import actions as answer_actions
-from accord.answers.actions import AnswerInput, StatementInput, StatusInput
-from accord.answers.models import Addendum, Answer, Justification, Statement, Status, VexStatus
+from accord.answers.models import Addendum, Answer, InfoRequest, Statement, Status
 from accord.cases.access import Standing, access_case, own_participations, standings_of
 from accord.cases.actions import participants as participant_actions
-from accord.cases.models import Case, CaseMemberAccess, Participant, Vulnerability
-from accord.cases.presenter import Viewer
+from accord.cases.models import Case, CaseMemberAccess, Participant
+from accord.cases.presenter import Viewer, answer_of
+from accord.cases.states import EM, RM
+from accord.cases.views.answer_form import (  # noqa: F401 (the analysts' vendor page imports them here)
+    AnswerForm,
+    answer_form_from,
+    answer_initial,
+    run_answer,
+)
 from accord.cases.views.common import refusal
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id, parse_ids
 
-PRODUCT_ROWS = 2
 SHARED_LIMIT = 100
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-# --- The answer form (shared with the analysts' "on the vendor's behalf" page) -------------------
-
-STATUS_CHOICES = [(s.value, s.label) for s in VexStatus]
-JUSTIFICATION_CHOICES = [("", "—")] + [(j.value, j.label) for j in Justification]
-
-
-class AnswerForm(forms.Form):
-    """Per vulnerability a status row, optional extra rows per product, and the statement."""
-
-    need_more_information = forms.CharField(
-        label="Need more information? Ask the coordinator",
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=20_000,
-    )
-    statement_text = forms.CharField(
-        label="Statement (text)",
-        required=False,
-        strip=False,
-        widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="Stored exactly as you send it; paste an OpenPGP clearsigned text as it is.",
-    )
-    statement_file = forms.FileField(label="Or the statement as a file", required=False)
-    signature_file = forms.FileField(
-        label="Detached OpenPGP signature of the statement (optional file)", required=False
-    )
-    references = forms.CharField(
-        label="References (one per line)", required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    share = forms.BooleanField(
-        label="Share my status and statement with the other participants before publication",
-        required=False,
-    )
-
-    def __init__(self, *args: Any, vulnerabilities: list[Vulnerability], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.vulnerabilities = vulnerabilities
-        self.rows: list[tuple[str, str, list[str]]] = []  # (prefix, legend, field names)
-        for v in vulnerabilities:
-            prefix = f"v{v.seq}"
-            self.rows.append(
-                (prefix, f"{v.label}{': ' + v.title if v.title else ''}", self._status_fields(prefix))
-            )
-        choices = [("", "—")] + [(str(v.seq), v.label) for v in vulnerabilities]
-        for index in range(PRODUCT_ROWS if vulnerabilities else 0):
-            prefix = f"p{index}"
-            self.fields[f"{prefix}_vulnerability"] = forms.ChoiceField(
-                label="Vulnerability", choices=choices, required=False
-            )
-            self.fields[f"{prefix}_product"] = forms.CharField(
-                label="Product name", required=False, max_length=300
-            )
-            self.fields[f"{prefix}_version_range"] = forms.CharField(
-                label="Version range", required=False, max_length=200
-            )
-            self.fields[f"{prefix}_purl"] = forms.CharField(
-                label="Package URL (purl)", required=False, max_length=500
-            )
-            names = [f"{prefix}_{n}" for n in ("vulnerability", "product", "version_range", "purl")]
-            self.rows.append(
-                (prefix, f"Extra product row {index + 1} (optional)", names + self._status_fields(prefix))
-            )
-
-    def _status_fields(self, prefix: str) -> list[str]:
-        self.fields[f"{prefix}_status"] = forms.ChoiceField(
-            label="Status", choices=STATUS_CHOICES, initial=VexStatus.UNKNOWN.value, required=False
-        )
-        self.fields[f"{prefix}_justification"] = forms.ChoiceField(
-            label="Justification (for not affected)", choices=JUSTIFICATION_CHOICES, required=False
-        )
-        self.fields[f"{prefix}_impact_statement"] = forms.CharField(
-            label="Impact statement (for not affected)",
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 2}),
-            max_length=10_000,
-        )
-        self.fields[f"{prefix}_fixed_version"] = forms.CharField(
-            label="Fixed version (for fixed)", required=False, max_length=200
-        )
-        self.fields[f"{prefix}_release_reference"] = forms.CharField(
-            label="Release reference (for fixed)", required=False, max_length=500
-        )
-        self.fields[f"{prefix}_expected_fix_date"] = forms.DateField(
-            label="Expected fix date", required=False, widget=forms.DateInput(attrs={"type": "date"})
-        )
-        self.fields[f"{prefix}_will_not_fix"] = forms.BooleanField(label="We will not fix", required=False)
-        return [
-            f"{prefix}_{n}"
-            for n in (
-                "status",
-                "justification",
-                "impact_statement",
-                "fixed_version",
-                "release_reference",
-                "expected_fix_date",
-                "will_not_fix",
-            )
-        ]
-
-    def row_fields(self) -> list[tuple[str, str, list[Any]]]:
-        return [(prefix, legend, [self[name] for name in names]) for prefix, legend, names in self.rows]
-
-    def plain_fields(self) -> list[Any]:
-        return [
-            self[name]
-            for name in (
-                "need_more_information",
-                "statement_text",
-                "statement_file",
-                "signature_file",
-                "references",
-                "share",
-            )
-        ]
-
-
-def answer_initial(participant: Participant) -> dict[str, Any]:
-    """The current answer as the form's starting values, so that a resubmission keeps it."""
-    initial: dict[str, Any] = {}
-    answer = Answer.objects.filter(participant=participant).first()
-    initial["share"] = bool(answer and answer.share)
-    extra = 0
-    for status in Status.objects.filter(participant=participant).select_related("vulnerability"):
-        if status.product:
-            if extra >= PRODUCT_ROWS:
-                continue
-            prefix = f"p{extra}"
-            extra += 1
-            initial.update(
-                {
-                    f"{prefix}_vulnerability": str(status.vulnerability.seq),
-                    f"{prefix}_product": status.product,
-                    f"{prefix}_version_range": status.version_range,
-                    f"{prefix}_purl": status.purl,
-                }
-            )
-        else:
-            prefix = f"v{status.vulnerability.seq}"
-        initial.update(
-            {
-                f"{prefix}_status": status.status,
-                f"{prefix}_justification": status.justification,
-                f"{prefix}_impact_statement": status.impact_statement,
-                f"{prefix}_fixed_version": status.fixed_version,
-                f"{prefix}_release_reference": status.release_reference,
-                f"{prefix}_expected_fix_date": status.expected_fix_date,
-                f"{prefix}_will_not_fix": status.will_not_fix,
-            }
-        )
-    return initial
-
-
-def _status_input(data: dict[str, Any], prefix: str, vulnerability: str, **product: str) -> StatusInput:
-    return StatusInput(
-        vulnerability=vulnerability,
-        status=data[f"{prefix}_status"] or VexStatus.UNKNOWN.value,
-        justification=data[f"{prefix}_justification"] or "",
-        impact_statement=data[f"{prefix}_impact_statement"] or "",
-        fixed_version=data[f"{prefix}_fixed_version"] or "",
-        release_reference=data[f"{prefix}_release_reference"] or "",
-        expected_fix_date=data[f"{prefix}_expected_fix_date"],
-        will_not_fix=bool(data[f"{prefix}_will_not_fix"]),
-        **product,
-    )
-
-
-def answer_input(request: HttpRequest, form: AnswerForm) -> AnswerInput:
-    """The action's input from a valid form. The statement's bytes are exactly what came."""
-    data = form.cleaned_data
-    statuses = [_status_input(data, f"v{v.seq}", str(v.seq)) for v in form.vulnerabilities]
-    for index in range(PRODUCT_ROWS if form.vulnerabilities else 0):
-        prefix = f"p{index}"
-        product = (data[f"{prefix}_product"] or "").strip()
-        if not product:
-            continue
-        if not data[f"{prefix}_vulnerability"]:
-            raise InvalidInput(f"{prefix}_vulnerability", "Choose the vulnerability of this product row.")
-        statuses.append(
-            _status_input(
-                data,
-                prefix,
-                data[f"{prefix}_vulnerability"],
-                product=product,
-                version_range=data[f"{prefix}_version_range"] or "",
-                purl=data[f"{prefix}_purl"] or "",
-            )
-        )
-    # The raw POST text, never the form's cleaned value: no stripping, no newline conversion.
-    text = request.POST.get("statement_text", "")
-    upload = request.FILES.get("statement_file")
-    signature_upload = request.FILES.get("signature_file")
-    statement = None
-    if upload is not None and text.strip():
-        raise InvalidInput("statement_text", "Give the statement as text or as a file, not both.")
-    if upload is not None:
-        limit = answer_actions.statement_limit()
-        if upload.size is not None and upload.size > limit:
-            raise InvalidInput("statement_file", f"A statement is limited to {limit:,} bytes.")
-        raw = upload.read()
-        statement = StatementInput(text=raw)
-    elif text.strip():
-        statement = StatementInput(text=text.encode("utf-8"))
-    if signature_upload is not None:
-        if statement is None:
-            raise InvalidInput("signature_file", "A signature needs the statement it signs.")
-        if signature_upload.size is not None and signature_upload.size > 100_000:
-            raise InvalidInput("signature_file", "That signature is too large to be one.")
-        try:
-            statement.signature = signature_upload.read().decode("ascii")
-        except UnicodeDecodeError:
-            raise InvalidInput("signature_file", "Upload an ASCII-armoured OpenPGP signature.")
-    if statement is not None:
-        statement.references = data["references"] or ""
-    return AnswerInput(
-        statuses=statuses,
-        statement=statement,
-        need_more_information=data["need_more_information"] or "",
-        share=bool(data["share"]),
-    )
-
-
-def run_answer(
-    request: HttpRequest, participant: Participant, form: AnswerForm, by: User
-) -> tuple[bool, str]:
-    """Validate and submit; (done, message). Nothing is stored when anything is refused."""
-    if not form.is_valid():
-        return False, "Not saved: see the errors in the form below."
-    try:
-        answer_actions.submit_answer(participant, answer_input(request, form), by=by)
-    except (RuleViolation, InvalidInput) as exc:
-        field = getattr(exc, "field", None) or ""
-        name = field.replace(".", "_")
-        if name in form.fields:
-            form.add_error(name, refusal(exc))
-        return False, f"Not saved: {refusal(exc)}"
-    return True, "Your answer is recorded." if not by.is_analyst else "The answer is recorded."
 
 
 def statement_rows(participant: Participant, viewer: Viewer) -> list[dict[str, Any]]:
@@ -307,16 +74,49 @@ def statement_rows(participant: Participant, viewer: Viewer) -> list[dict[str, A
 # --- The vendor's view of a case -----------------------------------------------------------------
 
 
+# What a vendor's report state says, in the vendor's own terms (process.md "Vendor answers").
+RM_WORDS = {
+    RM.START: "You have not been notified yet.",
+    RM.RECEIVED: "You have not said yet whether it is a real vulnerability for you.",
+    RM.VALID: "You said it is a real vulnerability for you.",
+    RM.INVALID: "You said it does not affect you.",
+    RM.ACCEPTED: "You said a fix is ready or on its way.",
+    RM.DEFERRED: "You said you will not fix it.",
+    RM.CLOSED: "Closed: the case is finished for you.",
+}
+
+
+def proposer_words(case: Case, own: Participant, user: User) -> str:
+    """Who proposed the pending embargo end, as a vendor may be told: never another participant's name."""
+    proposer = case.embargo_proposed_by
+    if proposer is None:
+        return "the coordinator"
+    if proposer.is_coordinator_staff:
+        return "the coordinator"
+    if proposer.pk == user.pk:
+        return "you"
+    if (
+        own.organization_id
+        and Membership.objects.filter(user=proposer, organization=own.organization_id).exists()
+    ):
+        return "your organisation"
+    return "another participant"
+
+
+def own_requests(own: Participant) -> list[InfoRequest]:
+    """The vendor's requests for more information, newest first. Loaded before
+    answer_actions.mark_answers_read runs, each still says whether its answer is new
+    (`answer_unread`) to the page that shows it."""
+    return list(own.info_requests.select_related("answered_by").order_by("-created_at", "-id"))
+
+
 def vendor_context(
     request: HttpRequest, standing: Standing, viewer: Viewer, given: dict[str, Any]
 ) -> dict[str, Any]:
-    """What a vendor participant sees on the case page after joining the embargo."""
+    """What a vendor participant sees on the case page after joining the embargo. Its answer is
+    written on its own page (`vendor_answer`); here it reads where things stand."""
     case, own = standing.case, standing.vendor
     assert own is not None
-    vulnerabilities = list(case.vulnerabilities.order_by("seq"))
-    form = given.get("answer_form") or AnswerForm(
-        initial=answer_initial(own), vulnerabilities=vulnerabilities, auto_id="answer-%s"
-    )
     statuses = list(Status.objects.filter(participant=own).select_related("vulnerability"))
     reports = list(case.reports.filter(share_contact=True))
     # Other vendors' answers, only where they chose to share them.
@@ -348,15 +148,21 @@ def vendor_context(
                 "statement": viewer.statement(current, p) if current else None,
             }
         )
+    requests = own_requests(own)
+    if any(r.answer_unread for r in requests):  # shown below: no longer new (no write otherwise)
+        answer_actions.mark_answers_read(own, by=_user(request))
     return {
         "vendor_view": True,
-        "answer_form": form,
         "own_statuses": statuses,
         "own_statements": statement_rows(own, viewer),
-        "own_requests": list(own.info_requests.all()),
+        "own_requests": requests,
+        "own_rm_words": RM_WORDS.get(RM(own.rm_state), ""),
         "shared_contacts": reports,
         "shared_rows": shared_rows,
         "own_answer": Answer.objects.filter(participant=own).first(),
+        "proposed_by": proposer_words(case, own, _user(request))
+        if case.embargo_state in (EM.PROPOSED, EM.REVISE)
+        else "",
     }
 
 
@@ -385,7 +191,11 @@ def embargo_join(request: HttpRequest, case: str) -> HttpResponse:
     except (RuleViolation, InvalidInput) as exc:
         messages.error(request, refusal(exc))
     else:
-        messages.success(request, "Your organisation accepts the embargo. The case details follow.")
+        messages.success(
+            request,
+            f"{own.organization} accepts the embargo. Here is the report: answer the coordinator's "
+            "questions when you can.",
+        )
     return _case_redirect(obj)
 
 
@@ -407,25 +217,71 @@ def embargo_decline(request: HttpRequest, case: str) -> HttpResponse:
     return render(request, "cases/portal_decline.html", {"case": obj, "own": own})
 
 
-@require_POST
+def _answer_url(case: Case) -> str:
+    return reverse("cases:vendor_answer", kwargs={"case": case.url_ref})
+
+
+def answer_page(
+    request: HttpRequest, standing: Standing, form: AnswerForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The vendor's answer page: the four questions, its statement and its earlier requests."""
+    case, own = standing.case, standing.vendor
+    assert own is not None
+    vulnerabilities = list(case.vulnerabilities.order_by("seq"))
+    if form is None:
+        form = AnswerForm(initial=answer_initial(own), vulnerabilities=vulnerabilities, auto_id="answer-%s")
+    viewer = Viewer.of(standing)
+    requests = own_requests(own)
+    response = render(
+        request,
+        "cases/portal_answer.html",
+        {
+            "case": case,
+            "own": own,
+            "form": form,
+            "vulnerabilities": vulnerabilities,
+            "own_answer": Answer.objects.filter(participant=own).first(),
+            "own_requests": requests,
+            "own_statements": statement_rows(own, viewer),
+            "own_rm_words": RM_WORDS.get(RM(own.rm_state), ""),
+        },
+        status=status,
+    )
+    if any(r.answer_unread for r in requests):  # the page shows them: no longer new
+        answer_actions.mark_answers_read(own, by=_user(request))
+    return response
+
+
 @access("object:case")
 def vendor_answer(request: HttpRequest, case: str) -> HttpResponse:
-    """The vendor's answer to the four questions and its statement."""
+    """The vendor's own page for the four questions and its statement (GET shows it, POST records
+    the answer with the same action as the API's PUT /cases/{case}/answer)."""
+    if request.method == "GET":
+        standing = access_case(request.user, case, need="act")
+        if standing.staff:  # the coordinator records answers on each vendor's own page
+            return redirect("cases:vendors", case=standing.case.url_ref)
+        if standing.vendor is None:
+            raise RuleViolation("participant-member", "Only a vendor in this case does this")
+        return answer_page(request, standing)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
     standing, own = _own_vendor(request, case, "act")
     obj = standing.case
-    vulnerabilities = list(obj.vulnerabilities.order_by("seq"))
-    form = AnswerForm(request.POST, request.FILES, vulnerabilities=vulnerabilities, auto_id="answer-%s")
+    form, adding = answer_form_from(request, list(obj.vulnerabilities.order_by("seq")))
+    if adding:  # "Add a product" without JavaScript: the same page with one more row
+        return answer_page(request, standing, form)
     done, message = run_answer(request, own, form, _user(request))
     if done:
         messages.success(request, message)
-        return _case_redirect(obj, "#answer")
+        return redirect(_answer_url(obj))
     messages.error(request, message)
-    from accord.cases.views.cases import case_page
-
-    return case_page(request, standing, status=400, answer_form=form)
+    return answer_page(request, standing, form, status=400)
 
 
 # --- The portal ----------------------------------------------------------------------------------
+
+
+PORTAL_LIMIT = 500
 
 
 def _my_participations(user: User) -> Any:
@@ -433,50 +289,85 @@ def _my_participations(user: User) -> Any:
     return (
         own_participations(user)
         .filter(kind=Participant.Kind.VENDOR)
-        .select_related("case", "organization")
+        .select_related("case", "organization", "answer")
         .order_by("-case__created_at", "-id")
     )
 
 
+def waiting_for(user: User) -> dict[str, Any]:
+    """What waits for the caller's organisations, in a constant number of queries:
+    - embargo: cases whose Active embargo the organisation has not accepted yet;
+    - answer: cases past the gate where the vendor recorded no answer yet (a question alone is
+      no answer);
+    - requests: cases where the coordinator answered a request for information and none of the
+      vendor's members has read the answer since (answers/actions.mark_answers_read);
+    - dates: cases with an embargo end proposed and waiting for the coordinator (Proposed or Revise).
+    Quiet (imported) cases and closed participations wait for nothing."""
+    rows = list(_my_participations(user)[:PORTAL_LIMIT])
+    standings = standings_of(user, list({p.case_id: p.case for p in rows}.values()))
+    new_answers = dict(
+        InfoRequest.objects.filter(
+            participant__in=[p.pk for p in rows], answered_at__isnull=False, read_at__isnull=True
+        )
+        .values("participant")
+        .annotate(n=Count("pk"))
+        .values_list("participant", "n")
+    )
+    entries = []
+    for p in rows:
+        answer = answer_of(p)
+        entries.append(
+            {
+                "p": p,
+                "gated": standings[p.case_id].embargo_pending,
+                "answered_at": answer.answered_at if answer else None,
+                "new_answers": new_answers.get(p.pk, 0),
+            }
+        )
+    active = [e for e in entries if not e["p"].case.quiet and e["p"].rm_state != RM.CLOSED]
+    open_ = [e for e in active if not e["gated"]]
+    return {
+        "entries": entries,
+        "truncated": len(rows) >= PORTAL_LIMIT,
+        "embargo": [e for e in active if e["gated"]],
+        "answer": [e for e in open_ if e["answered_at"] is None],
+        "requests": [e for e in open_ if e["new_answers"]],
+        "dates": [e for e in open_ if e["p"].case.embargo_state in (EM.PROPOSED, EM.REVISE)],
+    }
+
+
 @access("authenticated")
 def portal(request: HttpRequest) -> HttpResponse:
+    """The vendor's home: what waits for it, its organisation's contacts and keys, its cases."""
     user = _user(request)
-    rows = list(_my_participations(user)[:500])
-    standings = standings_of(user, list({p.case_id: p.case for p in rows}.values()))
-    admin_orgs = set(
-        Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values_list(
-            "organization_id", flat=True
-        )
-    )
+    waiting = waiting_for(user)
+    entries = waiting["entries"]
+    memberships = [
+        m for m in user.memberships.select_related("organization") if m.organization.kind == "vendor"
+    ]
+    admin_orgs = {m.organization_id for m in memberships if m.role == Membership.Role.ADMIN}
     members: dict[int, list[Membership]] = {}
     for m in Membership.objects.filter(organization_id__in=admin_orgs).select_related("user"):
         members.setdefault(m.organization_id, []).append(m)
     chosen: dict[int, set[int]] = {}
     for row in CaseMemberAccess.objects.filter(
-        participant__in=[p.pk for p in rows if p.organization_id in admin_orgs]
+        participant__in=[e["p"].pk for e in entries if e["p"].organization_id in admin_orgs]
     ):
         chosen.setdefault(row.participant_id, set()).add(row.user_id)
-    entries = [
-        {
-            "p": p,
-            "gated": standings[p.case_id].embargo_pending,
-            "members": members.get(p.organization_id or 0, []) if p.organization_id in admin_orgs else [],
-            "chosen": chosen.get(p.pk, set()),
-        }
-        for p in rows
-    ]
-    vendor_orgs = [
-        m.organization
-        for m in user.memberships.select_related("organization")
-        if m.organization.kind == "vendor"
+    admin_entries = [
+        {**e, "members": members.get(e["p"].organization_id, []), "chosen": chosen.get(e["p"].pk, set())}
+        for e in entries
+        if e["p"].organization_id in admin_orgs
     ]
     return render(
         request,
         "cases/portal_home.html",
         {
+            "waiting": waiting,
             "entries": entries,
-            "admin_entries": [e for e in entries if e["members"]],
-            "vendor_orgs": vendor_orgs,
+            "admin_entries": [e for e in admin_entries if e["members"]],
+            "vendor_memberships": memberships,
+            "vendor_orgs": [m.organization for m in memberships],
         },
     )
 

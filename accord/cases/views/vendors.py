@@ -32,7 +32,13 @@ from accord.cases.presenter import Viewer
 from accord.cases.vendor_table import PAGE_SIZES, VendorFilters, VendorQuery, facets
 from accord.cases.views.cases import terms_only, workspace
 from accord.cases.views.common import refusal
-from accord.cases.views.portal import AnswerForm, answer_initial, run_answer, statement_rows
+from accord.cases.views.portal import (
+    AnswerForm,
+    answer_form_from,
+    answer_initial,
+    run_answer,
+    statement_rows,
+)
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id, parse_ids
@@ -526,8 +532,9 @@ def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpR
     user = _user(request)
     obj, participant = _vendor(user, case, participant_id)
     if request.method == "POST":
-        vulnerabilities = list(obj.vulnerabilities.order_by("seq"))
-        form = AnswerForm(request.POST, request.FILES, vulnerabilities=vulnerabilities, auto_id="answer-%s")
+        form, adding = answer_form_from(request, list(obj.vulnerabilities.order_by("seq")))
+        if adding:  # "Add a product" without JavaScript: the same form with one more row
+            return vendor_page(request, obj, participant, answer_form=form)
         done, message = run_answer(request, participant, form, user)
         if done:
             messages.success(
