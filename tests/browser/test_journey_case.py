@@ -172,7 +172,7 @@ def test_case_journey(journey):  # type: ignore[no-untyped-def]
     expect(facet(analyst, "Answer", "Not answered")).to_have_attribute("aria-current", "true")
     expect(analyst.locator("#vendor-count")).to_contain_text(f"{not_answered:,} of {total:,} vendors match")
     expect(analyst.locator("#vendor-table-caption")).to_contain_text(f"page 1 of {-(-not_answered // 50)}")
-    first_page = analyst.locator("#vendor-table tbody tr").first.inner_text()
+    first_page = analyst.locator("#vendor-table tbody tr").first.text_content() or ""
     assert "Widget Vendor 0150" in analyst.locator("#vendor-table").inner_text()  # the first not answered
     assert "Widget Vendor 0149" not in analyst.locator("#vendor-table").inner_text()
     step(journey, analyst, "03-not-answered")
@@ -186,7 +186,7 @@ def test_case_journey(journey):  # type: ignore[no-untyped-def]
     step(journey, analyst, "04-not-answered-page-2")
     analyst.get_by_role("navigation", name="Pages", exact=True).get_by_role("link", name="Previous").click()
     expect(analyst).to_have_url(re.compile(r"\?answered=no&page=1$"))
-    expect(analyst.locator("#vendor-table tbody tr").first).to_have_text(first_page)
+    expect(analyst.locator("#vendor-table tbody tr").first).to_have_text(" ".join(first_page.split()))
 
     # 5. 100 to a page, then a second filter: the not answered that were not notified.
     analyst.locator("#vendor-count").get_by_role("link", name="100").click()
