@@ -132,7 +132,7 @@ def test_vendor_journey(journey, tmp_path: Path) -> None:  # type: ignore[no-unt
     expect(vendor.locator(".messages")).to_contain_text(
         "Recorded: your answers to questions 1 to 3 and your statement. Your question is sent to the coordinator."
     )
-    expect(vendor.locator("#requests")).to_contain_text(QUESTION)
+    expect(vendor.locator("#answer-requests")).to_contain_text(QUESTION)
     journey.step(vendor, "07-answer-sent")
     statuses = {(s.product, s.status, s.fixed_version) for s in Status.objects.filter(participant=own)}
     assert statuses == {
@@ -154,8 +154,8 @@ def test_vendor_journey(journey, tmp_path: Path) -> None:  # type: ignore[no-unt
     expect(vendor.locator("#waiting-requests")).to_contain_text(case.label)
     journey.step(vendor, "08-home")
     vendor.locator("#waiting-requests").get_by_role("link", name=re.compile(r"read the answer")).click()
-    expect(vendor.locator("#requests")).to_contain_text(REPLY)
-    expect(vendor.locator("#requests .badge.info")).to_have_text("new")
+    expect(vendor.locator("#answer-requests")).to_contain_text(REPLY)
+    expect(vendor.locator("#answer-requests .badge.info")).to_have_text("new")
     journey.step(vendor, "09-request-answered")
     vendor.get_by_role("navigation", name="Main").get_by_role("link", name="Vendor portal").click()
     expect(cards.locator(".card-count")).to_have_text(["0", "0", "0", "0"])
