@@ -133,12 +133,12 @@ def test_an_active_embargo_offers_termination_as_a_link_to_confirm(world: World)
     href = f'href="/cases/{case.url_ref}/embargo/terminate/"'
     assert re.search(rf'<a class="button danger" {href}>Terminate the embargo</a>', html)
     assert 'id="terminate-reason"' not in html  # the reason is asked on the confirmation page
-    assert "Propose a new end (revision)" in html
+    assert "Propose a different end date" in html
     assert "Accept the proposal" not in html
     # Participants never see the analysts' decisions.
     vendor_html = get(login(Client(), world.vendor), case)
     assert "Terminate the embargo" not in vendor_html and "Accept the proposal" not in vendor_html
-    assert "Propose a new end (revision)" in vendor_html
+    assert "Propose a different end date" in vendor_html
 
 
 def test_once_public_no_embargo_is_offered_and_only_open_facts_are(world: World) -> None:

@@ -251,3 +251,15 @@ def test_the_policy_page_leads_an_admin_to_its_editor(world: World) -> None:
     assert 'href="/policy/edit/"' in main(login(Client(), world.admin))
     assert 'href="/policy/edit/"' not in main(login(Client(), world.analyst))
     assert 'href="/policy/edit/"' not in main(Client())
+
+
+def test_a_vendor_members_dashboard_shows_what_waits_in_the_portal(world: World) -> None:
+    start_embargo(world)  # the invited vendor has an embargo to accept
+    html = login(Client(), world.invited_vendor).get("/dashboard/").content.decode()
+    waiting = html.split('id="waiting-cards"')[1].split("</ul>")[0]
+    counts = re.findall(r'class="card-count">([^<]+)<', waiting)
+    labels = re.findall(r'class="card-label">([^<]+)<', waiting)
+    assert dict(zip(labels, counts, strict=True))["Embargo to accept"] == "1"
+    assert 'href="/portal/"' in html
+    # An analyst's dashboard is the work queue, not the vendor's cards.
+    assert 'id="waiting-cards"' not in login(Client(), world.analyst).get("/dashboard/").content.decode()

@@ -22,6 +22,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if request.user.is_analyst:  # type: ignore[union-attr]
         # What needs an analyst's attention; one query per list, whatever the numbers.
         context["analyst"] = analyst_sections(request.user)
+    elif any(m.organization.kind == "vendor" for m in memberships):
+        from accord.cases.views.portal import waiting_for
+
+        # A vendor member's dashboard shows what waits in the portal, with the same counts.
+        context["vendor_waiting"] = waiting_for(request.user)  # type: ignore[arg-type]
     return render(request, "core/dashboard.html", context)
 
 

@@ -127,7 +127,7 @@ def terms_only(request: HttpRequest, standing: Standing, status: int = 200) -> H
     return render(
         request,
         "cases/portal_embargo_gate.html",
-        {"case": standing.case, "own": standing.participant},
+        {"case": standing.case, "own": standing.participant, "zone": zone_of(request)},
         status=status,
     )
 
