@@ -26,7 +26,7 @@ dev: prerequisites $(VENV)/.installed-dev
 
 run: install
 	$(ACCORD) migrate --noinput
-	$(ACCORD) demo
+	$(ACCORD) demo --sample
 	$(ACCORD) run
 
 lint: dev

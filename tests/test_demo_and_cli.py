@@ -218,3 +218,22 @@ def test_create_token_for_a_deactivated_user_fails(world) -> None:  # type: igno
     with pytest.raises(CommandError, match="deactivated"):
         call_command("create_token", world.vendor.email, stdout=io.StringIO())
     assert not ApiToken.objects.exists()
+
+
+def test_the_sample_gives_every_demo_role_something_to_do(db) -> None:  # type: ignore[no-untyped-def]
+    from accord.accounts.models import User
+    from accord.cases.access import standing_of
+    from accord.cases.models import Case, Report
+    from accord.cases.states import EM, RM
+    from accord.core import demo
+
+    out = io.StringIO()
+    call_command("demo", "--sample", stdout=out)
+    call_command("demo", "--sample", stdout=io.StringIO())  # made once
+    assert "waits in triage" in out.getvalue()
+    assert Report.objects.filter(product=demo.SAMPLE_WAITING, state=RM.RECEIVED).count() == 1
+    case = Case.objects.get()
+    assert case.embargo_state == EM.ACTIVE and case.target_publication_at is not None
+    acme = User.objects.get(email="psirt@acme.example")
+    assert standing_of(acme, case).embargo_pending  # Acme's embargo decision waits
+    assert case.participants.filter(kind="vendor", first_contact_at__isnull=False).count() == 2

@@ -164,3 +164,63 @@ def load() -> list[dict[str, Any]]:
     for entry in CONTACTS:
         _ensure_contact(entry, analyst)
     return rows
+
+
+# --- A sample to try every role on (`accord demo --sample`, which `make run` uses) ---------------
+
+SAMPLE_WAITING = "Demo Gadget Hub"  # a report waiting in triage
+SAMPLE_CASE = "Demo Widget Server"  # a case under embargo, its vendors notified
+
+
+def load_sample() -> dict[str, str]:
+    """A report waiting in triage and a case whose demo vendors were notified (its embargo
+    waits for their answer), made once through the actions as a person would, so that every
+    demo login finds something to do. Returns {"report": id, "case": "VU#…"}."""
+    from accord.cases import actions
+    from accord.cases.actions.participants import add_vendors, notify_vendors, update_vendor_texts
+    from accord.cases.actions.reports import ReportInput
+    from accord.cases.models import Report
+
+    reporter = User.objects.get(email="reporter@research.example")
+    analyst = User.objects.get(email="analyst@coordinator.example")
+    waiting = Report.objects.filter(product=SAMPLE_WAITING, submitted_by=reporter).first()
+    if waiting is None:
+        waiting, _ = actions.submit_report(
+            ReportInput(
+                product=SAMPLE_WAITING,
+                version="3.2",
+                description="The hub's pairing endpoint accepts any PIN after three failures:\n\n"
+                "```\ncurl -d 'pin=0000' http://hub.local/pair\n```",
+                reporter_email=reporter.email,
+                credit=False,
+            ),
+            by=reporter,
+        )
+    sampled = Report.objects.filter(product=SAMPLE_CASE, submitted_by=reporter).first()
+    if sampled is None:
+        sampled, _ = actions.submit_report(
+            ReportInput(
+                product=SAMPLE_CASE,
+                version="2.1",
+                description="A crafted `Cookie` header overflows a heap buffer in the session parser "
+                "and runs code as the server user.",
+                reporter_email=reporter.email,
+                reporter_name="Rita Reporter",
+                affected_vendors="Acme Networks, Globex Software",
+            ),
+            by=reporter,
+        )
+    if sampled.case_id is None:
+        case = actions.accept_report(sampled, by=analyst)
+        update_vendor_texts(
+            case,
+            vendor_summary="A crafted **Cookie** header overflows a heap buffer in the Widget Server's "
+            "session parser (versions 2.0 to 2.1). Please tell us whether your products ship it.",
+            notification_text="We coordinate this report under our 45-day policy.",
+            by=analyst,
+        )
+        vendors = Organization.objects.filter(name__in=["Acme Networks", "Globex Software"]).order_by("name")
+        notify_vendors(case, add_vendors(case, list(vendors), by=analyst), by=analyst)
+        sampled.refresh_from_db()
+    assert sampled.case is not None
+    return {"report": waiting.pk, "case": sampled.case.label}

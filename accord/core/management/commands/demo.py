@@ -15,13 +15,19 @@ class Command(BaseCommand):
             "--json", action="store_true", help="Print the accounts as JSON and nothing else."
         )
         parser.add_argument("--force", action="store_true", help="Allow demo accounts with ACCORD_DEBUG=0.")
+        parser.add_argument(
+            "--sample",
+            action="store_true",
+            help="Also a report waiting in triage and a case whose demo vendors were notified (made once).",
+        )
 
-    def handle(self, *args: Any, json: bool, force: bool, **options: Any) -> None:
+    def handle(self, *args: Any, json: bool, force: bool, sample: bool, **options: Any) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "Demo accounts have public passwords: refusing with ACCORD_DEBUG=0 (use --force)."
             )
         rows = demo.load()
+        made = demo.load_sample() if sample else None
         if json:
             self.stdout.write(_dumps(rows))
             return
@@ -34,6 +40,11 @@ class Command(BaseCommand):
         self.stdout.write("Demo vendors and where their notifications go (by default to var/mail/):")
         for entry in demo.CONTACTS:
             self.stdout.write(f"  {entry.organization:<32} {entry.email}")
+        if made:
+            self.stdout.write(
+                f"Sample: report {made['report']} waits in triage; case {made['case']} waits for "
+                "Acme Networks and Globex Software to accept its embargo and answer."
+            )
 
 
 def _dumps(rows: object) -> str:
