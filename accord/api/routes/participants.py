@@ -333,8 +333,9 @@ def list_answers(
     standing = access_case(_user(request), case)
     viewer = Viewer.of(standing)
     queryset = standing.case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
-    if not standing.staff:
-        queryset = queryset.filter(Q(pk__in=standing.own_ids) | Q(answer__share=True))
+    visible = viewer.answers_visible()
+    if visible is not None:
+        queryset = queryset.filter(visible)
 
     def serialize(page: list[Participant]) -> list[AnswerOut]:
         prefetch_answers(page)

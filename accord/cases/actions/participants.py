@@ -20,6 +20,7 @@ from accord.accounts.models import Membership, Organization, User, hash_secret
 from accord.cases.access import standing_of
 from accord.cases.actions.cases import require_bringer
 from accord.cases.actions.embargo import apply_contact_attempt
+from accord.cases.claim_links import check_address, check_usable
 from accord.cases.events import record
 from accord.cases.models import Case, CaseMemberAccess, ClaimLink, Participant
 from accord.cases.states import EM, RM, rm_next
@@ -217,8 +218,6 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
 def find_claim(secret: str) -> ClaimLink | None:
     """The unused link of `secret`, or None; RuleViolation (saying why) when it expired or its
     address was removed, so that its holder learns the reason."""
-    from accord.cases.claim_links import check_usable
-
     link = (
         ClaimLink.objects.select_related("participant__organization", "participant__case")
         .filter(token_hash=hash_secret(secret or ""))
@@ -235,7 +234,6 @@ def claim_account(link: ClaimLink, *, user: User | None = None, password: str = 
     """Follow a claim link: an account tied to the vendor. From the "to" address it is ready at once;
     from another address it waits for an analyst's approval."""
     from accord.accounts.actions import _password_errors  # one password policy
-    from accord.cases.claim_links import check_usable
 
     link = ClaimLink.objects.select_for_update().get(pk=link.pk)
     if link.used_at is not None:
@@ -273,8 +271,6 @@ def claim_account(link: ClaimLink, *, user: User | None = None, password: str = 
 
 @transaction.atomic
 def approve_claim(link: ClaimLink, *, by: User) -> Membership:
-    from accord.cases.claim_links import check_address
-
     require_analyst(by)
     link = ClaimLink.objects.select_for_update().get(pk=link.pk)
     if link.used_by is None or link.approved:

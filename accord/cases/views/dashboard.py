@@ -28,6 +28,8 @@ from accord.cases.access import cases_visible_to
 from accord.cases.models import Case, FactReport, Participant, Report
 from accord.cases.presenter import Viewer
 from accord.cases.states import EM, RM, Fact
+from accord.cases.views.cases import case_url
+from accord.cases.views.vendors import vendor_url
 from accord.vendors.queries import pending_contacts, pending_keys, requested_at
 
 LIST_LIMIT = 50
@@ -78,15 +80,6 @@ class Queue:
         return len(self.rows) >= LIST_LIMIT
 
 
-def _case_url(case: Case, anchor: str = "") -> str:
-    return reverse("cases:case_detail", kwargs={"case": case.url_ref}) + anchor
-
-
-def _vendor_url(participant: Participant, anchor: str) -> str:
-    kwargs = {"case": participant.case.url_ref, "participant_id": participant.pk}
-    return reverse("cases:vendor_detail", kwargs=kwargs) + anchor
-
-
 def notify_next(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Public cases (P) with vendors not yet aware (no V): notifying them comes next (process.md)."""
     unaware = Participant.objects.filter(kind=Participant.Kind.VENDOR, v_at__isnull=True).values("case_id")
@@ -105,7 +98,7 @@ def _due(cases: QuerySet[Case]) -> Queue:
     )
     rows = [
         Row(
-            _case_url(c, "#embargo"),
+            case_url(c, "#embargo"),
             c.label,
             c.title,
             f"Attacks observed (A): the embargo ({EM(c.embargo_state).label}) may have to end now.",
@@ -120,7 +113,7 @@ def _due(cases: QuerySet[Case]) -> Queue:
 def _notify(cases: QuerySet[Case]) -> Queue:
     rows = [
         Row(
-            _case_url(c),
+            case_url(c),
             c.label,
             c.title,
             "Public (P): notify the vendors not yet aware.",
@@ -145,7 +138,7 @@ def _claims(cases: QuerySet[Case], viewer: Viewer) -> Queue:
     )
     rows = [
         Row(
-            _case_url(claim.case, "#state"),
+            case_url(claim.case, "#state"),
             claim.case.label,
             f"{claim.fact} ({Fact(claim.fact).label})",
             f"Claimed by {viewer.claimant(claim).name}: confirm or dismiss it.",
@@ -165,7 +158,7 @@ def _early(cases: QuerySet[Case]) -> Queue:
         ]
         rows.append(
             Row(
-                _case_url(c, "#state"),
+                case_url(c, "#state"),
                 c.label,
                 c.title,
                 f"{' and '.join(facts).capitalize()}: consider the publish decision.",
@@ -193,7 +186,7 @@ def _near(cases: QuerySet[Case], now: dt.datetime) -> Queue:
         past = c.target_publication_at is not None and c.target_publication_at < now
         rows.append(
             Row(
-                _case_url(c, "#dates"),
+                case_url(c, "#dates"),
                 c.label,
                 c.title,
                 at=c.target_publication_at,
@@ -218,7 +211,7 @@ def _requests(cases: QuerySet[Case], viewer: Viewer) -> Queue:
     )
     rows = [
         Row(
-            _vendor_url(r.participant, "#requests"),
+            vendor_url(r.participant.case, r.participant, "#requests"),
             f"{r.participant.case.label}: {viewer.label(r.participant)}",
             "",
             f"“{Truncator(' '.join(r.text.split())).chars(140)}”",
@@ -248,7 +241,7 @@ def _proposed(cases: QuerySet[Case], viewer: Viewer) -> Queue:
         what = "A new embargo" if c.embargo_state == EM.PROPOSED else "A new end of the Active embargo"
         rows.append(
             Row(
-                _case_url(c, "#embargo"),
+                case_url(c, "#embargo"),
                 c.label,
                 c.title,
                 f"{what}, proposed by {who}: accept, reject or counter it.",
@@ -324,7 +317,7 @@ def _statements(cases: QuerySet[Case], viewer: Viewer, now: dt.datetime) -> Queu
     )
     rows = [
         Row(
-            _vendor_url(s.participant, "#statements"),
+            vendor_url(s.participant.case, s.participant, "#statements"),
             f"{s.participant.case.label}: {viewer.label(s.participant)}",
             "",
             f"Statement version {s.version}, {viewer.signature_label(s, s.participant)}.",
@@ -354,7 +347,7 @@ def _mine(cases: QuerySet[Case], user: Any) -> Queue:
     )
     rows = [
         Row(
-            _case_url(c),
+            case_url(c),
             c.label,
             c.title,
             "" if c.target_publication_at else "No target date yet.",

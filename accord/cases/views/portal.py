@@ -24,7 +24,7 @@ from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, CaseMemberAccess, Participant
 from accord.cases.presenter import Viewer, answer_of
 from accord.cases.states import EM, RM
-from accord.cases.views.answer_form import (  # noqa: F401 (the analysts' vendor page imports them here)
+from accord.cases.views.answer_form import (
     AnswerForm,
     answer_form_from,
     answer_initial,

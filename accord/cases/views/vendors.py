@@ -28,17 +28,12 @@ from accord.answers.models import Answer, InfoRequest, Statement, Status
 from accord.cases.access import Standing, access_case
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, ClaimLink, Participant
-from accord.cases.presenter import Viewer
+from accord.cases.presenter import Viewer, answer_of
 from accord.cases.vendor_table import PAGE_SIZES, VendorFilters, VendorQuery, facets
+from accord.cases.views.answer_form import AnswerForm, answer_form_from, answer_initial, run_answer
 from accord.cases.views.cases import terms_only, workspace
 from accord.cases.views.common import refusal
-from accord.cases.views.portal import (
-    AnswerForm,
-    answer_form_from,
-    answer_initial,
-    run_answer,
-    statement_rows,
-)
+from accord.cases.views.portal import statement_rows
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id, parse_ids
@@ -171,9 +166,6 @@ def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, 
         .order_by("participant_id", "-version")
     ):
         latest.setdefault(statement.participant_id, statement)
-    shares = set(
-        Answer.objects.filter(participant_id__in=ids, share=True).values_list("participant_id", flat=True)
-    )
     rows = []
     coordinator = Viewer.coordinator()
     for p in participants:
@@ -184,7 +176,7 @@ def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, 
                 "statuses": statuses.get(p.pk, []),
                 "statement": current,
                 "label": coordinator.signature_label(current, p) if current else "no statement",
-                "shared": p.pk in shares,
+                "shared": bool((answer := answer_of(p)) and answer.share),
                 "reachable": p.organization_id in reachable,
             }
         )
@@ -520,7 +512,7 @@ def vendor_page(
     return render(request, "cases/vendors_vendor.html", context, status=status)
 
 
-def _vendor_url(case: Case, participant: Participant, anchor: str = "") -> str:
+def vendor_url(case: Case, participant: Participant, anchor: str = "") -> str:
     return (
         reverse("cases:vendor_detail", kwargs={"case": case.url_ref, "participant_id": participant.pk})
         + anchor
@@ -540,7 +532,7 @@ def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpR
             messages.success(
                 request, f"{message} It shows as recorded by {user.display_name} for the vendor."
             )
-            return redirect(_vendor_url(obj, participant, "#answer"))
+            return redirect(vendor_url(obj, participant, "#answer"))
         messages.error(request, message)
         return vendor_page(request, obj, participant, status=400, answer_form=form)
     return vendor_page(request, obj, participant)
@@ -557,7 +549,7 @@ def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> Htt
         messages.error(request, refusal(exc))
     else:
         messages.success(request, "The coordinator's addendum is added.")
-    return redirect(_vendor_url(obj, participant, "#statements"))
+    return redirect(vendor_url(obj, participant, "#statements"))
 
 
 @require_POST
@@ -569,11 +561,11 @@ def vendor_info_answer(request: HttpRequest, case: str, participant_id: str) -> 
     info = participant.info_requests.filter(pk=request_id).first() if request_id else None
     if info is None:
         messages.error(request, "There is no such request from this vendor.")
-        return redirect(_vendor_url(obj, participant, "#requests"))
+        return redirect(vendor_url(obj, participant, "#requests"))
     try:
         answer_actions.answer_info_request(info, request.POST.get("text", ""), by=user)
     except (RuleViolation, InvalidInput) as exc:
         messages.error(request, refusal(exc))
     else:
         messages.success(request, "The request is answered.")
-    return redirect(_vendor_url(obj, participant, "#requests"))
+    return redirect(vendor_url(obj, participant, "#requests"))
