@@ -215,3 +215,36 @@ def access_case(user: Any, ref: str | int, need: str = "read") -> Standing:
     if case is None:
         raise Http404("No such case.")
     return standing_of(user, case).check(need)
+
+
+# --- Threads ----------------------------------------------------------------------------------------
+
+
+def threads_visible(standing: Standing) -> QuerySet[Any]:
+    """The threads of the standing's case its holder may read: staff every thread; a participant
+    past the embargo gate the case discussion, its own private thread and the topics it is a
+    member of. Nobody else reads any (an invited vendor sees no thread before it accepts)."""
+    from accord.conversation.models import Thread
+
+    threads = Thread.objects.filter(case=standing.case)
+    if standing.staff:
+        return threads
+    if not standing.own or standing.embargo_pending:
+        return Thread.objects.none()
+    own = list(standing.own_ids)
+    return threads.filter(
+        Q(kind=Thread.Kind.CASE)
+        | Q(kind=Thread.Kind.PRIVATE, participant__in=own)
+        | Q(kind=Thread.Kind.TOPIC, pk__in=Thread.members.through.objects.filter(participant__in=own).values("thread"))
+    )
+
+
+def access_thread(standing: Standing, thread_id: Any) -> Any:
+    """One thread of the case the standing may read, or 404 (missing and forbidden alike)."""
+    from accord.lib.ids import parse_id
+
+    number = parse_id(thread_id)
+    thread = threads_visible(standing).filter(pk=number).first() if number is not None else None
+    if thread is None:
+        raise Http404("No such thread.")
+    return thread

@@ -181,6 +181,10 @@ class Participant(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="participations"
     )
+    # A reporter's participation comes from a report: the report's follow link speaks for it.
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="reporter_participants"
+    )
     alias = models.CharField(max_length=50)
     anonymous = models.BooleanField(default=False)
     rm_state = models.CharField(max_length=10, choices=RM.choices, default=RM.START)

@@ -335,6 +335,7 @@ def accept_report(report: Report, *, by: User) -> Case:
             case=case,
             kind=Participant.Kind.REPORTER,
             user=report.submitted_by,
+            report=report,
             alias="Reporter",
             rm_state=RM.ACCEPTED,
             embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
