@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "accord.cases",
     "accord.vendors",
     "accord.answers",
+    "accord.conversation",
     "accord.api",
 ]
 
@@ -285,6 +286,13 @@ TARGET_NEAR_DAYS = env_int(
 REPORT_MAX_ATTACHMENT_BYTES = env_int(
     "ACCORD_REPORT_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, "Largest file a report may attach.", minimum=1
 )
+MESSAGE_MAX_ATTACHMENT_BYTES = env_int(
+    "ACCORD_MESSAGE_MAX_ATTACHMENT_BYTES",
+    10 * 1024 * 1024,
+    "Largest file a message may attach.",
+    minimum=1,
+)
+MESSAGE_MAX_ATTACHMENTS = 5
 REPORT_MAX_ATTACHMENTS = 5
 STATEMENT_MAX_BYTES = env_int(
     "ACCORD_STATEMENT_MAX_BYTES", 64 * 1024, "Largest vendor statement, in bytes.", minimum=1024

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.accounts.models import User
-from accord.answers.models import Addendum, Answer, InfoRequest, Justification, Statement, Status, VexStatus
+from accord.answers.models import Addendum, Answer, Justification, Statement, Status, VexStatus
 from accord.answers.signatures import KEY_PENDING, KEY_REJECTED
 from accord.cases.access import standing_of
 from accord.cases.events import record
@@ -348,8 +348,15 @@ def _record_answer(
             summary["statement"] = {"version": statement.version, "verification": verification}
             changed.append("statement")
     if data.need_more_information.strip():
-        request = InfoRequest.objects.create(
-            participant=participant, text=data.need_more_information, asked_by=by
+        # "Need more information" is a request in the vendor's private thread, open until answered.
+        from accord.conversation import actions as conversation
+
+        request = conversation.post_message(
+            conversation.private_thread(participant),
+            data.need_more_information,
+            speaker=conversation.Speaker(by, participant),  # the vendor's, even when recorded for it
+            request=True,
+            mentions=False,
         )
         summary["info_request"] = request.pk
         changed.append("info_request")
@@ -417,37 +424,3 @@ def add_addendum(participant: Participant, text: str, *, by: User) -> Addendum:
     addendum = Addendum.objects.create(participant=participant, statement=latest, text=text, author=by)
     record("answer.addendum", case=participant.case, actor=by, participant=participant, addendum=addendum.pk)
     return addendum
-
-
-@transaction.atomic
-def answer_info_request(request: InfoRequest, text: str, *, by: User) -> InfoRequest:
-    require_analyst(by)
-    request = InfoRequest.objects.select_for_update().get(pk=request.pk)
-    if not request.is_open:
-        raise RuleViolation("info-request-open", "This request was already answered")
-    if not storable(text or "", "text").strip():
-        raise InvalidInput("text", "Write the answer first.")
-    request.answer = text[:50_000]
-    request.answered_by = by
-    request.answered_at = timezone.now()
-    request.save()
-    record(
-        "answer.info_answered",
-        case=request.participant.case,
-        actor=by,
-        participant=request.participant,
-        request=request.pk,
-    )
-    return request
-
-
-def mark_answers_read(participant: Participant, *, by: User) -> int:
-    """One of the vendor's own members read the coordinator's answers to its requests: they no
-    longer count as new on its home page. Staff reading them changes nothing. No event: reading
-    changes nothing of the case. Returns how many answers were new."""
-    standing = standing_of(by, participant.case)
-    if standing.staff or not standing.speaks_for(participant):
-        return 0
-    return InfoRequest.objects.filter(
-        participant=participant, answered_at__isnull=False, read_at__isnull=True
-    ).update(read_at=timezone.now())

@@ -148,34 +148,3 @@ class Addendum(models.Model):
 
     def __str__(self) -> str:
         return f"addendum on {self.participant}"
-
-
-class InfoRequest(models.Model):
-    """ "Need more information": open until the coordinator answers it."""
-
-    participant = models.ForeignKey(
-        "cases.Participant", on_delete=models.CASCADE, related_name="info_requests"
-    )
-    text = models.TextField()
-    asked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    answer = models.TextField(blank=True)
-    answered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    answered_at = models.DateTimeField(null=True, blank=True)
-    # When one of the vendor's members first read the coordinator's answer: until then the
-    # vendor's home counts it among "requests answered".
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ("created_at", "id")
-
-    def __str__(self) -> str:
-        return f"information request from {self.participant}"
-
-    @property
-    def answer_unread(self) -> bool:
-        return self.answered_at is not None and self.read_at is None
-
-    @property
-    def is_open(self) -> bool:
-        return self.answered_at is None

@@ -14,12 +14,13 @@ from typing import Literal
 from django.db.models import Prefetch, prefetch_related_objects
 from pydantic import BaseModel, Field
 
-from accord.answers.models import Addendum, InfoRequest, Statement, Status
+from accord.answers.models import Addendum, Statement, Status
 from accord.api.case_schemas import Body
 from accord.api.schemas import Instant
 from accord.cases.models import Case, Participant
 from accord.cases.presenter import Viewer, answer_of
 from accord.cases.states import RM
+from accord.conversation.models import Message
 
 # --- Request bodies ----------------------------------------------------------------------------
 
@@ -137,8 +138,11 @@ class StatementOut(BaseModel):
 
 
 class InfoRequestOut(BaseModel):
-    id: int
+    id: int = Field(description="The request's message id in the vendor's private thread.")
     text: str
+    asked_by: Literal["coordinator", "participant"] = Field(
+        description='Who asked: the vendor ("need more information") or the coordinator.'
+    )
     created_at: Instant
 
 
@@ -177,12 +181,18 @@ def ref_out(p: Participant, viewer: Viewer) -> ParticipantOutRef:
 
 def prefetch_answers(participants: list[Participant]) -> None:
     """Everything answers_out reads, in a constant number of queries."""
+    requests: dict[int, list[Message]] = {}
+    for m in Message.objects.filter(
+        thread__participant__in=[p.pk for p in participants], request=Message.Request.OPEN
+    ).select_related("thread"):
+        requests.setdefault(m.thread.participant_id, []).append(m)  # type: ignore[arg-type]
+    for p in participants:
+        p.open_requests = requests.get(p.pk, [])  # type: ignore[attr-defined]
     prefetch_related_objects(
         participants,
         "answer",
         Prefetch("statuses", queryset=Status.objects.select_related("vulnerability")),
         Prefetch("statements", queryset=Statement.objects.select_related("recorded_by").order_by("version")),
-        Prefetch("info_requests", queryset=InfoRequest.objects.filter(answered_at__isnull=True)),
         Prefetch("addenda", queryset=Addendum.objects.select_related("author")),
     )
 
@@ -245,7 +255,15 @@ def answer_out(case: Case, p: Participant, viewer: Viewer) -> AnswerOut:
         statement=_statement_out(current, p, viewer) if current else None,
         statement_versions=len(statements),
         open_info_requests=(
-            [InfoRequestOut(id=r.pk, text=r.text, created_at=r.created_at) for r in p.info_requests.all()]
+            [
+                InfoRequestOut(
+                    id=r.pk,
+                    text=r.body,
+                    asked_by="coordinator" if r.from_coordinator else "participant",
+                    created_at=r.created_at,
+                )
+                for r in getattr(p, "open_requests", [])
+            ]
             if privileged
             else []
         ),

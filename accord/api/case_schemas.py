@@ -109,6 +109,8 @@ class AssignBody(Body):
 
 class NoteBody(Body):
     text: str = Field(max_length=50_000)
+    reply_to: int | None = Field(None, ge=1, description="The message answered (for example a request).")
+    request: bool = Field(False, description="Analysts: a request for information, open until answered.")
 
 
 class TriageBody(Body):
@@ -232,6 +234,9 @@ class ReportNoteOut(BaseModel):
     text: str
     from_reporter: bool
     author: str | None
+    request: Literal["open", "answered", "closed"] | None = Field(
+        None, description="Set on a request for information: its state."
+    )
     created_at: Instant
 
 

@@ -235,7 +235,10 @@ def threads_visible(standing: Standing) -> QuerySet[Any]:
     return threads.filter(
         Q(kind=Thread.Kind.CASE)
         | Q(kind=Thread.Kind.PRIVATE, participant__in=own)
-        | Q(kind=Thread.Kind.TOPIC, pk__in=Thread.members.through.objects.filter(participant__in=own).values("thread"))
+        | Q(
+            kind=Thread.Kind.TOPIC,
+            pk__in=Thread.members.through.objects.filter(participant__in=own).values("thread"),
+        )
     )
 
 

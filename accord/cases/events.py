@@ -48,6 +48,13 @@ KINDS: dict[str, EventKind] = {
     "report.duplicate": EventKind("A duplicate report was linked", concerned=(*STATE, "case_number")),
     "report.close": EventKind("Report closed", concerned=(*STATE, "reason"), participants=STATE),
     "report.note": EventKind("Message on the report"),
+    # The conversation (accord.conversation): requests for information and topic threads. A
+    # message itself is no event: it lives in its thread, which the gate guards.
+    "message.request": EventKind("Request for information", concerned=("asked_by",)),
+    "message.request_answered": EventKind("Request for information answered", concerned=()),
+    "message.request_closed": EventKind("Request for information closed", concerned=()),
+    "thread.topic": EventKind("Topic thread opened"),
+    "thread.members": EventKind("Topic thread members changed"),
     "report.assigned": EventKind("Report assigned"),
     # The case and its vulnerabilities.
     "case.updated": EventKind("Case edited", participants=("changes",)),

@@ -215,24 +215,6 @@ class ReportForm(forms.Form):
         return bool((self.data.get("website") or "").strip())
 
 
-class NoteForm(forms.Form):
-    text = forms.CharField(
-        label="Your message",
-        widget=TEXTAREA,
-        max_length=50_000,
-        help_text="The coordinator's analysts read it. Markdown works: put code between two lines of ```.",
-    )
-
-
-class AnalystNoteForm(forms.Form):
-    text = forms.CharField(
-        label="Message to the reporter",
-        widget=TEXTAREA,
-        max_length=50_000,
-        help_text="The reporter reads it on their private follow page.",
-    )
-
-
 ASSIGNED_CHOICES = (("", "anyone"), ("me", "assigned to me"), ("none", "unassigned"))
 
 

@@ -87,22 +87,6 @@ class ReportAttachment(models.Model):
         return self.name
 
 
-class ReportNote(models.Model):
-    """Information added to a report after submission, by the reporter or an analyst."""
-
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    from_reporter = models.BooleanField(default=False)
-    text = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ("created_at", "id")
-
-    def __str__(self) -> str:
-        return f"note on {self.report_id}"
-
-
 class Case(models.Model):
     number = models.PositiveIntegerField(unique=True)
     title = models.CharField(max_length=300)

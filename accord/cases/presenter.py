@@ -365,6 +365,54 @@ class Viewer:
                     found[user_id] = by_org[org]
         self._actors.update(found)
 
+    # --- Messages -----------------------------------------------------------------------------
+
+    def message_author(self, message: Any) -> Person:
+        """Who wrote a message, as this viewer may see it (load author and author_participant)."""
+        if message.by_system:
+            return Person(SYSTEM_NAME)
+        participant = message.author_participant
+        if message.author_id is None:
+            if participant is not None:
+                return Person(self.label(participant), me=participant.pk in self.own_ids)
+            if message.from_reporter:
+                return Person("the reporter", me=self.reporter_view)
+            return Person("someone without an account")
+        if message.from_reporter and participant is None and not self.staff:
+            return Person("the reporter", me=self.reporter_view or message.author_id == self.user_id)
+        return self.person(message.author, participant)
+
+    def message(self, message: Any) -> MessageView:
+        """One message as this viewer may see it: author and mentions through the allow-lists
+        above (prefetch "mentions__participant__organization", "mentions__user", "attachments")."""
+        from accord.conversation.mentions import render_tokens
+
+        author = self.message_author(message)
+        if message.from_coordinator:
+            side = "coordinator"
+        elif message.from_reporter:
+            side = "reporter"
+        else:
+            side = "participant"
+        return MessageView(
+            message=message,
+            author=author,
+            side=side,
+            body=render_tokens(message.body, message.mentions.all(), self),
+            attachments=list(message.attachments.all()),
+            mine=author.me,
+        )
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message: Any
+    author: Person
+    side: str  # "coordinator", "participant" or "reporter"
+    body: str  # Markdown with mentions as this viewer may read them
+    attachments: list[Any]
+    mine: bool
+
 
 def answer_of(participant: Participant) -> Answer | None:
     """A vendor's answer row, or None (prefetch or select_related "answer" on lists)."""

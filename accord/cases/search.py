@@ -13,7 +13,13 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _document(report: Report) -> str:
-    notes = " ".join(report.notes.values_list("text", flat=True)) if report.pk else ""
+    from accord.conversation.models import Message  # the messages with the reporter (staff search only)
+
+    notes = (
+        " ".join(Message.objects.filter(thread__report=report).values_list("body", flat=True))
+        if report.pk
+        else ""
+    )
     parts = [
         report.id,
         report.product,

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accord.cases.views import cases, claims, confirm, policy, portal, reports, triage, vendors
+from accord.conversation import views as conversation
 
 app_name = "cases"
 
@@ -15,6 +16,11 @@ urlpatterns = [
     path("report/", reports.report_new, name="report_new"),
     path("report/thanks/", reports.report_thanks, name="report_thanks"),
     path("report/follow/<str:key>/", reports.report_follow, name="report_follow"),
+    path(
+        "report/follow/<str:key>/files/<str:attachment_id>/",
+        reports.report_follow_file,
+        name="report_follow_file",
+    ),
     path("reports/mine/", reports.my_reports, name="my_reports"),
     # Triage
     path("triage/", triage.triage_queue, name="triage"),
@@ -23,6 +29,11 @@ urlpatterns = [
     path(_report + "attachments/<int:attachment_id>/", triage.report_attachment, name="report_attachment"),
     path(_report + "assign/", triage.report_assign, name="report_assign"),
     path(_report + "note/", triage.report_note, name="report_note"),
+    path(
+        _report + "messages/files/<str:attachment_id>/",
+        triage.report_message_file,
+        name="report_messages_files",
+    ),
     path(_report + "ssvc/", triage.report_ssvc, name="report_ssvc"),
     *(
         path(_report + f"{action}/", triage.report_action, {"action": action}, name=f"report_{action}")
@@ -58,6 +69,19 @@ urlpatterns = [
     path(_case + "claims/confirm/", cases.claim_confirm, name="claim_confirm"),
     path(_case + "claims/dismiss/", cases.claim_dismiss, name="claim_dismiss"),
     path(_case + "ssvc/", cases.publish_decision, name="publish_decision"),
+    # The conversation: threads and messages (accord.conversation)
+    path(_case + "messages/", conversation.conversation, name="conversation"),
+    path(_case + "messages/new/", conversation.whats_new, name="whats_new"),
+    path(_case + "messages/mine/", conversation.own_private, name="own_private"),
+    path(_case + "messages/topics/", conversation.topic_new, name="topic_new"),
+    path(_case + "messages/with/<str:participant_id>/", conversation.private_with, name="private_with"),
+    path(_case + "messages/files/<str:attachment_id>/", conversation.attachment, name="message_attachment"),
+    path(_case + "messages/<str:thread_id>/", conversation.thread_page, name="thread"),
+    path(
+        _case + "messages/<str:thread_id>/<str:message_id>/close/",
+        conversation.request_close,
+        name="request_close",
+    ),
     # Vendors in the case: the analysts' pages
     path(_case + "vendors/", vendors.vendors, name="vendors"),
     path(_case + "vendors/add/", vendors.vendors_add, name="vendors_add"),
@@ -66,7 +90,6 @@ urlpatterns = [
     path(_case + "vendors/claims/approve/", vendors.claim_approve, name="vendor_claim_approve"),
     path(_case + "vendors/<str:participant_id>/", vendors.vendor_detail, name="vendor_detail"),
     path(_case + "vendors/<str:participant_id>/addendum/", vendors.vendor_addendum, name="vendor_addendum"),
-    path(_case + "vendors/<str:participant_id>/info/", vendors.vendor_info_answer, name="vendor_info_answer"),
     # Vendors in the case: their own answers
     path(_case + "embargo/join/", portal.embargo_join, name="embargo_join"),
     path(_case + "embargo/decline/", portal.embargo_decline, name="embargo_decline"),

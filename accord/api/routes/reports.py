@@ -32,9 +32,11 @@ from accord.api.schemas import Error, ReasonRequired, page_of
 from accord.cases import actions, search
 from accord.cases.access import access_case, access_report, cases_visible_to, reports_visible_to
 from accord.cases.actions.reports import ReportInput, follow_url, recent_reports_from
-from accord.cases.models import Report, ReportNote
-from accord.cases.presenter import Viewer
+from accord.cases.models import Report
+from accord.cases.presenter import MessageView, Viewer
 from accord.cases.states import RM
+from accord.conversation import actions as conversation
+from accord.conversation.queries import report_messages
 from accord.core.client_ip import client_ip
 from accord.lib.ids import parse_case_ref, parse_id
 
@@ -65,23 +67,24 @@ def report_out(report: Report, user: User) -> ReportOut:
     return ReportOut(**_fields(report, user))
 
 
-def note_out(note: ReportNote, user: User) -> ReportNoteOut:
-    author = note.author
-    label = None
-    if author is not None:
-        viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
-        label = "Reporter" if note.from_reporter and not viewer.staff and author.pk != user.pk else None
-        label = label or viewer.person(author).api
+def note_out(shown: MessageView) -> ReportNoteOut:
+    """A message between the coordinator and the reporter, as the presenter shows it."""
+    message = shown.message
     return ReportNoteOut(
-        id=note.pk, text=note.text, from_reporter=note.from_reporter, author=label, created_at=note.created_at
+        id=message.pk,
+        text=shown.body,
+        from_reporter=message.from_reporter,
+        author=shown.author.api,
+        request=message.request or None,
+        created_at=message.created_at,
     )
 
 
 def report_detail(report: Report, user: User) -> ReportDetail:
-    notes = report.notes.select_related("author").order_by("created_at", "id")
+    viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
     return ReportDetail(
         **_fields(report, user),
-        notes=[note_out(n, user) for n in notes],
+        notes=[note_out(n) for n in report_messages(report, viewer)[1]],
         attachments=[
             AttachmentOut(
                 id=a.pk,
@@ -286,10 +289,30 @@ def assign_report(request: HttpRequest, report_id: str, payload: AssignBody) -> 
     auth=rule("object:report"),
 )
 def add_note(request: HttpRequest, report_id: str, payload: NoteBody) -> Status[ReportNoteOut]:
+    """A message in the report's private thread between the coordinator and the reporter; an
+    analyst may make it a request for information (`request: true`)."""
     user = _user(request)
     report = _report(user, report_id)
-    note = actions.add_report_note(report, payload.text, by=user, from_reporter=not user.is_analyst)
-    return Status(201, note_out(note, user))
+    thread = conversation.report_thread(report)
+    reply_to = None
+    if payload.reply_to is not None:
+        reply_to = thread.messages.filter(pk=payload.reply_to).first()
+        if reply_to is None:
+            raise ApiError(
+                400,
+                "No such message in this thread.",
+                [{"field": "reply_to", "message": "not in this thread"}],
+            )
+    message = conversation.post_message(
+        thread,
+        payload.text,
+        speaker=conversation.speaker_on_report(report, user, reporter=not user.is_analyst),
+        reply_to=reply_to,
+        request=payload.request,
+    )
+    viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
+    shown = next(m for m in report_messages(report, viewer)[1] if m.message.pk == message.pk)
+    return Status(201, note_out(shown))
 
 
 @router.post(

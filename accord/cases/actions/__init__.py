@@ -26,7 +26,6 @@ from accord.cases.actions.embargo import (
 from accord.cases.actions.facts import confirm_fact, dismiss_fact, report_fact, set_vendor_fact
 from accord.cases.actions.reports import (
     accept_report,
-    add_report_note,
     assign_report,
     close_report,
     defer_report,
@@ -42,7 +41,6 @@ __all__ = [
     "accept_report",
     "add_coordinator",
     "add_product",
-    "add_report_note",
     "add_vulnerability",
     "apply_policy",
     "assign_analysts",

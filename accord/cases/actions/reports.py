@@ -26,7 +26,6 @@ from accord.cases.models import (
     Participant,
     Report,
     ReportAttachment,
-    ReportNote,
     SsvcDecision,
     Vulnerability,
 )
@@ -409,25 +408,6 @@ def assign_report(report: Report, analyst: User | None, *, by: User) -> Report:
     report.save(update_fields=["assigned_to", "updated_at"])
     record("report.assigned", report=report, actor=by, old=old, new=analyst.email if analyst else None)
     return report
-
-
-@transaction.atomic
-def add_report_note(report: Report, text: str, *, by: User | None, from_reporter: bool) -> ReportNote:
-    text = text or ""
-    if not text.strip():
-        raise InvalidInput("text", "Write something first.")
-    if len(text) > 50_000:
-        raise InvalidInput("text", "At most 50,000 characters.")
-    if not from_reporter:
-        require_analyst(by)
-    note = ReportNote.objects.create(report=report, author=by, from_reporter=from_reporter, text=text)
-    search.index_report(report)
-    record(
-        "report.note", report=report, case=report.case, actor=by, from_reporter=from_reporter, note=note.pk
-    )
-    if not from_reporter:
-        report_mails.report_message(report, follow_link(report))
-    return note
 
 
 @transaction.atomic

@@ -21,15 +21,16 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import Truncator
 
-from accord.answers.models import InfoRequest, Statement
+from accord.answers.models import Statement
 from accord.cases.access import cases_visible_to
 from accord.cases.models import Case, FactReport, Participant, Report
 from accord.cases.presenter import Viewer
 from accord.cases.states import EM, RM, Fact
 from accord.cases.views.cases import case_url
 from accord.cases.views.vendors import vendor_url
+from accord.conversation.models import Message
+from accord.conversation.queries import request_rows
 from accord.vendors.queries import pending_contacts, pending_keys, requested_at
 
 LIST_LIMIT = 50
@@ -204,28 +205,32 @@ def _near(cases: QuerySet[Case], now: dt.datetime) -> Queue:
 
 
 def _requests(cases: QuerySet[Case], viewer: Viewer) -> Queue:
-    found = _first(
-        InfoRequest.objects.filter(answered_at__isnull=True, participant__case__in=cases)
-        .select_related("participant__case", "participant__organization", "participant__user", "asked_by")
-        .order_by("created_at", "id")
+    """Requests for information waiting for the coordinator: asked by a vendor or the reporter
+    (in a case or on a report), or the coordinator's own questions that were answered and wait to
+    be relayed or closed."""
+    waiting = Message.objects.filter(
+        Q(thread__case__in=cases) | Q(thread__case__isnull=True, thread__report__isnull=False)
+    ).filter(
+        Q(request=Message.Request.OPEN) & (Q(author_participant__isnull=False) | Q(from_reporter=True))
+        | Q(request=Message.Request.ANSWERED)
     )
     rows = [
         Row(
-            vendor_url(r.participant.case, r.participant, "#requests"),
-            f"{r.participant.case.label}: {viewer.label(r.participant)}",
+            r.url,
+            r.label,
             "",
-            f"“{Truncator(' '.join(r.text.split())).chars(140)}”",
-            r.created_at,
-            "asked",
+            f"“{r.excerpt}”",
+            r.message.created_at,
+            "asked" if r.message.request == Message.Request.OPEN else "answered, to close",
         )
-        for r in found
+        for r in request_rows(waiting, viewer, limit=LIST_LIMIT)
     ]
     return Queue(
         "requests",
         "Open information requests",
         "Open information requests",
         rows,
-        note="Vendors asked for more information: answer each on the vendor's page in the case.",
+        note="Answer each in its thread (a reply to the request), then close it once it is settled.",
     )
 
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Membership, User
-from accord.answers import actions as answer_actions
-from accord.answers.models import Addendum, Answer, InfoRequest, Statement, Status
+from accord.answers.models import Addendum, Answer, Statement, Status
 from accord.cases.access import Standing, access_case, own_participations, standings_of
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, CaseMemberAccess, Participant
@@ -31,6 +29,8 @@ from accord.cases.views.answer_form import (
     run_answer,
 )
 from accord.cases.views.common import refusal
+from accord.conversation.models import Message
+from accord.conversation.queries import RequestRow, request_rows, unread_from_coordinator
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id, parse_ids
@@ -103,11 +103,11 @@ def proposer_words(case: Case, own: Participant, user: User) -> str:
     return "another participant"
 
 
-def own_requests(own: Participant) -> list[InfoRequest]:
-    """The vendor's requests for more information, newest first. Loaded before
-    answer_actions.mark_answers_read runs, each still says whether its answer is new
-    (`answer_unread`) to the page that shows it."""
-    return list(own.info_requests.select_related("answered_by").order_by("-created_at", "-id"))
+def own_requests(own: Participant, viewer: Viewer) -> list[RequestRow]:
+    """The requests for information between the vendor and the coordinator, in either direction,
+    each with its state and a link into the private thread."""
+    rows = Message.objects.filter(thread__participant=own).exclude(request=Message.Request.NONE)
+    return request_rows(rows, viewer)
 
 
 def vendor_context(
@@ -148,9 +148,7 @@ def vendor_context(
                 "statement": viewer.statement(current, p) if current else None,
             }
         )
-    requests = own_requests(own)
-    if any(r.answer_unread for r in requests):  # shown below: no longer new (no write otherwise)
-        answer_actions.mark_answers_read(own, by=_user(request))
+    requests = own_requests(own, viewer)
     return {
         "vendor_view": True,
         "own_statuses": statuses,
@@ -231,8 +229,8 @@ def answer_page(
     if form is None:
         form = AnswerForm(initial=answer_initial(own), vulnerabilities=vulnerabilities, auto_id="answer-%s")
     viewer = Viewer.of(standing)
-    requests = own_requests(own)
-    response = render(
+    requests = own_requests(own, viewer)
+    return render(
         request,
         "cases/portal_answer.html",
         {
@@ -247,9 +245,6 @@ def answer_page(
         },
         status=status,
     )
-    if any(r.answer_unread for r in requests):  # the page shows them: no longer new
-        answer_actions.mark_answers_read(own, by=_user(request))
-    return response
 
 
 @access("object:case")
@@ -299,20 +294,13 @@ def waiting_for(user: User) -> dict[str, Any]:
     - embargo: cases whose Active embargo the organisation has not accepted yet;
     - answer: cases past the gate where the vendor recorded no answer yet (a question alone is
       no answer);
-    - requests: cases where the coordinator answered a request for information and none of the
-      vendor's members has read the answer since (answers/actions.mark_answers_read);
+    - requests: cases where the coordinator wrote in the vendor's private thread and the caller
+      has not read it yet;
     - dates: cases with an embargo end proposed and waiting for the coordinator (Proposed or Revise).
     Quiet (imported) cases and closed participations wait for nothing."""
     rows = list(_my_participations(user)[:PORTAL_LIMIT])
     standings = standings_of(user, list({p.case_id: p.case for p in rows}.values()))
-    new_answers = dict(
-        InfoRequest.objects.filter(
-            participant__in=[p.pk for p in rows], answered_at__isnull=False, read_at__isnull=True
-        )
-        .values("participant")
-        .annotate(n=Count("pk"))
-        .values_list("participant", "n")
-    )
+    new_answers = unread_from_coordinator([p.pk for p in rows], user)
     entries = []
     for p in rows:
         answer = answer_of(p)

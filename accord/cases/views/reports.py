@@ -16,14 +16,18 @@ from accord.accounts.models import Organization
 from accord.cases import actions
 from accord.cases.access import access_report_by_key
 from accord.cases.actions.reports import ReportInput, Upload, derived_follow_key, recent_reports_from
-from accord.cases.forms import NoteForm, ReportForm
+from accord.cases.forms import ReportForm
 from accord.cases.models import Report
 from accord.cases.presenter import Viewer
 from accord.cases.views.common import add_error
+from accord.conversation import actions as conversation
+from accord.conversation.forms import MessageForm
+from accord.conversation.queries import report_messages
+from accord.conversation.views import report_file, uploads
 from accord.core.access import access
 from accord.core.client_ip import client_ip
 from accord.lib.errors import InvalidInput, RuleViolation
-from accord.lib.ids import new_report_id
+from accord.lib.ids import new_report_id, parse_id
 
 PRIVATE_HEADERS = {
     # The follow link is a secret: keep the page out of caches, indexes and referrers.
@@ -57,7 +61,7 @@ def is_vendor_member(user: Any) -> bool:
     return bool(user.memberships.filter(organization__kind=Organization.Kind.VENDOR).exists())
 
 
-def _private(response: HttpResponse) -> HttpResponse:
+def _private(response: Any) -> Any:
     for name, value in PRIVATE_HEADERS.items():
         response[name] = value
     return response
@@ -161,33 +165,51 @@ def report_thanks(request: HttpRequest) -> HttpResponse:
 def report_follow(request: HttpRequest, key: str) -> HttpResponse:
     """The reporter's private page: the report's state, the conversation, and more information."""
     report = access_report_by_key(key)
-    form = NoteForm(request.POST or None)
+    replying = parse_id(request.GET.get("reply"))
+    form = MessageForm(request.POST or None, request.FILES or None, initial={"reply_to": replying})
+    viewer = Viewer.of_reporter(request.user)
+    thread, notes = report_messages(report, viewer)
     if request.method == "POST" and form.is_valid():
-        by = request.user if request.user.is_authenticated else None
+        target = thread or conversation.report_thread(report)
+        reply_to = target.messages.filter(pk=form.cleaned_data.get("reply_to") or 0).first()
         try:
-            actions.add_report_note(report, form.cleaned_data["text"], by=by, from_reporter=True)
+            conversation.post_message(
+                target,
+                form.cleaned_data["body"],
+                speaker=conversation.speaker_on_report(report, request.user, reporter=True),
+                reply_to=reply_to,
+                attachments=uploads(form.cleaned_data["attachments"]),
+            )
         except (InvalidInput, RuleViolation) as exc:
             add_error(form, exc)
         else:
-            messages.success(request, "Thank you: your message was added to the report.")
+            messages.success(request, "Thank you: your message was sent to the coordinator.")
             return _private(redirect(request.path))
-    notes = list(report.notes.all())
+    if thread is not None and request.method == "GET":
+        conversation.mark_read(thread, user=request.user, report=report)
     # What the reporter may see of the report's timeline is the presenter's call; the words are ours.
-    viewer = Viewer.of_reporter(request.user)
     events = [
         (shown.event.created_at, REPORT_EVENT_WORDS.get(shown.event.kind, shown.what))
         for shown in viewer.show_all(viewer.visible_events(report.events.all()))
     ]
     context = {
         "report": report,
+        "key": key,
         "form": form,
         "notes": notes,
+        "replying": replying,
         "events": events,
         "attachments": list(report.attachments.all()),
         "case_label": report.case.label if report.case_id else "",  # type: ignore[union-attr]
     }
     status = 400 if request.method == "POST" else 200
     return _private(render(request, "cases/report_follow.html", context, status=status))
+
+
+@access("public")
+def report_follow_file(request: HttpRequest, key: str, attachment_id: str) -> HttpResponse:
+    """A file of the conversation, for the holder of the follow link."""
+    return _private(report_file(access_report_by_key(key), attachment_id))
 
 
 @access("authenticated")

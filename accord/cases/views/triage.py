@@ -16,7 +16,6 @@ from accord.accounts.models import User
 from accord.cases import actions, search, ssvc
 from accord.cases.access import access_case, access_report
 from accord.cases.forms import (
-    AnalystNoteForm,
     AssignForm,
     DuplicateForm,
     ReasonForm,
@@ -30,6 +29,10 @@ from accord.cases.presenter import Viewer
 from accord.cases.states import RM, RM_TRANSITIONS
 from accord.cases.views.common import add_error, analysts_queryset, refuse
 from accord.cases.views.timeline import describe
+from accord.conversation import actions as conversation
+from accord.conversation.forms import AnalystMessageForm
+from accord.conversation.queries import report_messages
+from accord.conversation.views import report_file, uploads
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import find_case_number, parse_case_ref
@@ -108,7 +111,9 @@ def report_page(request: HttpRequest, report: Report, status: int = 200, **forms
         "report": report,
         "analyst_view": user.is_analyst,
         "attachments": list(report.attachments.all()),
-        "notes": list(report.notes.select_related("author")),
+        "notes": report_messages(
+            report, Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
+        )[1],
         "timeline": _timeline(report, user),
     }
     if user.is_analyst:
@@ -116,7 +121,7 @@ def report_page(request: HttpRequest, report: Report, status: int = 200, **forms
         context.update(
             assign_form=forms.get("assign_form")
             or AssignForm(analysts=analysts_queryset(), initial={"analyst": report.assigned_to_id}),
-            note_form=forms.get("note_form") or AnalystNoteForm(auto_id="note-%s"),
+            note_form=forms.get("note_form") or AnalystMessageForm(auto_id="note-%s"),
             duplicate_form=DuplicateForm(auto_id="dup-%s"),
             possible=possible_actions(report),
             ssvc_form=ssvc_form,
@@ -136,6 +141,12 @@ def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
     """The report page: for analysts with every action; a read-only view for the reporter."""
     report = access_report(request.user, report_id)
     return report_page(request, report)
+
+
+@access("object:report")
+def report_message_file(request: HttpRequest, report_id: str, attachment_id: str) -> FileResponse:
+    """A file attached to a message between the coordinator and the reporter."""
+    return report_file(access_report(request.user, report_id), attachment_id)
 
 
 @access("object:report")
@@ -229,17 +240,24 @@ def report_assign(request: HttpRequest, report_id: str) -> HttpResponse:
 @require_POST
 @access("analyst")
 def report_note(request: HttpRequest, report_id: str) -> HttpResponse:
-    """A message from the coordinator to the reporter, read on their follow page."""
+    """A message from the coordinator to the reporter (a request for information if ticked), read
+    on their follow page."""
     user = _user(request)
     report = access_report(user, report_id)
-    form = AnalystNoteForm(request.POST, auto_id="note-%s")
+    form = AnalystMessageForm(request.POST, request.FILES, auto_id="note-%s")
     if form.is_valid():
         try:
-            actions.add_report_note(report, form.cleaned_data["text"], by=user, from_reporter=False)
+            conversation.post_message(
+                conversation.report_thread(report),
+                form.cleaned_data["body"],
+                speaker=conversation.speaker_on_report(report, user, reporter=False),
+                request=bool(form.cleaned_data.get("request")),
+                attachments=uploads(form.cleaned_data["attachments"]),
+            )
         except (RuleViolation, InvalidInput) as exc:
             add_error(form, exc)
         else:
-            messages.success(request, "Your message was added to the report.")
+            messages.success(request, "Your message was sent to the reporter.")
             return _back(report, "#notes")
     return report_page(request, report, status=400, note_form=form)
 

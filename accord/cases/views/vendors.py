@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Organization, User
 from accord.answers import actions as answer_actions
-from accord.answers.models import Answer, InfoRequest, Statement, Status
+from accord.answers.models import Answer, Statement, Status
 from accord.cases.access import Standing, access_case
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, ClaimLink, Participant
@@ -34,6 +34,8 @@ from accord.cases.views.answer_form import AnswerForm, answer_form_from, answer_
 from accord.cases.views.cases import terms_only, workspace
 from accord.cases.views.common import refusal
 from accord.cases.views.portal import statement_rows
+from accord.conversation.models import Message
+from accord.conversation.queries import request_rows
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id, parse_ids
@@ -259,10 +261,11 @@ def vendors_page(request: HttpRequest, standing: Standing, status: int = 200, **
         .select_related("used_by", "participant__organization")
         .order_by("-used_at")
     )
-    open_requests = list(
-        InfoRequest.objects.filter(participant__case=case, answered_at__isnull=True)
-        .select_related("participant__organization", "asked_by")
-        .order_by("created_at")[:100]
+    open_requests = request_rows(
+        Message.objects.filter(
+            thread__case=case, request=Message.Request.OPEN, author_participant__isnull=False
+        ),
+        Viewer.coordinator(),
     )
     # Always both queries, so the count of queries does not depend on the data.
     unreachable = unreachable_vendors(case)
@@ -506,7 +509,10 @@ def vendor_page(
             Status.objects.filter(participant=participant).select_related("vulnerability", "recorded_by")
         ),
         "statements": statement_rows(participant, Viewer.coordinator()),
-        "requests": list(participant.info_requests.select_related("asked_by", "answered_by")),
+        "requests": request_rows(
+            Message.objects.filter(thread__participant=participant, request=Message.Request.OPEN),
+            Viewer.coordinator(),
+        ),
         "answer": Answer.objects.filter(participant=participant).first(),
     }
     return render(request, "cases/vendors_vendor.html", context, status=status)
@@ -550,22 +556,3 @@ def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> Htt
     else:
         messages.success(request, "The coordinator's addendum is added.")
     return redirect(vendor_url(obj, participant, "#statements"))
-
-
-@require_POST
-@access("analyst")
-def vendor_info_answer(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
-    user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
-    request_id = parse_id(request.POST.get("request"))
-    info = participant.info_requests.filter(pk=request_id).first() if request_id else None
-    if info is None:
-        messages.error(request, "There is no such request from this vendor.")
-        return redirect(vendor_url(obj, participant, "#requests"))
-    try:
-        answer_actions.answer_info_request(info, request.POST.get("text", ""), by=user)
-    except (RuleViolation, InvalidInput) as exc:
-        messages.error(request, refusal(exc))
-    else:
-        messages.success(request, "The request is answered.")
-    return redirect(vendor_url(obj, participant, "#requests"))

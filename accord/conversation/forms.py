@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from django import forms
+
+from accord.cases.forms import TEXTAREA
+
+MENTION_HELP = (
+    "Markdown works. Mention an organisation as @[its name or alias] and a person as @their-address; "
+    "they are told."
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(label="Message", widget=TEXTAREA, max_length=50_000, help_text=MENTION_HELP)
+    attachments = forms.FileField(
+        label="Attach files",
+        required=False,
+        widget=MultipleFileInput(),
+        help_text="Up to 5 files. Readers of this thread can download them.",
+    )
+    reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+
+    def clean_attachments(self) -> list:
+        return self.files.getlist(self.add_prefix("attachments")) if self.files else []
+
+
+class AnalystMessageForm(MessageForm):
+    request = forms.BooleanField(
+        label="This is a request for information",
+        required=False,
+        help_text="It shows as open on the dashboard until it is answered or you close it.",
+    )
+
+
+class TopicForm(forms.Form):
+    title = forms.CharField(
+        label="Title", max_length=200, help_text="For example a vulnerability or a product."
+    )
+    members = forms.MultipleChoiceField(
+        label="Participants", help_text="Only they and the coordinators read the topic."
+    )
+
+    def __init__(self, *args, choices: list[tuple[str, str]] = (), **kwargs):  # type: ignore[assignment]
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = choices  # type: ignore[attr-defined]
