@@ -10,6 +10,7 @@ report) so that every persona keeps its meaning in every test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -176,3 +177,52 @@ def token_client(user: User, name: str = "tests") -> Client:
     """A client authenticating with a fresh bearer token of `user`."""
     _, secret = actions.create_token(user, name, by=user)
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+# --- The conversation (accord.conversation), for tests -------------------------------------------
+
+
+def write_to_reporter(report: Any, text: str, *, by: User, request: bool = False) -> Any:
+    """An analyst writes in the report's private thread with the reporter."""
+    from accord.conversation import actions as conversation
+
+    return conversation.post_message(
+        conversation.report_thread(report),
+        text,
+        speaker=conversation.speaker_on_report(report, by, reporter=False),
+        request=request,
+    )
+
+
+def reporter_writes(report: Any, text: str, *, by: User | None = None, reply_to: Any = None) -> Any:
+    """The reporter writes in their report's thread (signed in as `by`, or through the link)."""
+    from accord.conversation import actions as conversation
+
+    return conversation.post_message(
+        conversation.report_thread(report),
+        text,
+        speaker=conversation.speaker_on_report(report, by, reporter=True),
+        reply_to=reply_to,
+    )
+
+
+def write_privately(
+    participant: Any, text: str, *, by: User, request: bool = False, reply_to: Any = None
+) -> Any:
+    """An analyst writes in a participant's private thread."""
+    from accord.conversation import actions as conversation
+
+    return conversation.post_message(
+        conversation.private_thread(participant),
+        text,
+        speaker=conversation.Speaker(by, staff=True),
+        request=request,
+        reply_to=reply_to,
+    )
+
+
+def open_requests_of(participant: Any) -> Any:
+    """The open requests for information in a participant's private thread."""
+    from accord.conversation.models import Message
+
+    return Message.objects.filter(thread__participant=participant, request=Message.Request.OPEN)
