@@ -61,7 +61,49 @@ def samples(world: World) -> dict[str, str]:
         "claim_id": str(claim.pk) if claim else "",
         "participant_id": str(vendor_participant.pk) if vendor_participant else "",
         "attachment_id": str(_attachment(world)),
+        **_conversation(world),  # thread_id, message_id, message_file_id, report_message_file_id
     }
+
+
+def _conversation(world: World) -> dict[str, str]:
+    """The case discussion with a message carrying a file, and a file sent to the reporter."""
+    from accord.conversation import actions as conversation
+
+    if world.case is None or world.report is None:
+        return {"thread_id": "", "message_id": "", "message_file_id": "", "report_message_file_id": ""}
+    discussion = conversation.discussion(world.case)
+    message = conversation.post_message(
+        discussion,
+        "Hello, everyone.",
+        speaker=conversation.Speaker(world.analyst, staff=True),
+        attachments=[conversation.Upload("notes.txt", b"notes", "text/plain")],
+    )
+    to_reporter = conversation.post_message(
+        conversation.report_thread(world.report),
+        "Which build did you test?",
+        speaker=conversation.speaker_on_report(world.report, world.analyst, reporter=False),
+        attachments=[conversation.Upload("build.txt", b"build", "text/plain")],
+    )
+    return {
+        "thread_id": str(discussion.pk),
+        "message_id": str(message.pk),
+        "message_file_id": str(message.attachments.get().pk),
+        "report_message_file_id": str(to_reporter.attachments.get().pk),
+    }
+
+
+# The same parameter name naming another kind of object on some routes: (route name, parameter)
+# -> the key of its sample (and of its missing value).
+ROUTE_SAMPLES = {
+    ("cases:message_attachment", "attachment_id"): "message_file_id",
+    ("message_file", "attachment_id"): "message_file_id",
+    ("cases:report_messages_files", "attachment_id"): "report_message_file_id",
+    ("cases:report_follow_file", "attachment_id"): "report_message_file_id",
+}
+
+
+def sample_key(route: Route, name: str) -> str:
+    return ROUTE_SAMPLES.get((route.name, name), name)
 
 
 def _attachment(world: World) -> int:
@@ -92,6 +134,10 @@ MISSING = {
     "claim_id": "999999",
     "participant_id": "999999",
     "attachment_id": "999999",
+    "thread_id": "999999",
+    "message_id": "999999",
+    "message_file_id": "999999",
+    "report_message_file_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.
@@ -105,7 +151,7 @@ OBJECT_AUDIENCE = {
 
 def expand(route: Route, values: dict[str, str]) -> str:
     def fill(match: re.Match[str]) -> str:
-        name = match.group("name")
+        name = sample_key(route, match.group("name"))
         assert name in values, f"add a sample value for <{name}> (route {route.pattern}) in samples()"
         return values[name]
 

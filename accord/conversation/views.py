@@ -181,7 +181,7 @@ def _thread_response(
     return render(request, "conversation/thread.html", context, status=status)
 
 
-@access("object:case")
+@access("analyst")
 def private_with(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     """An analyst opens the private thread with one participant (it is made on first use)."""
     standing = access_case(request.user, case, need="write")
