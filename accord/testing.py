@@ -186,12 +186,8 @@ def write_to_reporter(report: Any, text: str, *, by: User, request: bool = False
     """An analyst writes in the report's private thread with the reporter."""
     from accord.conversation import actions as conversation
 
-    return conversation.post_message(
-        conversation.report_thread(report),
-        text,
-        speaker=conversation.speaker_on_report(report, by, reporter=False),
-        request=request,
-    )
+    speaker = conversation.speaker_on_report(report, by, reporter=False)  # refused before any thread
+    return conversation.post_message(conversation.report_thread(report), text, speaker=speaker, request=request)
 
 
 def reporter_writes(report: Any, text: str, *, by: User | None = None, reply_to: Any = None) -> Any:

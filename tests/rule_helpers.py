@@ -25,6 +25,7 @@ from accord.cases.models import (
     SsvcDecision,
     Vulnerability,
 )
+from accord.conversation.models import Message, Thread
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.mailgate.models import OutboundMessage
 
@@ -40,6 +41,8 @@ WATCHED: tuple[type[models.Model], ...] = (
     PolicyChange,
     CaseEvent,
     OutboundMessage,
+    Thread,
+    Message,
 )
 
 

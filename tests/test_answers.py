@@ -10,7 +10,10 @@ from accord.answers.models import Statement, Status
 from accord.cases.models import CaseEvent, Participant
 from accord.cases.presenter import Viewer
 from accord.cases.states import RM
+from accord.conversation import actions as conversation
+from accord.conversation.models import Message
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.testing import open_requests_of, write_privately
 from accord.vendors import actions as vendor_actions
 from tests.pgp_keys import make_key
 
@@ -207,13 +210,17 @@ def test_need_more_information_opens_a_request_the_analyst_answers(world, vendor
     actions.submit_answer(
         vendor_participant, AnswerInput(need_more_information="Which build?"), by=world.vendor
     )
-    request = vendor_participant.info_requests.get()
-    assert request.is_open
-    actions.answer_info_request(request, "Build 2.1.7", by=world.analyst)
+    [request] = open_requests_of(vendor_participant)
+    assert request.body == "Which build?" and request.author_participant == vendor_participant
+    # The analyst's reply to it answers it; an analyst then closes it, once only.
+    write_privately(vendor_participant, "Build 2.1.7", by=world.analyst, reply_to=request)
     request.refresh_from_db()
-    assert not request.is_open
+    assert request.request == Message.Request.ANSWERED and not open_requests_of(vendor_participant)
+    conversation.close_request(request, by=world.analyst)
+    request.refresh_from_db()
+    assert request.request == Message.Request.CLOSED and request.closed_by == world.analyst
     with pytest.raises(RuleViolation):
-        actions.answer_info_request(request, "again", by=world.analyst)
+        conversation.close_request(request, by=world.analyst)
 
 
 def test_addendum_is_the_coordinators(world, vendor_participant):
@@ -233,20 +240,27 @@ def test_each_answer_writes_one_event(world, vendor_participant):
     assert CaseEvent.objects.count() == before + 1
 
 
-@pytest.mark.parametrize("field", ["addendum", "info", "question"])
+@pytest.mark.parametrize(
+    "field",
+    [("addendum", "text"), ("info", "body"), ("question", "need_more_information")],
+    ids=lambda f: f[0],
+)
 def test_text_with_a_nul_character_is_refused_naming_the_field(world, vendor_participant, field):
-    from accord.answers.actions import add_addendum, answer_info_request
+    from accord.answers.actions import add_addendum
 
+    kind, name = field
     actions.submit_answer(
         vendor_participant, AnswerInput(need_more_information="Which build?"), by=world.vendor
     )
+    [request] = open_requests_of(vendor_participant)
     with pytest.raises(InvalidInput) as refused:
-        if field == "addendum":
+        if kind == "addendum":
             add_addendum(vendor_participant, "bad\x00text", by=world.analyst)
-        elif field == "info":
-            answer_info_request(vendor_participant.info_requests.get(), "bad\x00", by=world.analyst)
+        elif kind == "info":
+            write_privately(vendor_participant, "bad\x00", by=world.analyst, reply_to=request)
         else:
             actions.submit_answer(
                 vendor_participant, AnswerInput(need_more_information="a\x00b"), by=world.vendor
             )
-    assert refused.value.field in ("text", "need_more_information")
+    assert refused.value.field == name
+    assert list(open_requests_of(vendor_participant)) == [request]  # nothing was answered or asked

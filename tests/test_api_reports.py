@@ -15,7 +15,7 @@ from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, Report, SsvcDecision
 from accord.cases.states import RM
 from accord.mailgate.models import OutboundMessage
-from accord.testing import World, login
+from accord.testing import World, login, write_to_reporter
 
 pytestmark = pytest.mark.django_db
 
@@ -191,14 +191,20 @@ def test_someone_elses_report_looks_exactly_like_a_missing_one(world: World) -> 
 def test_the_submitter_reads_their_report_with_notes(world: World) -> None:
     report = world.report
     assert report is not None
-    actions.add_report_note(report, "Which firmware exactly?", by=world.analyst, from_reporter=False)
+    question = write_to_reporter(report, "Which firmware exactly?", by=world.analyst, request=True)
     client = login(Client(), world.reporter)
-    response = call(client, "POST", f"/api/v1/reports/{report.pk}/notes", {"text": "Build 7.1.3."})
+    response = call(
+        client,
+        "POST",
+        f"/api/v1/reports/{report.pk}/notes",
+        {"text": "Build 7.1.3.", "reply_to": question.pk},
+    )
     assert response.status_code == 201
-    assert response.json()["from_reporter"] is True
+    assert response.json()["from_reporter"] is True and response.json()["request"] is None
     detail = call(client, "GET", f"/api/v1/reports/{report.pk}").json()
     assert detail["case"] == world.case.label  # type: ignore[union-attr]
     assert [n["text"] for n in detail["notes"]] == ["Which firmware exactly?", "Build 7.1.3."]
+    assert [n["request"] for n in detail["notes"]] == ["answered", None]  # the reply answered it
     assert detail["notes"][0]["author"] in ("Analyst", "Coordinator")  # a name, never a staff email
     assert "@coordinator.test" not in json.dumps(detail)
     assert detail["assigned_to"] is None

@@ -10,7 +10,7 @@ from django.test import Client
 
 from accord.cases import actions
 from accord.cases.actions.reports import ReportInput
-from accord.testing import World, login
+from accord.testing import World, login, reporter_writes, start_embargo, write_to_reporter
 
 HOSTILE = """# Title
 
@@ -71,10 +71,8 @@ def test_report_text_and_messages_are_sanitised_markdown_on_every_report_page(wo
         ),
         by=None,
     )
-    actions.add_report_note(report, HOSTILE, by=world.analyst, from_reporter=False)
-    actions.add_report_note(
-        report, "Here:\n\n```\n$ curl -d @poc.json /api\n```", by=None, from_reporter=True
-    )
+    write_to_reporter(report, HOSTILE, by=world.analyst)
+    reporter_writes(report, "Here:\n\n```\n$ curl -d @poc.json /api\n```")
     for html in (
         Client().get(f"/report/follow/{key}/").content.decode(),
         login(Client(), world.analyst).get(f"/triage/{report.pk}/").content.decode(),
@@ -85,3 +83,21 @@ def test_report_text_and_messages_are_sanitised_markdown_on_every_report_page(wo
         assert "<pre><code>$ curl -d @poc.json /api\n</code></pre>" in main
         assert main.count('href="https://vendor.example/advisory"') == 2  # the description and the note
         assert "<h4>Title</h4>" in main and "<h3>Title</h3>" in main  # report field, message
+
+
+@pytest.mark.django_db
+def test_messages_in_a_case_are_sanitised_markdown_on_every_thread_page(world: World) -> None:
+    from accord.conversation import actions as conversation
+
+    start_embargo(world)
+    assert world.case is not None
+    thread = conversation.discussion(world.case)
+    conversation.post_message(thread, HOSTILE, speaker=conversation.Speaker(world.analyst, staff=True))
+    base = f"/cases/{world.case.url_ref}/messages/"
+    client = login(Client(), world.co_vendor)
+    for url in (f"{base}new/", f"{base}{thread.pk}/"):  # what is new first: opening the thread reads it
+        html = client.get(url).content.decode()
+        main = html[html.index("<main") : html.index("</main>")]
+        assert_harmless(main)
+        assert '<a href="https://vendor.example/advisory" title="title" rel="noopener noreferrer nofollow">' in main
+        assert "<h3>Title</h3>" in main, url

@@ -11,7 +11,7 @@ from accord.cases import actions
 from accord.cases.actions.reports import ReportInput, follow_key, follow_link, follow_url
 from accord.cases.models import Report
 from accord.mailgate.models import OutboundMessage
-from accord.testing import World, login
+from accord.testing import World, login, reporter_writes, write_to_reporter
 
 pytestmark = pytest.mark.django_db
 
@@ -67,13 +67,13 @@ def test_the_acknowledgement_is_neutral_and_holds_the_link() -> None:
 
 def test_a_message_from_the_coordinator_mails_the_reporter_the_link(world: World) -> None:
     report, key = new_report()
-    actions.add_report_note(report, "Which firmware build do you run?", by=world.analyst, from_reporter=False)
+    write_to_reporter(report, "Which firmware build do you run?", by=world.analyst)
     ack, message = mails_to("rita@research.test")
     assert message.subject.endswith(f"New message about your report {report.pk}")
     assert follow_url(key) in message.body_text
     assert_neutral(message)
     # The reporter's own answer mails nobody.
-    actions.add_report_note(report, "Build 1234.", by=None, from_reporter=True)
+    reporter_writes(report, "Build 1234.")
     assert len(mails_to("rita@research.test")) == 2
 
 
@@ -82,7 +82,7 @@ def test_the_message_mail_of_an_older_report_points_to_the_acknowledgement(  # t
 ) -> None:
     report, key = new_report()
     settings.SECRET_KEY = "another secret key, after a rotation" * 2
-    actions.add_report_note(report, "Which firmware build?", by=world.analyst, from_reporter=False)
+    write_to_reporter(report, "Which firmware build?", by=world.analyst)
     message = mails_to("rita@research.test")[-1]
     assert "/report/follow/" not in message.body_text and key not in message.body_text
     assert f'the mail "Report {report.pk} received"' in message.body_text
@@ -105,7 +105,7 @@ def test_accepting_the_report_mails_the_reporter(world: World) -> None:
 def test_a_reporter_without_an_email_gets_no_mail(world: World) -> None:
     before = OutboundMessage.objects.count()
     report, _ = new_report(email="")
-    actions.add_report_note(report, "Which firmware build?", by=world.analyst, from_reporter=False)
+    write_to_reporter(report, "Which firmware build?", by=world.analyst)
     actions.accept_report(report, by=world.analyst)
     assert OutboundMessage.objects.count() == before
 
@@ -116,12 +116,12 @@ def test_the_mail_goes_with_the_action_or_not_at_all(
     report, _ = new_report()
     before = OutboundMessage.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        actions.add_report_note(report, "Which firmware build?", by=world.analyst, from_reporter=False)
+        write_to_reporter(report, "Which firmware build?", by=world.analyst)
         raise RuntimeError("rolled back")
     assert OutboundMessage.objects.count() == before
     # Once the action commits, the outbox row is sent (to the test's file sink).
     with django_capture_on_commit_callbacks(execute=True):
-        actions.add_report_note(report, "Which firmware build?", by=world.analyst, from_reporter=False)
+        write_to_reporter(report, "Which firmware build?", by=world.analyst)
     message = mails_to("rita@research.test")[-1]
     assert message.status == OutboundMessage.Status.SENT
 
@@ -129,7 +129,7 @@ def test_the_mail_goes_with_the_action_or_not_at_all(
 def test_the_analysts_message_on_the_report_page_mails_the_reporter(world: World) -> None:
     report, key = new_report()
     client = login(Client(), world.analyst)
-    response = client.post(f"/triage/{report.pk}/note/", {"text": "Which firmware build?"})
+    response = client.post(f"/triage/{report.pk}/note/", {"body": "Which firmware build?"})
     assert response.status_code == 302
     message = mails_to("rita@research.test")[-1]
     assert "New message about your report" in message.subject and follow_url(key) in message.body_text

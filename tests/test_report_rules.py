@@ -15,7 +15,7 @@ from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, FactReport, Participant, Report, SsvcDecision
 from accord.cases.states import EM, RM, RM_TRANSITIONS, rm_next
 from accord.lib.errors import InvalidInput, RuleViolation
-from accord.testing import World
+from accord.testing import World, write_to_reporter
 from tests.rule_helpers import assert_refused, events_since, last_event_pk
 
 # The RM table of process.md, written out again so that a change to the code's table shows.
@@ -406,7 +406,8 @@ TRIAGE_ACTIONS: dict[str, Callable[[World, Report, Any], Any]] = {
     "accept": lambda w, r, by: actions.accept_report(r, by=by),
     "duplicate": lambda w, r, by: actions.mark_duplicate(r, w.case, by=by),
     "assign": lambda w, r, by: actions.assign_report(r, w.analyst, by=by),
-    "note": lambda w, r, by: actions.add_report_note(r, "hello", by=by, from_reporter=False),
+    "note": lambda w, r, by: write_to_reporter(r, "hello", by=by),
+    "request": lambda w, r, by: write_to_reporter(r, "Which build?", by=by, request=True),
     "triage": lambda w, r, by: actions.record_triage(r, TRIAGE_VALUES, "coordinate", by=by),
 }
 

@@ -19,7 +19,7 @@ from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, FactReport, Participant, SsvcDecision
 from accord.cases.states import EM, RM, Fact
 from accord.lib.time import format_utc
-from accord.testing import World, add_vendor, join_embargo, login
+from accord.testing import World, add_vendor, join_embargo, login, write_to_reporter
 
 pytestmark = pytest.mark.django_db
 
@@ -294,10 +294,14 @@ def test_the_timeline_is_filterable_by_kind(world: World) -> None:
 def test_the_reporter_reads_the_case_but_not_internal_events(world: World) -> None:
     case = the_case(world)
     assert world.report is not None
-    actions.add_report_note(world.report, "internal-ish note", by=world.analyst, from_reporter=False)
+    # Messages are no events; an internal event is one for the coordinator's staff only.
+    write_to_reporter(world.report, "internal-ish note", by=world.analyst)
+    actions.assign_analysts(case, [world.analyst], by=world.analyst)
+    assert "Analysts assigned" in page(login(Client(), world.analyst), case, "timeline/")
     html = page(login(Client(), world.reporter), case)
     assert case.label in html
-    assert "Message on the report" not in html
+    assert "Analysts assigned" not in html
+    assert "Analysts assigned" not in page(login(Client(), world.reporter), case, "timeline/")
     assert "Record a contact attempt" not in html
 
 
