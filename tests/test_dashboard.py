@@ -13,6 +13,7 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,13 +22,15 @@ from django.utils import timezone
 from accord.accounts.models import Organization
 from accord.answers import actions as answer_actions
 from accord.answers.actions import AnswerInput, StatementInput
-from accord.answers.models import InfoRequest, Statement
+from accord.answers.models import Statement
 from accord.cases import actions
 from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, FactReport, Participant
 from accord.cases.states import EM, Fact
 from accord.cases.views.dashboard import LIST_LIMIT, NEW_STATEMENT_DAYS, QUEUE_ORDER
-from accord.testing import World, add_vendor, login, start_embargo
+from accord.conversation import actions as conversation
+from accord.conversation.models import Message
+from accord.testing import World, add_vendor, login, reporter_writes, start_embargo, write_to_reporter
 from accord.vendors import actions as vendor_actions
 
 pytestmark = pytest.mark.django_db
@@ -58,11 +61,11 @@ def vendor_participant(world: World) -> Participant:
     return world.case.participants.get(organization=world.vendor_org)
 
 
-def ask(world: World, text: str = "Which firmware did the reporter test?") -> InfoRequest:
+def ask(world: World, text: str = "Which firmware did the reporter test?") -> Message:
     answer_actions.submit_answer(
         vendor_participant(world), AnswerInput(need_more_information=text), by=world.vendor
     )
-    return InfoRequest.objects.get(text=text)
+    return Message.objects.get(body=text, request=Message.Request.OPEN)
 
 
 def test_the_cards_come_most_urgent_first_each_with_a_count_and_a_link(world: World) -> None:
@@ -99,19 +102,41 @@ def test_open_information_requests_link_to_where_the_analyst_answers(world: Worl
     assert cards(html)["requests"] == "1"
     assert '<li class="card attention"><a href="#dash-requests">' in html
     rows = section(html, "requests")
-    participant = vendor_participant(world)
     assert world.case is not None
-    link = f"/cases/{world.case.url_ref}/vendors/{participant.pk}/#requests"
-    assert f'href="{link}"' in rows
+    thread = f"/cases/{world.case.url_ref}/messages/{request.thread_id}/"
+    assert f'href="{thread}#m{request.pk}"' in rows
     assert "Which firmware did the reporter test?" in rows
     assert "Vendor One" in rows  # the coordinator sees the anonymous vendor's name
-    # The link leads to the answer form; answering drops the count.
-    page = client.get(link.split("#")[0]).content.decode()
-    assert f'name="request" value="{request.pk}"' in page
-    client.post(
-        f"/cases/{world.case.url_ref}/vendors/{participant.pk}/info/",
-        {"request": request.pk, "text": "Build 7.1.4."},
-    )
+    # The link leads to the request in the vendor's private thread, where the analyst answers it
+    # (a reply): it waits to be closed, then closing it drops the count.
+    page = client.get(thread).content.decode()
+    assert f'id="m{request.pk}"' in page and f'href="?reply={request.pk}#compose"' in page
+    assert client.post(thread, {"body": "Build 7.1.4.", "reply_to": request.pk}).status_code == 302
+    html = dashboard(client)
+    assert cards(html)["requests"] == "1" and "Answered, to close" in section(html, "requests")
+    client.post(f"{thread}{request.pk}/close/")
+    request.refresh_from_db()
+    assert request.request == Message.Request.CLOSED
+    assert cards(dashboard(client))["requests"] == "0"
+
+
+def test_the_coordinators_question_waits_for_the_reporter_then_to_be_closed(world: World) -> None:
+    assert world.report is not None
+    client = login(Client(), world.analyst)
+    asked = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(asked, tick=False):
+        question = write_to_reporter(
+            world.report, "Which firmware did you test?", by=world.analyst, request=True
+        )
+    assert cards(dashboard(client))["requests"] == "0"  # waiting for the reporter, not for us
+    with time_machine.travel(asked + dt.timedelta(days=1, hours=2), tick=False):
+        reporter_writes(world.report, "Build 7.1.3.", reply_to=question)
+    html = dashboard(client)
+    assert cards(html)["requests"] == "1"
+    rows = section(html, "requests")
+    assert "Which firmware did you test?" in rows
+    assert 'Answered, to close <time datetime="2026-03-03T11:00:00Z">' in rows  # when it was answered
+    conversation.close_request(question, by=world.analyst)
     assert cards(dashboard(client))["requests"] == "0"
 
 
@@ -169,6 +194,9 @@ def test_proposed_embargo_dates_wait_for_a_decision(world: World) -> None:
 def test_quiet_cases_stay_off_every_list(world: World) -> None:
     start_embargo(world)
     ask(world)
+    assert world.report is not None  # and a question to the reporter, answered, to close
+    question = write_to_reporter(world.report, "Which firmware?", by=world.analyst, request=True)
+    reporter_writes(world.report, "Build 7.1.3.", reply_to=question)
     answer_actions.submit_answer(
         vendor_participant(world), AnswerInput(statement=StatementInput(b"Fixed.")), by=world.vendor
     )
@@ -211,7 +239,12 @@ def test_every_list_costs_the_same_with_2_or_many_vendors(
     for i in range(LIST_LIMIT + 10):
         org = Organization.objects.create(name=f"Bulk {i:03d}", kind=Organization.Kind.VENDOR)
         participant = add_vendor(world.case, org, accepted=True)
-        InfoRequest.objects.create(participant=participant, text=f"Question {i}")
+        conversation.post_message(
+            conversation.private_thread(participant),
+            f"Question {i}",
+            speaker=conversation.Speaker(world.vendor, participant),
+            request=True,
+        )
         Statement.objects.create(participant=participant, version=1, text=b"Fixed.")
         vendor_actions.add_contact(org, f"psirt@bulk{i}.test", by=world.analyst)
         case = actions.accept_report(

@@ -12,10 +12,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accord.cases import actions, ssvc
 from accord.cases.actions.reports import ReportInput, follow_key
-from accord.cases.models import Case, CaseEvent, Report, ReportAttachment, ReportNote, SsvcDecision
+from accord.cases.models import Case, CaseEvent, Report, ReportAttachment, SsvcDecision
 from accord.cases.states import RM
 from accord.mailgate.models import OutboundMessage
-from accord.testing import World, login
+from accord.conversation.models import Message
+from accord.testing import World, login, write_to_reporter
 
 pytestmark = pytest.mark.django_db
 
@@ -145,7 +146,7 @@ def test_the_thank_you_page_shows_the_id_and_link_once_and_a_reload_files_nothin
     assert "shows a new report's id and private link only once" in html
     assert Report.objects.filter(product="Gizmo Router").count() == 1
     # The follow page's own form redirects too.
-    answer = client.post(f"/report/follow/{key}/", {"text": "More."})
+    answer = client.post(f"/report/follow/{key}/", {"body": "More."})
     assert answer.status_code == 302 and answer["Location"] == f"/report/follow/{key}/"
 
 
@@ -290,20 +291,24 @@ def test_attachments_are_stored_and_downloaded_as_files(world: World) -> None:
 def test_the_follow_page_shows_the_state_and_the_conversation(world: World) -> None:
     assert world.report is not None
     url = f"/report/follow/{world.report_key}/"
-    actions.add_report_note(world.report, "Which firmware build?", by=world.analyst, from_reporter=False)
+    question = write_to_reporter(world.report, "Which firmware build?", by=world.analyst, request=True)
     page = Client().get(url)
     assert page.status_code == 200
     html = page.content.decode()
     assert "Accepted" in html and world.case is not None and world.case.label in html
-    assert "Which firmware build?" in html and "The coordinator" in html
+    assert "Which firmware build?" in html and "coordinator</span>" in html
+    assert f'href="?reply={question.pk}#compose"' in html  # "Answer this request"
     assert page["Referrer-Policy"] == "same-origin"
-    answer = Client().post(url, {"text": "Build 1234, from the vendor site."})
+    answer = Client().post(url, {"body": "Build 1234, from the vendor site.", "reply_to": question.pk})
     assert answer.status_code == 302
-    note = ReportNote.objects.get(text="Build 1234, from the vendor site.")
-    assert note.from_reporter and note.author is None
-    assert CaseEvent.objects.filter(kind="report.note", report=world.report).count() == 2
+    note = Message.objects.get(body="Build 1234, from the vendor site.")
+    assert note.from_reporter and note.author is None and note.reply_to == question
+    question.refresh_from_db()
+    assert question.request == Message.Request.ANSWERED
+    kinds = ["message.request", "message.request_answered"]
+    assert sorted(CaseEvent.objects.filter(kind__in=kinds, case=world.case).values_list("kind", flat=True)) == kinds
     assert "Build 1234" in Client().get(url).content.decode()
-    empty = Client().post(url, {"text": "   "})
+    empty = Client().post(url, {"body": "   "})
     assert empty.status_code == 400
     assert Client().get("/report/follow/not-a-key/").status_code == 404
 
@@ -323,10 +328,10 @@ def test_the_follow_page_keeps_its_address_on_this_site_and_accepts_its_form(wor
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
     assert token is not None
     answer = client.post(
-        url, {"text": "More details.", "csrfmiddlewaretoken": token.group(1)}, HTTP_ORIGIN="http://testserver"
+        url, {"body": "More details.", "csrfmiddlewaretoken": token.group(1)}, HTTP_ORIGIN="http://testserver"
     )
     assert answer.status_code == 302 and answer["Referrer-Policy"] == "same-origin"
-    assert ReportNote.objects.filter(text="More details.", from_reporter=True).exists()
+    assert Message.objects.filter(body="More details.", from_reporter=True).exists()
 
 
 def test_my_reports_lists_only_the_users_reports(world: World) -> None:
@@ -528,7 +533,7 @@ def test_the_ssvc_outcome_preview(world: World) -> None:
 def test_analyst_messages_reach_the_follow_page(world: World) -> None:
     assert world.report is not None
     client = login(Client(), world.analyst)
-    response = client.post(f"/triage/{world.report.pk}/note/", {"text": "Can you share the PoC?"})
+    response = client.post(f"/triage/{world.report.pk}/note/", {"body": "Can you share the PoC?"})
     assert response.status_code == 302
     assert "Can you share the PoC?" in Client().get(f"/report/follow/{world.report_key}/").content.decode()
 

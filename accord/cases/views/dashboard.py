@@ -220,7 +220,7 @@ def _requests(cases: QuerySet[Case], viewer: Viewer) -> Queue:
             r.label,
             "",
             f"“{r.excerpt}”",
-            r.message.created_at,
+            r.message.created_at if r.message.request == Message.Request.OPEN else r.message.answered_at,
             "asked" if r.message.request == Message.Request.OPEN else "answered, to close",
         )
         for r in request_rows(waiting, viewer, limit=LIST_LIMIT)
