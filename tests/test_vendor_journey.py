@@ -20,18 +20,26 @@ from accord.answers.actions import (
     AnswerInput,
     StatementInput,
     StatusInput,
-    answer_info_request,
-    mark_answers_read,
     submit_answer,
 )
-from accord.answers.models import Answer, InfoRequest, Statement, Status
+from accord.answers.models import Answer, Statement, Status
 from accord.cases import actions as case_actions
 from accord.cases.actions import participants as participant_actions
 from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, Participant
 from accord.cases.states import EM, RM
+from accord.conversation.models import Message, ThreadRead
 from accord.mailgate.models import OutboundMessage
-from accord.testing import PASSWORD, World, add_vendor, login, make_user, start_embargo
+from accord.testing import (
+    PASSWORD,
+    World,
+    add_vendor,
+    login,
+    make_user,
+    open_requests_of,
+    start_embargo,
+    write_privately,
+)
 from accord.vendors import actions as vendor_actions
 from accord.vendors.models import PublicKey
 from tests.pgp_keys import make_key
@@ -206,7 +214,7 @@ def test_add_a_product_without_javascript_keeps_everything_typed_and_records_not
     # The one vulnerability is already chosen in the new row.
     assert re.search(r'<option value="1" selected>', html)
     assert not Status.objects.filter(participant=accepted).exists()
-    assert not InfoRequest.objects.filter(participant=accepted).exists()
+    assert not Message.objects.filter(thread__participant=accepted).exists()
     # Again: two rows, the first one's text kept.
     page = client.post(answer_url(world), {**typed, "products": "1", "p0_product": "Router X"})
     html = page.content.decode().split("<template")[0]
@@ -256,7 +264,9 @@ def test_asking_for_more_information_records_no_status(world: World, accepted: P
     assert answer.answered_at is None  # asking is not answering
     accepted.refresh_from_db()
     assert accepted.rm_state == RM.RECEIVED
-    assert InfoRequest.objects.get(participant=accepted).text == "Which build?"
+    [request] = open_requests_of(accepted)  # in the vendor's private thread, from the vendor
+    assert request.body == "Which build?" and request.author_participant == accepted
+    assert request.author == world.vendor and not request.from_coordinator
     page = client.get(answer_url(world)).content.decode()
     assert "Your question is sent to the coordinator." in page and "you have not answered yet" in page
     # A vendor that answered sends the form again as shown, with a question: nothing is replaced.
@@ -271,7 +281,7 @@ def test_asking_for_more_information_records_no_status(world: World, accepted: P
     after = list(Status.objects.filter(participant=accepted).values_list("pk", "status", "created_at"))
     assert after == before
     assert Answer.objects.get(participant=accepted).answered_at == answered_at
-    assert InfoRequest.objects.filter(participant=accepted).count() == 2
+    assert open_requests_of(accepted).count() == 2
     # The timeline says only that a question came.
     event = CaseEvent.objects.filter(case=the_case(world), kind="answer.submitted").latest("id")
     assert "statuses" not in event.data and "info_request" in event.data
@@ -323,9 +333,8 @@ def test_the_vendor_home_lists_what_waits_for_it_with_counts(world: World) -> No
         AnswerInput(statuses=[StatusInput("1", "affected")], need_more_information="Which build?"),
         by=world.vendor,
     )
-    answer_info_request(
-        InfoRequest.objects.get(participant=own_row(world, requested)), "7.1", by=world.analyst
-    )
+    [request] = open_requests_of(own_row(world, requested))
+    write_privately(own_row(world, requested), "7.1", by=world.analyst, reply_to=request)
     submit_answer(
         own_row(world, proposed), AnswerInput(statuses=[StatusInput("1", "affected")]), by=world.vendor
     )
@@ -347,7 +356,7 @@ def test_the_vendor_home_lists_what_waits_for_it_with_counts(world: World) -> No
     for count, label in (
         (1, "Embargo to accept"),
         (len(labels("answer")), "Questions not answered yet"),
-        (1, "Your requests answered"),
+        (1, "New messages from the coordinator"),
         (1, "Dates proposed"),
     ):
         assert re.search(rf'card-count">{count}</span> <span class="card-label">{label}', cards), label
@@ -355,21 +364,37 @@ def test_the_vendor_home_lists_what_waits_for_it_with_counts(world: World) -> No
     assert "Gated Gadget" not in html  # the title of a case behind its embargo gate
     assert f'href="/vendors/{world.vendor_org.pk}/"' in html
     assert "Your organisation: contacts and OpenPGP keys" in html
-    # Reading the answer (the answer page shows it) takes the case off "requests answered".
-    client.get(f"/cases/{requested.url_ref}/answer/")
+    mine = f"/cases/{requested.url_ref}/messages/mine/"  # the vendor's own private thread
+    assert f'href="{mine}">{requested.label}: read 1 new message</a>' in html
+    # Reading the thread takes the case off "new messages from the coordinator".
+    thread = f"/cases/{requested.url_ref}/messages/{request.thread_id}/"
+    assert client.get(mine)["Location"] == thread
+    assert "7.1" in client.get(thread).content.decode()
     assert client.get("/portal/").context["waiting"]["requests"] == []
-    assert InfoRequest.objects.get(participant=own_row(world, requested)).read_at is not None
+    assert ThreadRead.objects.filter(thread=request.thread_id, user=world.vendor).exists()
 
 
-def test_an_analyst_reading_a_request_does_not_mark_it_read(world: World) -> None:
+def test_only_the_member_who_reads_the_thread_has_read_it(world: World) -> None:
     start_embargo(world)
     participant = the_case(world).participants.get(organization=world.vendor_org)
+    colleague = make_user("second@vendor-one.test", org=world.vendor_org)
     submit_answer(participant, AnswerInput(need_more_information="Which build?"), by=world.vendor)
-    request = InfoRequest.objects.get(participant=participant)
-    answer_info_request(request, "7.1", by=world.analyst)
-    assert mark_answers_read(participant, by=world.analyst) == 0
-    assert mark_answers_read(participant, by=world.co_vendor) == 0
-    assert mark_answers_read(participant, by=world.vendor) == 1
+    [request] = open_requests_of(participant)
+    write_privately(participant, "7.1", by=world.analyst, reply_to=request)
+    thread = f"/cases/{the_case(world).url_ref}/messages/{request.thread_id}/"
+
+    def new_messages(user: User) -> list[int]:
+        waiting = login(Client(), user).get("/portal/").context["waiting"]["requests"]
+        return [e["new_answers"] for e in waiting]
+
+    assert new_messages(world.vendor) == new_messages(colleague) == [1]
+    # An analyst reading it, or another vendor trying to, changes nothing for the vendor.
+    assert login(Client(), world.analyst).get(thread).status_code == 200
+    assert login(Client(), world.co_vendor).get(thread).status_code == 404
+    assert new_messages(world.vendor) == [1]
+    # One member reading it has read it; the colleague has not.
+    assert login(Client(), world.vendor).get(thread).status_code == 200
+    assert new_messages(world.vendor) == [] and new_messages(colleague) == [1]
 
 
 def test_the_header_menu_points_to_the_vendors_own_directory_page(world: World) -> None:

@@ -14,13 +14,14 @@ from django.test.utils import CaptureQueriesContext
 
 from accord.accounts import actions as account_actions
 from accord.accounts.models import Organization, User
-from accord.answers.models import InfoRequest, Statement, Status
+from accord.answers.models import Statement, Status
 from accord.cases import actions
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, Participant
 from accord.cases.states import EM, RM
+from accord.conversation.models import Message
 from accord.mailgate.models import OutboundMessage
-from accord.testing import World, login, make_user
+from accord.testing import World, login, make_user, open_requests_of
 from accord.vendors import actions as vendor_actions
 from tests.pgp_keys import make_key
 
@@ -312,7 +313,8 @@ def test_the_answer_form_stores_statuses_and_the_exact_statement(world: World, s
     statement = Statement.objects.get(participant=acme)
     assert statement.text_bytes == STATEMENT.encode("utf-8")
     assert statement.verification == Statement.Verification.UNSIGNED and statement.share
-    assert InfoRequest.objects.get(participant=acme).text == "Which firmware did you test?"
+    [request] = open_requests_of(acme)
+    assert request.body == "Which firmware did you test?" and request.author_participant == acme
     acme.refresh_from_db()
     assert acme.rm_state == RM.ACCEPTED
     page = client.get(f"/cases/{case.url_ref}/").content
@@ -322,14 +324,25 @@ def test_the_answer_form_stores_statuses_and_the_exact_statement(world: World, s
     # A second version keeps the first.
     client.post(f"/cases/{case.url_ref}/answer/", {"v1_status": "affected", "statement_text": "Second.\n"})
     assert list(Statement.objects.filter(participant=acme).values_list("version", flat=True)) == [1, 2]
-    # The analyst sees the state and the label on the vendors page, and answers the request.
+    # The analyst sees the state and the label on the vendors page, and the open request with a
+    # link into the vendor's private thread, where a reply answers it.
     analyst = login(Client(), world.analyst)
     html = analyst.get(vendors_url(case)).content.decode()
     assert "Which firmware did you test?" in html and "unsigned" in html
-    request = InfoRequest.objects.get(participant=acme)
-    analyst.post(f"{vendors_url(case)}{acme.pk}/info/", {"request": request.pk, "text": "Firmware 1.9."})
+    thread = f"/cases/{case.url_ref}/messages/{request.thread_id}/"
+    requests = html[html.index('id="requests"') :]
+    assert f'href="{thread}#m{request.pk}"' in requests[: requests.index("</section>")]
+    detail = analyst.get(f"{vendors_url(case)}{acme.pk}/").content.decode()
+    assert f'href="{thread}#m{request.pk}"' in detail
+    assert f'href="/cases/{case.url_ref}/messages/with/{acme.pk}/"' in detail
+    analyst.post(thread, {"body": "Firmware 1.9.", "reply_to": request.pk})
     request.refresh_from_db()
-    assert not request.is_open
+    assert request.request == Message.Request.ANSWERED and not open_requests_of(acme)
+    # Answered, it leaves the open requests of the vendors tab and of the vendor's page.
+    assert "Which firmware did you test?" not in analyst.get(vendors_url(case)).content.decode()
+    assert "Which firmware did you test?" not in analyst.get(f"{vendors_url(case)}{acme.pk}/").content.decode()
+    # The vendor reads the answer in its thread.
+    assert "Firmware 1.9." in client.get(thread).content.decode()
 
 
 def test_an_oversize_statement_is_refused_and_nothing_is_stored(world: World, setup, settings) -> None:  # type: ignore[no-untyped-def]
