@@ -25,19 +25,19 @@ from accord.answers.actions import (
     StatementInput,
     StatusInput,
     add_addendum,
-    answer_info_request,
     submit_answer,
 )
 from accord.cases import actions
 from accord.cases.actions import participants as participant_actions
 from accord.cases.actions.reports import ReportInput
-from accord.cases.events import KINDS
+from accord.cases.events import KINDS, record
 from accord.cases.models import Case, CaseEvent, ClaimLink, Participant
 from accord.cases.states import EM
+from accord.conversation import actions as conversation
 from accord.core.actors import SYSTEM
 from accord.core.routes import all_routes
 from accord.mailgate.models import OutboundMessage
-from accord.testing import PASSWORD, World, login, make_user
+from accord.testing import PASSWORD, World, login, make_user, open_requests_of, write_privately, write_to_reporter
 from accord.vendors import actions as vendor_actions
 from tests.pgp_keys import TestKey as SigningKey
 from tests.pgp_keys import make_key
@@ -98,7 +98,10 @@ def build(world: World, key: SigningKey) -> Scene:
     # The report side: SSVC triage, an assignment, a note, a duplicate and an invalid report.
     actions.record_triage(world.report, TRIAGE_VALUES, "coordinate", by=analyst)
     actions.assign_report(world.report, analyst, by=analyst)
-    actions.add_report_note(world.report, "Which build?", by=analyst, from_reporter=False)
+    write_to_reporter(world.report, "Which build?", by=analyst)
+    # Kinds recorded before the conversation replaced the report's notes and the vendors'
+    # requests: no action records them any more, but old timelines still show them.
+    record("report.note", report=world.report, case=case, actor=analyst, from_reporter=False, note=1)
     twin, _ = actions.submit_report(ReportInput(product="Widget", version="2", description="Same"), by=None)
     actions.mark_duplicate(twin, case, by=analyst)
     junk, _ = actions.submit_report(ReportInput(product="Spam", version="0", description="x"), by=None)
@@ -161,7 +164,22 @@ def build(world: World, key: SigningKey) -> Scene:
     anon.refresh_from_db()
     assert anon.statements.get().verification == "verified"
     add_addendum(anon, "Confirmed by the coordinator.", by=analyst)
-    answer_info_request(anon.info_requests.get(), "GCC 13.", by=analyst)
+    record("answer.info_answered", case=case, actor=analyst, participant=anon, request=1)  # as above
+    # The conversation: the vendor's question answered in its private thread and closed; the
+    # vendor and the analyst in the case discussion and in a topic, naming the vendor and its
+    # member (each reader sees only the names the presenter allows).
+    [question] = open_requests_of(anon)
+    write_privately(anon, "GCC 13, said psirt@vendor-one.test's reporter.", by=analyst, reply_to=question)
+    conversation.close_request(question, by=analyst)
+    staff = conversation.Speaker(analyst, staff=True)
+    discussion = conversation.discussion(case)
+    conversation.post_message(discussion, "Thanks @[Vendor One] and @psirt@vendor-one.test.", speaker=staff)
+    vendor = conversation.Speaker(world.vendor, anon)
+    conversation.post_message(discussion, "We are on it.", speaker=vendor)  # shown under its alias
+    topic = conversation.open_topic(case, "Second flaw", [anon], by=analyst)
+    conversation.set_topic_members(topic, [anon, co], by=analyst)
+    conversation.post_message(topic, "@[Vendor One], does 2.2 fix it?", speaker=staff)
+    conversation.post_message(topic, "Yes, it does.", speaker=vendor)
     actions.set_vendor_fact(anon, "D", by=world.vendor)
     # Negotiation, by the anonymous vendor: a revision rejected, another accepted; the policy applied.
     actions.propose_embargo(case, future(70), by=world.vendor, reason="we need more time")
@@ -273,6 +291,9 @@ def test_a_co_participant_never_unmasks_the_anonymous_vendor(world: World, vendo
         urls += [f"/cases/{case.url_ref}/timeline/?kind={kind}" for kind in kinds]
         urls += [f"/api/v1/cases/{case.url_ref}/events?limit=500&kind={kind}" for kind in kinds]
         urls += [f"/api/v1/cases/{case.url_ref}/events?limit=500"]
+        # Every thread of the case (those the co-participant may not read answer 404).
+        threads = case.threads.values_list("pk", flat=True)
+        urls += [f"/cases/{case.url_ref}/messages/{pk}/" for pk in threads]
         for url in urls:
             response = client.get(url)
             assert response.status_code < 500, url
@@ -288,6 +309,11 @@ def test_a_co_participant_never_unmasks_the_anonymous_vendor(world: World, vendo
     shared = next(a for a in answers if a["participant"] == scene.participant.pk)
     assert shared["statement"]["text"] == "Fixed in 2.2.\n- Upgrade now.\n"  # the signed body only
     assert shared["statement"]["label"] == "signed; verified by the coordinator"
+    # The messages it reads name the anonymous vendor, as author and when mentioned, by alias.
+    alias = scene.participant.alias
+    for thread in busy.threads.filter(kind__in=("case", "topic")):
+        html = client.get(f"/cases/{busy.url_ref}/messages/{thread.pk}/").content.decode()
+        assert f"@{alias}" in html and f"<strong>{alias}</strong>" in html, thread.kind
     # Mail: everything Accord sent to the co-participant's people and addresses.
     to = {world.co_vendor.email, "psirt@vendor-three.test"}
     mails = list(OutboundMessage.objects.filter(to_email__in=to))
