@@ -143,7 +143,7 @@ def test_the_busy_pages_are_accessible(page, live_server, new_context):  # type:
     """The case page with every section open, the report page, the dashboard and the policy editor."""
     from accord.cases import actions
     from accord.cases.states import Fact
-    from accord.testing import make_world, start_embargo
+    from accord.testing import make_world, start_embargo, write_to_reporter
 
     world = make_world()
     assert world.report is not None
@@ -159,7 +159,7 @@ def test_the_busy_pages_are_accessible(page, live_server, new_context):  # type:
     )
     actions.report_fact(case, Fact.A, "https://intel.example/campaign", by=world.analyst)
     actions.report_fact(case, Fact.P, "https://blog.example/post", by=world.vendor)
-    actions.add_report_note(world.report, "Which build?", by=world.analyst, from_reporter=False)
+    write_to_reporter(world.report, "Which build?", by=world.analyst, request=True)
 
     _log_in_with_code(page, live_server.url, world.analyst)
     assert_accessible(page)

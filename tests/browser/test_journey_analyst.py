@@ -1,7 +1,7 @@
 """Issue 8, journey (3), from a fresh database with the demo data: a demo vendor's member
 accepts the embargo of a case in the browser and asks for more information; the demo analyst
-sees the request on the dashboard's work queue, follows the link, answers it and the count
-drops; opens a report waiting in triage (the report first, the allowed steps beside it) and
+sees the request on the dashboard's work queue, follows the link into the vendor's private
+thread, answers the request there (a reply) and closes it, and the count drops; opens a report waiting in triage (the report first, the allowed steps beside it) and
 backs out of invalidating it; then terminates the embargo, which the confirmation page refuses without a
 reason, and the reason shows on the case's timeline.
 
@@ -19,12 +19,12 @@ import re
 
 from accord.accounts.models import Organization, User
 from accord.answers.actions import AnswerInput, submit_answer
-from accord.answers.models import InfoRequest
 from accord.cases import actions
 from accord.cases.actions import participants as participant_actions
 from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Case, CaseEvent, Participant
 from accord.cases.states import EM
+from accord.conversation.models import Message
 from tests.browser import expect
 
 ANALYST = "analyst@coordinator.example"
@@ -81,7 +81,7 @@ def test_analyst_journey(journey):  # type: ignore[no-untyped-def]
 
     # 2. Acme asks for more information (the answer page's "Need more information?").
     submit_answer(acme, AnswerInput(need_more_information=QUESTION), by=User.objects.get(email=VENDOR))
-    request = InfoRequest.objects.get(participant=acme)
+    request = Message.objects.get(thread__participant=acme, request=Message.Request.OPEN)
 
     # 3. The analyst's work queue shows the request, most urgent first among what waits.
     analyst = journey.new_page()
@@ -94,17 +94,27 @@ def test_analyst_journey(journey):  # type: ignore[no-untyped-def]
     section = analyst.locator("#dash-requests")
     expect(section).to_contain_text(QUESTION)
     section.get_by_role("link", name=f"{case.label}: Acme Networks").click()
-    expect(analyst).to_have_url(re.compile(rf"/cases/{case.url_ref}/vendors/{acme.pk}/#requests$"))
-    journey.step(analyst, "04-vendor-page-with-request")
+    thread = f"/cases/{case.url_ref}/messages/{request.thread_id}/"
+    expect(analyst).to_have_url(re.compile(rf"{thread}#m{request.pk}$"))
+    journey.step(analyst, "04-private-thread-with-request")
 
-    # 4. The analyst answers it there; the count drops.
-    answers = analyst.locator("#requests")
-    expect(answers).to_contain_text(QUESTION)
-    answers.get_by_label("Answer").fill(ANSWER)
-    answers.get_by_role("button", name="Answer the request").click()
-    expect(analyst.locator(".messages")).to_contain_text("The request is answered.")
+    # 4. The analyst answers it there (a reply to it), then closes it; the count drops.
+    asked = analyst.locator(f"#m{request.pk}")
+    expect(asked).to_contain_text(QUESTION)
+    expect(asked).to_contain_text("request for information: open")
+    asked.get_by_role("link", name="Answer this request").click()
+    expect(analyst.locator("#compose-h")).to_have_text("Answer the request")
+    analyst.get_by_role("textbox", name="Message").fill(ANSWER)
+    analyst.locator("#compose").get_by_role("button", name="Send").click()
+    expect(analyst.locator(".messages")).to_contain_text("Your message was sent.")
     request.refresh_from_db()
-    assert request.answer == ANSWER and request.answered_at is not None
+    assert request.request == Message.Request.ANSWERED and request.answered_at is not None
+    assert request.replies.get().body == ANSWER
+    expect(analyst.locator(f"#m{request.pk}")).to_contain_text("request for information: answered")
+    analyst.locator(f"#m{request.pk}").get_by_role("button", name="Close the request").click()
+    expect(analyst.locator(".messages")).to_contain_text("The request is closed.")
+    request.refresh_from_db()
+    assert request.request == Message.Request.CLOSED
     journey.step(analyst, "05-request-answered")
     analyst.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     expect(card(analyst, "Open information requests").locator(".card-count")).to_have_text("0")

@@ -16,15 +16,14 @@ import re
 from pathlib import Path
 
 from accord.accounts.models import Membership, Organization, User
-from accord.answers.actions import answer_info_request
-from accord.answers.models import InfoRequest, Statement, Status
+from accord.answers.models import Statement, Status
 from accord.cases.actions import participants as participant_actions
 from accord.cases.actions import reports as report_actions
 from accord.cases.models import Participant
 from accord.cases.states import EM, RM
 from accord.mailgate.models import OutboundMessage
 from accord.testing import PASSWORD as TEST_PASSWORD
-from accord.testing import make_world, start_embargo
+from accord.testing import make_world, open_requests_of, start_embargo, write_privately
 from accord.vendors import actions as vendor_actions
 from accord.vendors.models import PublicKey
 from tests.browser import expect, link_in_mail
@@ -142,20 +141,23 @@ def test_vendor_journey(journey, tmp_path: Path) -> None:  # type: ignore[no-unt
     }
     own.refresh_from_db()
     assert own.rm_state == RM.ACCEPTED
-    request = InfoRequest.objects.get(participant=own)
-    assert request.is_open and request.text == QUESTION
+    request = open_requests_of(own).get()
+    assert request.body == QUESTION and request.author_participant == own
 
-    # 6. The coordinator answers the question; the vendor's home says so, with counts.
-    answer_info_request(request, REPLY, by=analyst_user)
+    # 6. The coordinator answers the question (a reply in the vendor's private thread); the
+    # vendor's home says so, with counts, until it reads the thread.
+    reply = write_privately(own, REPLY, by=analyst_user, reply_to=request)
     vendor.get_by_role("navigation", name="Main").get_by_role("link", name="Vendor portal").click()
     expect(vendor.get_by_role("heading", level=1)).to_have_text("Vendor portal")
     cards = vendor.locator("#waiting-cards")
     expect(cards.locator(".card-count")).to_have_text(["0", "0", "1", "0"])
     expect(vendor.locator("#waiting-requests")).to_contain_text(case.label)
     journey.step(vendor, "08-home")
-    vendor.locator("#waiting-requests").get_by_role("link", name=re.compile(r"read the answer")).click()
-    expect(vendor.locator("#answer-requests")).to_contain_text(REPLY)
-    expect(vendor.locator("#answer-requests .badge.info")).to_have_text("new")
+    vendor.locator("#waiting-requests").get_by_role("link", name=re.compile(r"read 1 new message")).click()
+    expect(vendor).to_have_url(re.compile(rf"/cases/{case.url_ref}/messages/{request.thread_id}/$"))
+    expect(vendor.locator(f"#m{reply.pk}")).to_contain_text(REPLY)
+    expect(vendor.locator(f"#m{reply.pk} .badge.info")).to_have_text("new")
+    expect(vendor.locator(f"#m{request.pk}")).to_contain_text("request for information: answered")
     journey.step(vendor, "09-request-answered")
     vendor.get_by_role("navigation", name="Main").get_by_role("link", name="Vendor portal").click()
     expect(cards.locator(".card-count")).to_have_text(["0", "0", "0", "0"])
@@ -239,6 +241,6 @@ def test_add_a_product_without_javascript(browser, live_server, transactional_db
         expect(page.locator(".messages")).to_contain_text("Recorded: your answers to questions 1 to 3.")
         statuses = {(s.product, s.status) for s in Status.objects.filter(participant=participant)}
         assert statuses == {("", "affected"), ("Router X", "fixed"), ("Camera Y", "unknown")}
-        assert InfoRequest.objects.get(participant=participant).text == "Which build?"
+        assert open_requests_of(participant).get().body == "Which build?"
     finally:
         context.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from accord.accounts.models import User
 from accord.cases import actions
 from accord.cases.actions.reports import ReportInput
-from accord.cases.models import ReportNote
+from accord.conversation.models import Message
+from accord.testing import write_to_reporter
 from tests.browser import expect
 
 
@@ -17,26 +18,28 @@ def test_the_reporter_answers_on_the_follow_page(journey):  # type: ignore[no-un
         by=None,
     )
     analyst = User.objects.get(email="analyst@coordinator.example")
-    actions.add_report_note(
+    question = write_to_reporter(
         report,
         "Which firmware build? See [the vendor's advisory](https://vendor.example/advisory).",
         by=analyst,
-        from_reporter=False,
+        request=True,
     )
 
     page = journey.new_page()
     page.goto(journey.url(f"/report/follow/{key}/"))
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Report {report.pk}")
     journey.step(page, "follow")
-    page.get_by_label("Your message").fill("Build 1234, from the vendor's site.")
+    page.get_by_role("link", name="Answer this request").click()
+    expect(page.locator("#compose")).to_have_text("Answer the request")
+    page.get_by_role("textbox", name="Message").fill("Build 1234, from the vendor's site.")
     page.get_by_role("button", name="Send").click()
-    expect(page.locator(".messages")).to_contain_text("your message was added to the report")
+    expect(page.locator(".messages")).to_contain_text("your message was sent to the coordinator")
     expect(page.locator("#notes")).to_contain_text("Build 1234, from the vendor's site.")
     journey.step(page, "answered")
-    assert (
-        ReportNote.objects.get(report=report, from_reporter=True).text
-        == "Build 1234, from the vendor's site."
-    )
+    answer = Message.objects.get(thread__report=report, from_reporter=True)
+    assert answer.body == "Build 1234, from the vendor's site." and answer.reply_to == question
+    question.refresh_from_db()
+    assert question.request == Message.Request.ANSWERED
 
     # A link that leaves the site never carries the page's secret address.
     sent: list[dict[str, str]] = []

@@ -9,13 +9,13 @@ import re
 from pathlib import Path
 
 from accord.accounts import actions as account_actions
-from accord.answers.models import InfoRequest, Statement, Status
+from accord.answers.models import Statement, Status
 from accord.cases import actions
 from accord.cases.actions.reports import ReportInput
 from accord.cases.models import Participant
 from accord.cases.states import EM, RM
 from accord.mailgate.models import OutboundMessage
-from accord.testing import PASSWORD, make_user
+from accord.testing import PASSWORD, make_user, open_requests_of
 from accord.vendors import actions as vendor_actions
 from tests.browser import assert_accessible, expect, link_in_mail, log_in
 from tests.browser.test_cases_flow import _log_in_with_code
@@ -127,7 +127,7 @@ def test_vendors_are_notified_answer_and_stay_anonymous(
     assert statement.fingerprint == key.fingerprint
     status = Status.objects.get(participant=acme_p)
     assert status.status == "affected" and str(status.expected_fix_date) == "2030-01-15"
-    assert InfoRequest.objects.get(participant=acme_p).is_open
+    assert open_requests_of(acme_p).get().body == "Which build did you test?"
     acme_p.refresh_from_db()
     assert acme_p.rm_state == RM.ACCEPTED and acme_p.seen_at is not None
     expect(vendor_page.locator("#statements")).to_contain_text(f"verified by {key.fingerprint}")
@@ -143,6 +143,11 @@ def test_vendors_are_notified_answer_and_stay_anonymous(
     row.get_by_role("link", name="Acme Routers").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Routers (Vendor A)")
     expect(page.locator("#statements")).to_contain_text(f"verified by {key.fingerprint}")
+    expect(page.locator("#requests")).to_contain_text("Which build did you test?")
+    assert_accessible(page)
+    # The request leads into the private thread with the vendor.
+    page.locator("#requests").get_by_role("link", name="Read and answer").click()
+    expect(page.locator(f"#m{open_requests_of(acme_p).get().pk}")).to_contain_text("Which build did you test?")
     assert_accessible(page)
 
     # 4. Gamma's member joins the embargo and sees Acme only as "Vendor A", with no fingerprint.
