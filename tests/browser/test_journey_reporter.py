@@ -1,6 +1,6 @@
 """Issue 8, journey (1), from a fresh database with the demo data: a reporter files a minimal
-anonymous report, the analyst asks a question, the reporter gets the mail, answers on the
-follow page, and the analyst reads the answer.
+anonymous report, the analyst asks a question (a request for information), the reporter gets
+the mail, answers the request on the follow page, and the analyst reads the answer.
 
 Every page is checked with axe-core, logs no console error under the real CSP, and is saved
 at 1280 and 390 px under tests/browser/output/test_reporter_journey/.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from accord.cases.models import Report
+from accord.conversation.models import Message
 from accord.mailgate.models import OutboundMessage
 from tests.browser import expect, link_in_mail
 
@@ -86,10 +87,12 @@ def test_reporter_journey(journey):  # type: ignore[no-untyped-def]
     # The report's text is Markdown: the code block is a code block.
     expect(analyst.locator("main pre code").first).to_contain_text("curl -d 'user=x&admin=1'")
     journey.step(analyst, "07-report")
-    analyst.get_by_label("Message to the reporter").fill(QUESTION)
+    analyst.get_by_role("textbox", name="Message").fill(QUESTION)
+    analyst.get_by_label("This is a request for information").check()
     analyst.get_by_role("button", name="Send to the reporter").click()
-    expect(analyst.locator(".messages")).to_contain_text("Your message was added to the report.")
+    expect(analyst.locator(".messages")).to_contain_text("Your message was sent to the reporter.")
     expect(analyst.locator("#notes")).to_contain_text(QUESTION)
+    expect(analyst.locator("#notes")).to_contain_text("request for information: open")
     journey.step(analyst, "08-question-sent")
 
     # 5. The reporter gets a neutral mail with the follow link.
@@ -104,13 +107,20 @@ def test_reporter_journey(journey):  # type: ignore[no-untyped-def]
     journey.step(reporter, "09-follow-page")
 
     # 6. The reporter answers there.
-    reporter.get_by_label("Your message").fill(ANSWER)
+    reporter.locator("#notes").get_by_role("link", name="Answer this request").click()
+    expect(reporter.locator("#compose")).to_have_text("Answer the request")
+    reporter.get_by_role("textbox", name="Message").fill(ANSWER)
     reporter.get_by_role("button", name="Send").click()
-    expect(reporter.locator(".messages")).to_contain_text("your message was added to the report")
+    expect(reporter.locator(".messages")).to_contain_text("your message was sent to the coordinator")
     expect(reporter.locator("#notes")).to_contain_text(ANSWER)
+    expect(reporter.locator("#notes")).to_contain_text("request for information: answered")
     journey.step(reporter, "10-answered")
 
     # 7. The analyst sees the answer on the report page.
     analyst.reload()
     expect(analyst.locator("#notes")).to_contain_text(ANSWER)
+    expect(analyst.locator("#notes")).to_contain_text("request for information: answered")
+    answer = Message.objects.get(thread__report_id=report_id, from_reporter=True)
+    assert answer.body == ANSWER and answer.author is None and answer.reply_to is not None
+    assert answer.reply_to.request == Message.Request.ANSWERED
     journey.step(analyst, "11-analyst-reads-answer")
