@@ -187,7 +187,9 @@ def write_to_reporter(report: Any, text: str, *, by: User, request: bool = False
     from accord.conversation import actions as conversation
 
     speaker = conversation.speaker_on_report(report, by, reporter=False)  # refused before any thread
-    return conversation.post_message(conversation.report_thread(report), text, speaker=speaker, request=request)
+    return conversation.post_message(
+        conversation.report_thread(report), text, speaker=speaker, request=request
+    )
 
 
 def reporter_writes(report: Any, text: str, *, by: User | None = None, reply_to: Any = None) -> Any:

@@ -37,7 +37,15 @@ from accord.conversation import actions as conversation
 from accord.core.actors import SYSTEM
 from accord.core.routes import all_routes
 from accord.mailgate.models import OutboundMessage
-from accord.testing import PASSWORD, World, login, make_user, open_requests_of, write_privately, write_to_reporter
+from accord.testing import (
+    PASSWORD,
+    World,
+    login,
+    make_user,
+    open_requests_of,
+    write_privately,
+    write_to_reporter,
+)
 from accord.vendors import actions as vendor_actions
 from tests.pgp_keys import TestKey as SigningKey
 from tests.pgp_keys import make_key

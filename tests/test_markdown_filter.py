@@ -99,5 +99,8 @@ def test_messages_in_a_case_are_sanitised_markdown_on_every_thread_page(world: W
         html = client.get(url).content.decode()
         main = html[html.index("<main") : html.index("</main>")]
         assert_harmless(main)
-        assert '<a href="https://vendor.example/advisory" title="title" rel="noopener noreferrer nofollow">' in main
+        assert (
+            '<a href="https://vendor.example/advisory" title="title" rel="noopener noreferrer nofollow">'
+            in main
+        )
         assert "<h3>Title</h3>" in main, url

@@ -14,8 +14,8 @@ from accord.cases import actions, ssvc
 from accord.cases.actions.reports import ReportInput, follow_key
 from accord.cases.models import Case, CaseEvent, Report, ReportAttachment, SsvcDecision
 from accord.cases.states import RM
-from accord.mailgate.models import OutboundMessage
 from accord.conversation.models import Message
+from accord.mailgate.models import OutboundMessage
 from accord.testing import World, login, write_to_reporter
 
 pytestmark = pytest.mark.django_db
@@ -306,7 +306,10 @@ def test_the_follow_page_shows_the_state_and_the_conversation(world: World) -> N
     question.refresh_from_db()
     assert question.request == Message.Request.ANSWERED
     kinds = ["message.request", "message.request_answered"]
-    assert sorted(CaseEvent.objects.filter(kind__in=kinds, case=world.case).values_list("kind", flat=True)) == kinds
+    assert (
+        sorted(CaseEvent.objects.filter(kind__in=kinds, case=world.case).values_list("kind", flat=True))
+        == kinds
+    )
     assert "Build 1234" in Client().get(url).content.decode()
     empty = Client().post(url, {"body": "   "})
     assert empty.status_code == 400

@@ -340,7 +340,9 @@ def test_the_answer_form_stores_statuses_and_the_exact_statement(world: World, s
     assert request.request == Message.Request.ANSWERED and not open_requests_of(acme)
     # Answered, it leaves the open requests of the vendors tab and of the vendor's page.
     assert "Which firmware did you test?" not in analyst.get(vendors_url(case)).content.decode()
-    assert "Which firmware did you test?" not in analyst.get(f"{vendors_url(case)}{acme.pk}/").content.decode()
+    assert (
+        "Which firmware did you test?" not in analyst.get(f"{vendors_url(case)}{acme.pk}/").content.decode()
+    )
     # The vendor reads the answer in its thread.
     assert "Firmware 1.9." in client.get(thread).content.decode()
 

@@ -147,7 +147,9 @@ def test_vendors_are_notified_answer_and_stay_anonymous(
     assert_accessible(page)
     # The request leads into the private thread with the vendor.
     page.locator("#requests").get_by_role("link", name="Read and answer").click()
-    expect(page.locator(f"#m{open_requests_of(acme_p).get().pk}")).to_contain_text("Which build did you test?")
+    expect(page.locator(f"#m{open_requests_of(acme_p).get().pk}")).to_contain_text(
+        "Which build did you test?"
+    )
     assert_accessible(page)
 
     # 4. Gamma's member joins the embargo and sees Acme only as "Vendor A", with no fingerprint.
