@@ -61,6 +61,36 @@ def samples(world: World) -> dict[str, str]:
         "claim_id": str(claim.pk) if claim else "",
         "participant_id": str(vendor_participant.pk) if vendor_participant else "",
         "attachment_id": str(_attachment(world)),
+        **_conversation(world, vendor_participant),  # thread_id, message_id, file_id
+    }
+
+
+def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The vendor's private thread with a request for information carrying a file."""
+    from accord.conversation import actions as conversation
+
+    if vendor_participant is None:
+        return {"thread_id": "", "message_id": "", "file_id": "", "report_file_id": ""}
+    thread = conversation.private_thread(vendor_participant)
+    message = conversation.post_message(
+        thread,
+        "Which build?",
+        speaker=conversation.Speaker(world.vendor, vendor_participant),
+        request=True,
+        attachments=[conversation.Upload("build.txt", b"1.2.3")],
+    )
+    assert world.report is not None
+    to_reporter = conversation.post_message(
+        conversation.report_thread(world.report),
+        "Which build did you test?",
+        speaker=conversation.Speaker(world.analyst, staff=True),
+        attachments=[conversation.Upload("notes.txt", b"notes")],
+    )
+    return {
+        "thread_id": str(thread.pk),
+        "message_id": str(message.pk),
+        "file_id": str(message.attachments.get().pk),
+        "report_file_id": str(to_reporter.attachments.get().pk),
     }
 
 
@@ -92,6 +122,10 @@ MISSING = {
     "claim_id": "999999",
     "participant_id": "999999",
     "attachment_id": "999999",
+    "thread_id": "999999",
+    "message_id": "999999",
+    "file_id": "999999",
+    "report_file_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.
@@ -100,6 +134,8 @@ OBJECT_AUDIENCE = {
     "object:token": {"vendor"},
     "object:case": {"analyst", "publisher", "admin", "vendor", "co_vendor", "reporter"},
     "object:report": {"analyst", "publisher", "admin", "reporter"},
+    # The sample thread is the vendor's private thread with the coordinators.
+    "object:thread": {"analyst", "publisher", "admin", "vendor"},
 }
 
 

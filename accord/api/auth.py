@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from accord.accounts.actions import authenticate_token
@@ -104,7 +104,25 @@ REACH: dict[str, Callable[[Any, dict[str, Any]], object]] = {
     "report": lambda user, path: access_report(user, path["report_id"]),
     "organization": lambda user, path: access_organization(user, path["org_id"]),
     "token": lambda user, path: access_token(user, path["token_id"]),
+    "thread": lambda user, path: reach_thread(user, path),
 }
+
+
+def reach_thread(user: Any, path: dict[str, Any]) -> object:
+    """A thread of a case (or the thread of a message's file) the caller may read."""
+    from accord.cases.access import access_thread, threads_visible
+    from accord.conversation.models import Attachment
+    from accord.lib.ids import parse_id
+
+    standing = access_case(user, path["case"], need="read")
+    if "thread_id" in path:
+        return access_thread(standing, path["thread_id"])
+    found = Attachment.objects.filter(
+        pk=parse_id(path.get("file_id")) or 0, message__thread__in=threads_visible(standing)
+    ).first()
+    if found is None:
+        raise Http404("No such file.")
+    return found
 
 
 def check_reach(user: Any, rule_name: str | None, path: dict[str, Any]) -> None:

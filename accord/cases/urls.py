@@ -17,7 +17,7 @@ urlpatterns = [
     path("report/thanks/", reports.report_thanks, name="report_thanks"),
     path("report/follow/<str:key>/", reports.report_follow, name="report_follow"),
     path(
-        "report/follow/<str:key>/files/<str:attachment_id>/",
+        "report/follow/<str:key>/files/<str:report_file_id>/",
         reports.report_follow_file,
         name="report_follow_file",
     ),
@@ -30,7 +30,7 @@ urlpatterns = [
     path(_report + "assign/", triage.report_assign, name="report_assign"),
     path(_report + "note/", triage.report_note, name="report_note"),
     path(
-        _report + "messages/files/<str:attachment_id>/",
+        _report + "messages/files/<str:report_file_id>/",
         triage.report_message_file,
         name="report_messages_files",
     ),
@@ -75,7 +75,7 @@ urlpatterns = [
     path(_case + "messages/mine/", conversation.own_private, name="own_private"),
     path(_case + "messages/topics/", conversation.topic_new, name="topic_new"),
     path(_case + "messages/with/<str:participant_id>/", conversation.private_with, name="private_with"),
-    path(_case + "messages/files/<str:attachment_id>/", conversation.attachment, name="message_attachment"),
+    path(_case + "messages/files/<str:file_id>/", conversation.attachment, name="message_attachment"),
     path(_case + "messages/<str:thread_id>/", conversation.thread_page, name="thread"),
     path(
         _case + "messages/<str:thread_id>/<str:message_id>/close/",

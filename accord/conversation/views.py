@@ -107,7 +107,7 @@ def _topic_form(standing: Standing, data: Any = None) -> TopicForm:
     return TopicForm(data, choices=choices, auto_id="topic-%s")
 
 
-@access("object:case")
+@access("object:thread")
 def thread_page(request: HttpRequest, case: str, thread_id: str) -> HttpResponse:
     """One thread, in pages (the last page first), with its reply form; reading marks it read."""
     standing = _standing(request, case)
@@ -181,7 +181,7 @@ def _thread_response(
     return render(request, "conversation/thread.html", context, status=status)
 
 
-@access("object:case")
+@access("analyst")
 def private_with(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     """An analyst opens the private thread with one participant (it is made on first use)."""
     standing = access_case(request.user, case, need="write")
@@ -281,11 +281,11 @@ def request_close(request: HttpRequest, case: str, thread_id: str, message_id: s
     return redirect(thread_url(thread, f"#m{message.pk}"))
 
 
-@access("object:case")
-def attachment(request: HttpRequest, case: str, attachment_id: str) -> FileResponse:
+@access("object:thread")
+def attachment(request: HttpRequest, case: str, file_id: str) -> FileResponse:
     """A file attached to a message, for readers of its thread only; always a download."""
     standing = access_case(request.user, case, need="read")
-    number = parse_id(attachment_id)
+    number = parse_id(file_id)
     found = (
         Attachment.objects.filter(pk=number, message__thread__in=threads_visible(standing)).first()
         if number

@@ -23,7 +23,7 @@ from accord.core.actors import is_system
 from accord.lib.errors import RuleViolation
 
 ROLE_RULES = ("public", "authenticated", "analyst", "publisher", "coordinator-admin")
-OBJECT_KINDS = ("organization", "invitation", "token", "report", "case")
+OBJECT_KINDS = ("organization", "invitation", "token", "report", "case", "thread")
 
 
 def is_known_rule(rule: str) -> bool:

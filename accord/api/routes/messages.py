@@ -326,14 +326,14 @@ def close_request(request: HttpRequest, case: str, message_id: str) -> MessageOu
 
 
 @router.get(
-    "/cases/{case}/messages/files/{attachment_id}",
+    "/cases/{case}/messages/files/{file_id}",
     response={200: None, 401: Error, 404: Error, 409: Error},
     summary="Download a message's attachment",
-    auth=rule("object:case"),
+    auth=rule("object:thread"),
 )
-def message_file(request: HttpRequest, case: str, attachment_id: str) -> Any:
+def message_file(request: HttpRequest, case: str, file_id: str) -> Any:
     standing = _standing(request, case)
-    number = parse_id(attachment_id)
+    number = parse_id(file_id)
     found = (
         Attachment.objects.filter(pk=number, message__thread__in=threads_visible(standing)).first()
         if number
@@ -434,7 +434,7 @@ def topic_members(request: HttpRequest, case: str, thread_id: str, payload: Memb
     "/cases/{case}/threads/{thread_id}/read",
     response={200: ThreadOut, 401: Error, 404: Error, 409: Error},
     summary="Mark a thread as read up to now",
-    auth=rule("object:case"),
+    auth=rule("object:thread"),
 )
 def mark_read(request: HttpRequest, case: str, thread_id: str) -> ThreadOut:
     standing = _standing(request, case)

@@ -207,9 +207,9 @@ def report_follow(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @access("public")
-def report_follow_file(request: HttpRequest, key: str, attachment_id: str) -> HttpResponse:
+def report_follow_file(request: HttpRequest, key: str, report_file_id: str) -> HttpResponse:
     """A file of the conversation, for the holder of the follow link."""
-    return _private(report_file(access_report_by_key(key), attachment_id))
+    return _private(report_file(access_report_by_key(key), report_file_id))
 
 
 @access("authenticated")
