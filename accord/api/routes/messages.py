@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -184,12 +184,12 @@ def _thread_named(standing: Standing, ref: str, participant: int | None) -> Thre
         )
     found = threads_visible(standing).filter(pk=number, kind=Thread.Kind.TOPIC).first()
     if found is None:
-        raise ApiError(404, "No such thread.")
+        raise Http404("No such thread.")
     return found
 
 
 def _no_thread() -> Thread:
-    raise ApiError(404, "No such thread.")
+    raise Http404("No such thread.")
 
 
 def _uploads(items: list[UploadIn]) -> list[actions.Upload]:
@@ -319,7 +319,7 @@ def close_request(request: HttpRequest, case: str, message_id: str) -> MessageOu
     number = parse_id(message_id)
     found = Message.objects.filter(pk=number, thread__case=standing.case).first() if number else None
     if found is None:
-        raise ApiError(404, "No such message.")
+        raise Http404("No such message.")
     actions.close_request(found, by=request.user)  # type: ignore[arg-type]
     row = queries.message_rows().select_related("thread").get(pk=found.pk)
     return message_out(Viewer.of(standing).message(row), standing.case.url_ref, True)
@@ -340,7 +340,7 @@ def message_file(request: HttpRequest, case: str, file_id: str) -> Any:
         else None
     )
     if found is None:
-        raise ApiError(404, "No such file.")
+        raise Http404("No such file.")
     return download(found)
 
 
