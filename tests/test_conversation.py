@@ -30,11 +30,9 @@ from accord.testing import (
     login,
     make_user,
     make_world,
-    reporter_writes,
     start_embargo,
     token_client,
     write_privately,
-    write_to_reporter,
 )
 
 pytestmark = pytest.mark.django_db

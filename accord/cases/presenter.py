@@ -372,6 +372,8 @@ class Viewer:
         if message.by_system:
             return Person(SYSTEM_NAME)
         participant = message.author_participant
+        if message.from_reporter and self.reporter_view:
+            return Person("You", me=True)  # the reporter reading their own report's thread
         if message.author_id is None:
             if participant is not None:
                 return Person(self.label(participant), me=participant.pk in self.own_ids)

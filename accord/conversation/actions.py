@@ -88,8 +88,16 @@ def private_thread(participant: Participant) -> Thread:
 
 
 def report_thread(report: Report) -> Thread:
-    """The private thread with a report's reporter (from the first message, before any case)."""
-    return _get_or_create({"report": report}, {"kind": Thread.Kind.PRIVATE, "case": report.case})
+    """The private thread with a report's reporter (from the first message, before any case); once
+    the report is a case, it is the reporter participant's private thread there."""
+    reporter = (
+        Participant.objects.filter(report=report, case=report.case_id, kind=Participant.Kind.REPORTER).first()
+        if report.case_id
+        else None
+    )
+    return _get_or_create(
+        {"report": report}, {"kind": Thread.Kind.PRIVATE, "case": report.case, "participant": reporter}
+    )
 
 
 def audience(thread: Thread) -> list[Participant]:

@@ -20,6 +20,17 @@ class MessageForm(forms.Form):
     reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
 
+class ReporterMessageForm(MessageForm):
+    """The reporter's form on the follow page: no one to mention there but the coordinators."""
+
+    body = forms.CharField(
+        label="Message",
+        widget=TEXTAREA,
+        max_length=50_000,
+        help_text="The coordinator's analysts read it. Markdown works: put code between two lines of ```.",
+    )
+
+
 class AnalystMessageForm(MessageForm):
     request = forms.BooleanField(
         label="This is a request for information",

@@ -339,6 +339,11 @@ def accept_report(report: Report, *, by: User) -> Case:
             rm_state=RM.ACCEPTED,
             embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
         )
+    # The conversation with the reporter so far continues in the case, as the reporter's private thread.
+    from accord.conversation.models import Thread
+
+    reporter_side = submitter if submitter.kind == Participant.Kind.REPORTER else None
+    Thread.objects.filter(report=report).update(case=case, participant=reporter_side)
     # What the reporter says about publicity and exploitation are claims to confirm.
     claims = []
     if report.is_public:

@@ -21,7 +21,7 @@ from accord.cases.models import Report
 from accord.cases.presenter import Viewer
 from accord.cases.views.common import add_error
 from accord.conversation import actions as conversation
-from accord.conversation.forms import MessageForm
+from accord.conversation.forms import ReporterMessageForm
 from accord.conversation.queries import report_messages
 from accord.conversation.views import report_file, uploads
 from accord.core.access import access
@@ -166,7 +166,7 @@ def report_follow(request: HttpRequest, key: str) -> HttpResponse:
     """The reporter's private page: the report's state, the conversation, and more information."""
     report = access_report_by_key(key)
     replying = parse_id(request.GET.get("reply"))
-    form = MessageForm(request.POST or None, request.FILES or None, initial={"reply_to": replying})
+    form = ReporterMessageForm(request.POST or None, request.FILES or None, initial={"reply_to": replying})
     viewer = Viewer.of_reporter(request.user)
     thread, notes = report_messages(report, viewer)
     if request.method == "POST" and form.is_valid():
