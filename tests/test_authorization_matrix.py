@@ -100,6 +100,9 @@ OBJECT_AUDIENCE = {
     "object:token": {"vendor"},
     "object:case": {"analyst", "publisher", "admin", "vendor", "co_vendor", "reporter"},
     "object:report": {"analyst", "publisher", "admin", "reporter"},
+    # The same audiences signed in; the follow secret is tested in tests/test_reporter_participant.py.
+    "object:case-or-follow": {"analyst", "publisher", "admin", "vendor", "co_vendor", "reporter"},
+    "object:report-or-follow": {"analyst", "publisher", "admin", "reporter"},
 }
 
 

@@ -48,6 +48,8 @@ KINDS: dict[str, EventKind] = {
     "report.duplicate": EventKind("A duplicate report was linked", concerned=(*STATE, "case_number")),
     "report.close": EventKind("Report closed", concerned=(*STATE, "reason"), participants=STATE),
     "report.note": EventKind("Message on the report"),
+    # The reporter's credit preference (a pseudonym is for the coordinator until publication).
+    "report.credit": EventKind("Credit preference changed", concerned=STATE),
     "report.assigned": EventKind("Report assigned"),
     # The case and its vulnerabilities.
     "case.updated": EventKind("Case edited", participants=("changes",)),

@@ -224,6 +224,19 @@ class NoteForm(forms.Form):
     )
 
 
+class CreditForm(forms.Form):
+    """The reporter's credit preference, on the follow page."""
+
+    credit = forms.BooleanField(label="Credit me in the published note", required=False)
+    credit_name = forms.CharField(
+        label="Credit name",
+        max_length=LIMITS["credit_name"],
+        required=False,
+        help_text="How to credit you; your name if left empty. Without a name we thank "
+        "“an anonymous reporter”.",
+    )
+
+
 class AnalystNoteForm(forms.Form):
     text = forms.CharField(
         label="Message to the reporter",

@@ -15,6 +15,8 @@ urlpatterns = [
     path("report/", reports.report_new, name="report_new"),
     path("report/thanks/", reports.report_thanks, name="report_thanks"),
     path("report/follow/<str:key>/", reports.report_follow, name="report_follow"),
+    path("report/follow/<str:key>/embargo/", reports.report_follow_embargo, name="report_follow_embargo"),
+    path("report/follow/<str:key>/credit/", reports.report_follow_credit, name="report_follow_credit"),
     path("reports/mine/", reports.my_reports, name="my_reports"),
     # Triage
     path("triage/", triage.triage_queue, name="triage"),

@@ -33,6 +33,7 @@ from accord.cases.actions.reports import (
     invalidate_report,
     mark_duplicate,
     record_triage,
+    set_credit,
     submit_report,
     validate_report,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "record_triage",
     "reject_embargo",
     "report_fact",
+    "set_credit",
     "set_vendor_fact",
     "submit_report",
     "terminate_embargo",

@@ -69,7 +69,7 @@ def case_url(case: Case, anchor: str = "") -> str:
     return reverse("cases:case_detail", kwargs={"case": case.url_ref}) + anchor
 
 
-def _zone_help(form: forms.Form, field: str, zone: Zone) -> None:
+def zone_help(form: forms.Form, field: str, zone: Zone) -> None:
     if zone.source == "chosen":
         where = f"in your time zone, {zone.name} (change it in your profile)"
     elif zone.source == "browser":
@@ -140,7 +140,7 @@ def _analyst_forms(
     contact = given.get("contact_form") or ContactForm(
         auto_id="contact-%s", initial={"at": timezone.now().replace(second=0, microsecond=0)}
     )
-    _zone_help(contact, "at", zone)
+    zone_help(contact, "at", zone)
     publish_form = given.get("publish_form") or PublishDecisionForm(auto_id="publish-%s")
     edit_forms = []
     for vulnerability in vulnerabilities:
@@ -185,7 +185,7 @@ def _analyst_forms(
     }
 
 
-def _offers(standing: Standing) -> dict[str, Any]:
+def embargo_offers(standing: Standing) -> dict[str, Any]:
     """Which embargo and fact actions the rules allow now (process.md), so no page offers an
     action that its rule would refuse."""
     case = standing.case
@@ -215,6 +215,16 @@ def _offers(standing: Standing) -> dict[str, Any]:
     }
 
 
+def proposed_by(case: Case, viewer: Viewer) -> str | None:
+    """Who proposed the pending end: a person, or the participant where no account did (the
+    reporter through the follow link); None when unknown."""
+    if case.embargo_proposed_by is not None:
+        return viewer.person(case.embargo_proposed_by).name
+    if case.embargo_proposer is not None:
+        return viewer.label(case.embargo_proposer)
+    return None
+
+
 def case_page(request: HttpRequest, standing: Standing, status: int = 200, **given: Any) -> HttpResponse:
     """The Overview tab. Its query count does not grow with participants or events."""
     case = standing.case
@@ -238,7 +248,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
 
     vulnerabilities = list(case.vulnerabilities.prefetch_related("products"))
     analysts = list(case.analysts.order_by("name", "email"))
-    offers = _offers(standing)
+    offers = embargo_offers(standing)
     # The embargo's latest step, with its reason, as this reader may see it.
     last_step = (
         viewer.visible_events(CaseEvent.objects.filter(case=case, kind__startswith="embargo."))
@@ -253,7 +263,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
             "ends_at": case.embargo_proposed_ends_at or case.embargo_ends_at or case.target_publication_at
         },
     )
-    _zone_help(propose_form, "ends_at", zone)
+    zone_help(propose_form, "ends_at", zone)
     fact_form = given.get("fact_form") or FactForm(auto_id="fact-%s")
     fact_form.fields["fact"].choices = [  # type: ignore[union-attr]
         (f.value, f"{f.value}: {f.label}") for f in offers["open_facts"]
@@ -268,9 +278,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
             "own": own,
             "owner": viewer.person(case.owner).name if case.owner else None,
             "analysts": [viewer.person(a).name for a in analysts],
-            "embargo_proposed_by": viewer.person(case.embargo_proposed_by).name
-            if case.embargo_proposed_by
-            else None,
+            "embargo_proposed_by": proposed_by(case, viewer),
             "facts": [(Fact(f), case.fact_at(f)) for f in SHARED_FACTS],
             "early": bool(case.x_at or case.a_at),
             "open_claims": open_claims,
