@@ -69,7 +69,7 @@ def case_url(case: Case, anchor: str = "") -> str:
     return reverse("cases:case_detail", kwargs={"case": case.url_ref}) + anchor
 
 
-def zone_help(form: forms.Form, field: str, zone: Zone) -> None:
+def _zone_help(form: forms.Form, field: str, zone: Zone) -> None:
     if zone.source == "chosen":
         where = f"in your time zone, {zone.name} (change it in your profile)"
     elif zone.source == "browser":
@@ -140,7 +140,7 @@ def _analyst_forms(
     contact = given.get("contact_form") or ContactForm(
         auto_id="contact-%s", initial={"at": timezone.now().replace(second=0, microsecond=0)}
     )
-    zone_help(contact, "at", zone)
+    _zone_help(contact, "at", zone)
     publish_form = given.get("publish_form") or PublishDecisionForm(auto_id="publish-%s")
     edit_forms = []
     for vulnerability in vulnerabilities:
@@ -263,7 +263,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
             "ends_at": case.embargo_proposed_ends_at or case.embargo_ends_at or case.target_publication_at
         },
     )
-    zone_help(propose_form, "ends_at", zone)
+    _zone_help(propose_form, "ends_at", zone)
     fact_form = given.get("fact_form") or FactForm(auto_id="fact-%s")
     fact_form.fields["fact"].choices = [  # type: ignore[union-attr]
         (f.value, f"{f.value}: {f.label}") for f in offers["open_facts"]

@@ -23,7 +23,7 @@ from accord.cases.forms import CreditForm, EmbargoProposeForm, NoteForm, ReportF
 from accord.cases.models import Report
 from accord.cases.presenter import Viewer
 from accord.cases.states import EM
-from accord.cases.views.cases import EMBARGO_WORDS, embargo_offers, form_zone, zone_help
+from accord.cases.views.cases import EMBARGO_WORDS, embargo_offers, form_zone
 from accord.cases.views.common import add_error, refuse
 from accord.cases.views.portal import shared_answer_rows
 from accord.core.access import access
@@ -192,7 +192,8 @@ def _case_context(request: HttpRequest, standing: Standing, given: dict[str, Any
             "ends_at": case.embargo_proposed_ends_at or case.embargo_ends_at or case.target_publication_at
         },
     )
-    zone_help(propose_form, "ends_at", zone)
+    # The reporter may have no account, so no profile to choose a zone in.
+    propose_form.fields["ends_at"].help_text = f"Date and time in {zone.name}: {zone.why}."
     words, _variant = EMBARGO_WORDS.get(EM(case.embargo_state), (case.embargo_state, ""))
     return {
         "case": case,
