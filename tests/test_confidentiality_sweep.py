@@ -99,6 +99,7 @@ def build(world: World, key: SigningKey) -> Scene:
     actions.record_triage(world.report, TRIAGE_VALUES, "coordinate", by=analyst)
     actions.assign_report(world.report, analyst, by=analyst)
     actions.add_report_note(world.report, "Which build?", by=analyst, from_reporter=False)
+    actions.set_credit(world.report, True, "Finder of Research Lab", by=world.reporter)
     twin, _ = actions.submit_report(ReportInput(product="Widget", version="2", description="Same"), by=None)
     actions.mark_duplicate(twin, case, by=analyst)
     junk, _ = actions.submit_report(ReportInput(product="Spam", version="0", description="x"), by=None)

@@ -99,6 +99,17 @@ class ReasonBody(Body):
     reason: str = Field(default="", max_length=2000)
 
 
+class CreditBody(Body):
+    """Only the fields sent change."""
+
+    credit: bool | None = Field(default=None, description="Thank the reporter in the published note.")
+    credit_name: str | None = Field(
+        default=None,
+        max_length=LIMITS["credit_name"],
+        description="How to credit them; empty: their name, or 'an anonymous reporter' without one.",
+    )
+
+
 class DuplicateBody(Body):
     case: str = Field(max_length=32, description='The existing case, e.g. "VU#123456".')
 

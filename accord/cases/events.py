@@ -55,6 +55,8 @@ KINDS: dict[str, EventKind] = {
     "message.request_closed": EventKind("Request for information closed", concerned=()),
     "thread.topic": EventKind("Topic thread opened"),
     "thread.members": EventKind("Topic thread members changed"),
+    # The reporter's credit preference (a pseudonym is for the coordinator until publication).
+    "report.credit": EventKind("Credit preference changed", concerned=STATE),
     "report.assigned": EventKind("Report assigned"),
     # The case and its vulnerabilities.
     "case.updated": EventKind("Case edited", participants=("changes",)),

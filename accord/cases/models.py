@@ -113,6 +113,11 @@ class Case(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     embargo_proposal_reason = models.TextField(blank=True)
+    # The participant that proposed the pending end (None: the coordinator). The reporter without
+    # an account proposes through the follow link, so `embargo_proposed_by` cannot name them.
+    embargo_proposer = models.ForeignKey(
+        "Participant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     embargo_termination_due = models.BooleanField(default=False)
     quiet = models.BooleanField(
         default=False, help_text="Imported or historical: no reminders, dashboards or mail."
@@ -165,9 +170,10 @@ class Participant(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="participations"
     )
-    # A reporter's participation comes from a report: the report's follow link speaks for it.
+    # The reporter's participation comes from their report: its follow link reaches the case
+    # through this row (accord.cases.access.ReporterKey), with or without an account.
     report = models.ForeignKey(
-        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="reporter_participants"
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="participants"
     )
     alias = models.CharField(max_length=50)
     anonymous = models.BooleanField(default=False)
@@ -195,6 +201,9 @@ class Participant(models.Model):
                 fields=["case", "user"], condition=Q(user__isnull=False), name="one_user_per_case"
             ),
             models.UniqueConstraint(fields=["case", "alias"], name="unique_alias_per_case"),
+            models.UniqueConstraint(
+                fields=["report"], condition=Q(report__isnull=False), name="one_participant_per_report"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,6 +21,8 @@ urlpatterns = [
         reports.report_follow_file,
         name="report_follow_file",
     ),
+    path("report/follow/<str:key>/embargo/", reports.report_follow_embargo, name="report_follow_embargo"),
+    path("report/follow/<str:key>/credit/", reports.report_follow_credit, name="report_follow_credit"),
     path("reports/mine/", reports.my_reports, name="my_reports"),
     # Triage
     path("triage/", triage.triage_queue, name="triage"),

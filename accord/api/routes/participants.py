@@ -28,7 +28,7 @@ from accord.api.answer_schemas import (
     prefetch_answers,
     ref_out,
 )
-from accord.api.auth import rule
+from accord.api.auth import caller, rule
 from accord.api.base import paginate
 from accord.api.case_schemas import PARTICIPANTS_QUERYSET, ParticipantOut, participant_out
 from accord.api.errors import ApiError
@@ -129,8 +129,8 @@ VendorStatus = Literal["affected", "not_affected", "fixed", "under_investigation
     "`unknown` also matches a vendor that gave none. A vendor's status counts only where you may see "
     "it (the coordinator, the vendor's own members, and others where it shared its answer): "
     "`not_shared` lists the vendors whose answer you may not see. `q` matches the name as you see it "
-    "(an anonymous vendor only by its alias).",
-    auth=rule("object:case"),
+    "(an anonymous vendor only by its alias). The reporter may call it with the report's follow secret.",
+    auth=rule("object:case-or-follow"),
 )
 def list_participants(
     request: HttpRequest,
@@ -144,7 +144,7 @@ def list_participants(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
-    standing = access_case(_user(request), case)
+    standing = access_case(caller(request), case)
     viewer = Viewer.of(standing)
     queryset = PARTICIPANTS_QUERYSET.filter(case=standing.case)
     if kind:
@@ -324,13 +324,14 @@ def put_answer(
     summary="The vendors' answers you may see, in the order the vendors joined",
     description="Analysts see every vendor's answer. A vendor sees its own, and another vendor's "
     "only when that vendor shared it; an anonymous vendor appears by its alias, and its verified "
-    "signature as 'signed; verified by the coordinator' without a fingerprint.",
-    auth=rule("object:case"),
+    "signature as 'signed; verified by the coordinator' without a fingerprint. The reporter sees the "
+    "answers vendors shared, also with the report's follow secret (`Authorization: Bearer <secret>`).",
+    auth=rule("object:case-or-follow"),
 )
 def list_answers(
     request: HttpRequest, case: str, cursor: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
-    standing = access_case(_user(request), case)
+    standing = access_case(caller(request), case)
     viewer = Viewer.of(standing)
     queryset = standing.case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
     visible = viewer.answers_visible()

@@ -32,6 +32,7 @@ from accord.cases.actions.reports import (
     invalidate_report,
     mark_duplicate,
     record_triage,
+    set_credit,
     submit_report,
     validate_report,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "record_triage",
     "reject_embargo",
     "report_fact",
+    "set_credit",
     "set_vendor_fact",
     "submit_report",
     "terminate_embargo",

@@ -185,7 +185,7 @@ def _analyst_forms(
     }
 
 
-def _offers(standing: Standing) -> dict[str, Any]:
+def embargo_offers(standing: Standing) -> dict[str, Any]:
     """Which embargo and fact actions the rules allow now (process.md), so no page offers an
     action that its rule would refuse."""
     case = standing.case
@@ -215,6 +215,16 @@ def _offers(standing: Standing) -> dict[str, Any]:
     }
 
 
+def proposed_by(case: Case, viewer: Viewer) -> str | None:
+    """Who proposed the pending end: a person, or the participant where no account did (the
+    reporter through the follow link); None when unknown."""
+    if case.embargo_proposed_by is not None:
+        return viewer.person(case.embargo_proposed_by).name
+    if case.embargo_proposer is not None:
+        return viewer.label(case.embargo_proposer)
+    return None
+
+
 def case_page(request: HttpRequest, standing: Standing, status: int = 200, **given: Any) -> HttpResponse:
     """The Overview tab. Its query count does not grow with participants or events."""
     case = standing.case
@@ -238,7 +248,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
 
     vulnerabilities = list(case.vulnerabilities.prefetch_related("products"))
     analysts = list(case.analysts.order_by("name", "email"))
-    offers = _offers(standing)
+    offers = embargo_offers(standing)
     # The embargo's latest step, with its reason, as this reader may see it.
     last_step = (
         viewer.visible_events(CaseEvent.objects.filter(case=case, kind__startswith="embargo."))
@@ -268,9 +278,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
             "own": own,
             "owner": viewer.person(case.owner).name if case.owner else None,
             "analysts": [viewer.person(a).name for a in analysts],
-            "embargo_proposed_by": viewer.person(case.embargo_proposed_by).name
-            if case.embargo_proposed_by
-            else None,
+            "embargo_proposed_by": proposed_by(case, viewer),
             "facts": [(Fact(f), case.fact_at(f)) for f in SHARED_FACTS],
             "early": bool(case.x_at or case.a_at),
             "open_claims": open_claims,
