@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "accord.cases",
     "accord.vendors",
     "accord.answers",
+    "accord.notifications",
     "accord.api",
 ]
 
