@@ -3,7 +3,7 @@ from ninja import NinjaAPI
 
 from accord.api import errors
 from accord.api.auth import UNDECLARED
-from accord.api.routes import cases, me, organizations, participants, reports, tokens, vendors
+from accord.api.routes import cases, me, notifications, organizations, participants, reports, tokens, vendors
 
 api = NinjaAPI(
     title=f"{settings.INSTANCE_NAME} API",
@@ -25,3 +25,4 @@ api.add_router("", reports.router)
 api.add_router("", cases.router)
 api.add_router("", participants.router)
 api.add_router("", vendors.router)
+api.add_router("", notifications.router)
