@@ -11,7 +11,7 @@ class NotifyModeForm(forms.Form):
         choices=[
             (User.NotifyMode.IMMEDIATE, "Immediately: one mail for each new item"),
             (User.NotifyMode.DIGEST, "Once a day: one digest with everything new"),
-            (User.NotifyMode.NONE, "Never: I look in Accord myself"),
+            (User.NotifyMode.NONE, "Never: I look for new items myself"),
         ],
         widget=forms.RadioSelect,
         help_text="Mail says only that something new awaits, with a link; it carries the full text "
