@@ -3,7 +3,17 @@ from ninja import NinjaAPI
 
 from accord.api import errors
 from accord.api.auth import UNDECLARED
-from accord.api.routes import cases, me, messages, organizations, participants, reports, tokens, vendors
+from accord.api.routes import (
+    cases,
+    me,
+    messages,
+    notifications,
+    organizations,
+    participants,
+    reports,
+    tokens,
+    vendors,
+)
 
 api = NinjaAPI(
     title=f"{settings.INSTANCE_NAME} API",
@@ -26,3 +36,4 @@ api.add_router("", cases.router)
 api.add_router("", participants.router)
 api.add_router("", vendors.router)
 api.add_router("", messages.router)
+api.add_router("", notifications.router)

@@ -31,6 +31,7 @@ JOBS: list[Job] = [
     Job(
         "cases.exit_expired_embargoes", dt.timedelta(seconds=30), "accord.cases.tasks.exit_expired_embargoes"
     ),
+    Job("notifications.send_digests", dt.timedelta(days=1), "accord.notifications.tasks.send_digests"),
 ]
 
 

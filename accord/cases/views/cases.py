@@ -46,6 +46,7 @@ from accord.cases.views.timeline import describe, kind_choices
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.time import is_timezone
+from accord.notifications.actions import is_muted
 
 TIMELINE_PER_PAGE = 100
 VULNERABILITY_FIELDS = ("title", "description", "cve", "cwe", "cvss3_vector", "cvss4_vector")
@@ -290,6 +291,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
             "fact_form": fact_form,
             "fact_labels": FACT_LABELS,
             "form_zone": given.get("form_zone") or zone.name,
+            "muted": is_muted(_user(request), case),
             **offers,
         }
     )
