@@ -6,13 +6,16 @@ Through actions, pages and the API; what a participant may read is checked on ev
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -479,3 +482,81 @@ def test_mentions_resolve_or_refuse_clearly(world, text):
         assert exc.field == "body" and "No one in this thread" in exc.message
     else:
         assert len(found) == body.count("@[p:") + body.count("@[u:")
+
+
+# --- Who is told, and what mail carries -------------------------------------------------------------
+
+
+def _mails_to(email: str):
+    """The mails about messages (not the report's earlier acknowledgements)."""
+    return list(OutboundMessage.objects.filter(to_email=email, subject__icontains="new message"))
+
+
+def test_a_private_message_is_announced_to_its_readers_only(world):
+    world.case.analysts.add(world.analyst)
+    thread = conversation.private_thread(vendor_row(world))
+    conversation.post_message(thread, SECRET, speaker=conversation.Speaker(world.vendor, vendor_row(world)))
+    # The analyst on the case is told, neutrally; nobody else is.
+    told = _mails_to(world.analyst.email)
+    assert len(told) == 1 and SECRET not in told[0].body_text + told[0].subject
+    assert world.case.label in told[0].subject
+    for other in (world.co_vendor, world.invited_vendor, world.reporter, world.vendor):
+        assert _mails_to(other.email) == []
+    assert not OutboundMessage.objects.filter(body_text__contains=SECRET).exists()
+
+
+def test_the_case_discussion_reaches_accepted_participants_never_the_invited_one(world):
+    conversation.post_message(
+        conversation.discussion(world.case),
+        "To everyone",
+        speaker=conversation.Speaker(world.analyst, staff=True),
+    )
+    assert len(_mails_to(world.vendor.email)) == 1
+    assert len(_mails_to(world.co_vendor.email)) == 1
+    assert _mails_to(world.invited_vendor.email) == []  # it has not accepted the embargo
+    assert len(_mails_to(world.report.reporter_email)) == 1  # the reporter, through the follow link
+    assert not OutboundMessage.objects.filter(body_text__contains="To everyone").exists()
+
+
+def test_a_vendor_with_a_key_gets_the_message_sealed_and_reads_only_the_alias(world):
+    from accord.vendors.models import PublicKey
+
+    PublicKey.objects.create(  # a factory: a pinned, usable key (sealing happens when the mail is sent)
+        organization=world.co_vendor_org, fingerprint="B" * 40, armored="KEY", can_encrypt=True
+    )
+    conversation.post_message(
+        conversation.discussion(world.case),
+        "@[Vendor One] confirmed it",
+        speaker=conversation.Speaker(world.analyst, staff=True),
+    )
+    mail = _mails_to(world.co_vendor.email)[0]
+    assert list(mail.encrypt_to) == ["KEY"]
+    assert f"@{vendor_row(world).alias} confirmed it" in mail.sealed_text
+    assert "Vendor One" not in mail.sealed_text and "confirmed" not in mail.body_text
+    # The vendor itself has no key: neutral mail only, no sealed text stored.
+    own = _mails_to(world.vendor.email)[0]
+    assert own.sealed_text == "" and "confirmed" not in own.body_text
+
+
+def test_digest_readers_get_one_mail_for_the_day(world):
+    from accord.notifications.models import DigestItem
+
+    world.co_vendor.notify_mode = "digest"
+    world.co_vendor.save(update_fields=["notify_mode"])
+    for i in range(3):
+        conversation.post_message(
+            conversation.discussion(world.case),
+            f"Note {i}",
+            speaker=conversation.Speaker(world.analyst, staff=True),
+        )
+    write_privately(vendor_row(world), SECRET, by=world.analyst)
+    items = DigestItem.objects.filter(user=world.co_vendor)
+    assert items.count() == 3 and not items.filter(full_text__contains=SECRET).exists()
+    assert _mails_to(world.co_vendor.email) == []
+    from accord.notifications.digest import send_digests as run_digests
+
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1, hours=1)):
+        run_digests()
+    mails = list(OutboundMessage.objects.filter(to_email=world.co_vendor.email, subject__contains="Daily digest"))
+    assert len(mails) == 1 and "Daily digest: 3" in mails[0].subject
+    assert "Note 0" not in mails[0].body_text and SECRET not in mails[0].body_text + mails[0].sealed_text
