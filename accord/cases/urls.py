@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.cases.views import cases, claims, confirm, policy, portal, reports, triage, vendors
+from accord.cases.views import cases, claims, confirm, policy, portal, reminders, reports, triage, vendors
 
 app_name = "cases"
 
@@ -67,6 +67,16 @@ urlpatterns = [
     path(_case + "vendors/<str:participant_id>/", vendors.vendor_detail, name="vendor_detail"),
     path(_case + "vendors/<str:participant_id>/addendum/", vendors.vendor_addendum, name="vendor_addendum"),
     path(_case + "vendors/<str:participant_id>/info/", vendors.vendor_info_answer, name="vendor_info_answer"),
+    # Reminders: muting them (the case, one vendor) and the final reminder (a confirmation page)
+    path(_case + "reminders/", reminders.case_reminders, name="case_reminders"),
+    path(
+        _case + "vendors/<str:participant_id>/reminders/", reminders.vendor_reminders, name="vendor_reminders"
+    ),
+    path(
+        _case + "vendors/<str:participant_id>/final-reminder/",
+        reminders.final_reminder,
+        name="vendor_final_reminder",
+    ),
     # Vendors in the case: their own answers
     path(_case + "embargo/join/", portal.embargo_join, name="embargo_join"),
     path(_case + "embargo/decline/", portal.embargo_decline, name="embargo_decline"),
