@@ -17,7 +17,7 @@ from accord.cases.access import access_case
 from accord.cases.actions import reminders as reminder_actions
 from accord.cases.models import Case, Participant
 from accord.cases.views.common import refuse
-from accord.cases.views.vendors import _vendor, vendor_url, vendors_url
+from accord.cases.views.vendors import vendor_of, vendor_url, vendors_url
 from accord.core.access import access
 from accord.core.confirm import Confirmation, Fact, confirm
 from accord.lib.errors import InvalidInput, RuleViolation
@@ -58,7 +58,7 @@ def case_reminders(request: HttpRequest, case: str) -> HttpResponse:
 def vendor_reminders(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     """Mute (muted=yes) or resume (muted=no) the automatic reminders of one vendor."""
     user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
+    obj, participant = vendor_of(user, case, participant_id)
     muted = _muted(request)
     try:
         reminder_actions.mute_vendor_reminders(participant, muted, by=user)
@@ -99,7 +99,7 @@ def blocked_reason(case: Case, state: reminders.ReminderState, contacts: int) ->
 def final_reminder(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     """The final reminder to an unresponsive vendor, with the reason, after a confirmation page."""
     user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
+    obj, participant = vendor_of(user, case, participant_id)
     participant = reminders.annotated(participant)
     state = reminders.state_of(participant)
     contacts = notification_contacts(participant.organization) if participant.organization else []

@@ -485,7 +485,8 @@ def claim_approve(request: HttpRequest, case: str) -> HttpResponse:
 # --- One vendor: answers on its behalf, addenda, information requests ----------------------------
 
 
-def _vendor(user: User, case: str, participant_id: str) -> tuple[Case, Participant]:
+def vendor_of(user: User, case: str, participant_id: str) -> tuple[Case, Participant]:
+    """A vendor of the case for an analyst's page, or 404 (missing, another case's, not a vendor)."""
     obj = access_case(user, case, need="write").case
     pk = parse_id(participant_id)
     participant = (
@@ -532,7 +533,7 @@ def vendor_url(case: Case, participant: Participant, anchor: str = "") -> str:
 @access("analyst")
 def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
+    obj, participant = vendor_of(user, case, participant_id)
     if request.method == "POST":
         form, adding = answer_form_from(request, list(obj.vulnerabilities.order_by("seq")))
         if adding:  # "Add a product" without JavaScript: the same form with one more row
@@ -552,7 +553,7 @@ def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpR
 @access("analyst")
 def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
+    obj, participant = vendor_of(user, case, participant_id)
     try:
         answer_actions.add_addendum(participant, request.POST.get("text", ""), by=user)
     except (RuleViolation, InvalidInput) as exc:
@@ -566,7 +567,7 @@ def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> Htt
 @access("analyst")
 def vendor_info_answer(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
+    obj, participant = vendor_of(user, case, participant_id)
     request_id = parse_id(request.POST.get("request"))
     info = participant.info_requests.filter(pk=request_id).first() if request_id else None
     if info is None:
