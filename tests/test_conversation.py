@@ -557,6 +557,8 @@ def test_digest_readers_get_one_mail_for_the_day(world):
 
     with time_machine.travel(timezone.now() + dt.timedelta(days=1, hours=1)):
         run_digests()
-    mails = list(OutboundMessage.objects.filter(to_email=world.co_vendor.email, subject__contains="Daily digest"))
+    mails = list(
+        OutboundMessage.objects.filter(to_email=world.co_vendor.email, subject__contains="Daily digest")
+    )
     assert len(mails) == 1 and "Daily digest: 3" in mails[0].subject
     assert "Note 0" not in mails[0].body_text and SECRET not in mails[0].body_text + mails[0].sealed_text

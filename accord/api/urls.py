@@ -10,6 +10,7 @@ from accord.api.routes import (
     notifications,
     organizations,
     participants,
+    reminders,
     reports,
     tokens,
     vendors,
@@ -34,6 +35,7 @@ api.add_router("", organizations.router)
 api.add_router("", reports.router)
 api.add_router("", cases.router)
 api.add_router("", participants.router)
+api.add_router("", reminders.router)
 api.add_router("", vendors.router)
 api.add_router("", messages.router)
 api.add_router("", notifications.router)

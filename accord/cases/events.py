@@ -91,6 +91,12 @@ KINDS: dict[str, EventKind] = {
     "participant.claim_approved": EventKind("Claimed account approved", concerned=()),
     "participant.tracking_id": EventKind("Tracking id set", concerned=STATE),
     "participant.member_access": EventKind("Members who see the case chosen", concerned=("members",)),
+    # Reminders (accord.cases.reminders): the coordinator's own business, except that a vendor
+    # sees on its timeline that it was sent a final reminder (never the analyst's reason).
+    "vendors.reminded": EventKind("Reminders sent to vendors"),
+    "case.reminders": EventKind("Automatic reminders muted or resumed for the case"),
+    "participant.reminders": EventKind("Automatic reminders muted or resumed for a vendor"),
+    "participant.final_reminder": EventKind("Final reminder sent", concerned=()),
     # Dates and the embargo.
     "contact.attempt": EventKind("Contact attempt", participants=DATES, public=("at", "first")),
     "policy.applied": EventKind(

@@ -122,6 +122,9 @@ class Case(models.Model):
     quiet = models.BooleanField(
         default=False, help_text="Imported or historical: no reminders, dashboards or mail."
     )
+    reminders_muted = models.BooleanField(
+        default=False, help_text="No automatic reminders to this case's vendors (accord.cases.reminders)."
+    )
     vendor_summary = models.TextField(blank=True, help_text="The report as vendors read it in the portal.")
     notification_text = models.TextField(
         blank=True, help_text="The coordinator's note to vendors, in the portal."
@@ -187,6 +190,18 @@ class Participant(models.Model):
     )
     seen_at = models.DateTimeField(null=True, blank=True)
     tracking_id = models.CharField(max_length=100, blank=True, help_text="The vendor's own id for the case.")
+    # Reminders (process.md "Disclosure policy"; accord.cases.reminders): muting stops the
+    # automatic ones; each automatic kind goes at most once, and these keep when it went.
+    reminders_muted = models.BooleanField(default=False, help_text="No automatic reminders to this vendor.")
+    reminded_unopened_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reminder to open the case went."
+    )
+    reminded_deadline_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reminder of the target date (no statement) went."
+    )
+    final_reminder_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an analyst last sent the final reminder."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

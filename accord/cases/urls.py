@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.cases.views import cases, claims, confirm, policy, portal, reports, triage, vendors
+from accord.cases.views import cases, claims, confirm, policy, portal, reminders, reports, triage, vendors
 from accord.conversation import views as conversation
 
 app_name = "cases"
@@ -92,6 +92,16 @@ urlpatterns = [
     path(_case + "vendors/claims/approve/", vendors.claim_approve, name="vendor_claim_approve"),
     path(_case + "vendors/<str:participant_id>/", vendors.vendor_detail, name="vendor_detail"),
     path(_case + "vendors/<str:participant_id>/addendum/", vendors.vendor_addendum, name="vendor_addendum"),
+    # Reminders: muting them (the case, one vendor) and the final reminder (a confirmation page)
+    path(_case + "reminders/", reminders.case_reminders, name="case_reminders"),
+    path(
+        _case + "vendors/<str:participant_id>/reminders/", reminders.vendor_reminders, name="vendor_reminders"
+    ),
+    path(
+        _case + "vendors/<str:participant_id>/final-reminder/",
+        reminders.final_reminder,
+        name="vendor_final_reminder",
+    ),
     # Vendors in the case: their own answers
     path(_case + "embargo/join/", portal.embargo_join, name="embargo_join"),
     path(_case + "embargo/decline/", portal.embargo_decline, name="embargo_decline"),

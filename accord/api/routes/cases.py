@@ -49,6 +49,7 @@ from accord.api.case_schemas import (
     decision_out,
     event_out,
     participant_out,
+    participants_queryset,
     policy_out,
     product_out,
     vulnerability_out,
@@ -550,8 +551,8 @@ def set_vendor_fact(
     standing = access_case(user, case, need="act")
     participant = _participant(standing.case, participant_id)
     participant = actions.set_vendor_fact(participant, payload.fact, by=user)
-    participant = Participant.objects.select_related("organization", "user", "answer").get(pk=participant.pk)
-    return participant_out(participant, Viewer.of(standing))
+    viewer = Viewer.of(standing)
+    return participant_out(participants_queryset(viewer).get(pk=participant.pk), viewer)
 
 
 # --- SSVC and policy ----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from accord.api.answer_schemas import (
 )
 from accord.api.auth import caller, rule
 from accord.api.base import paginate
-from accord.api.case_schemas import PARTICIPANTS_QUERYSET, ParticipantOut, participant_out
+from accord.api.case_schemas import ParticipantOut, participant_out, participants_queryset
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, page_of
 from accord.cases.access import Standing, access_case
@@ -129,7 +129,9 @@ VendorStatus = Literal["affected", "not_affected", "fixed", "under_investigation
     "`unknown` also matches a vendor that gave none. A vendor's status counts only where you may see "
     "it (the coordinator, the vendor's own members, and others where it shared its answer): "
     "`not_shared` lists the vendors whose answer you may not see. `q` matches the name as you see it "
-    "(an anonymous vendor only by its alias). The reporter may call it with the report's follow secret.",
+    "(an anonymous vendor only by its alias). The coordinator also reads each vendor's `reminders` and "
+    "`unresponsive` mark, and may filter on `unresponsive`. The reporter may call it with the report's "
+    "follow secret.",
     auth=rule("object:case-or-follow"),
 )
 def list_participants(
@@ -141,12 +143,15 @@ def list_participants(
     notified: bool | None = None,
     q: str | None = Query(None, max_length=SEARCH_LIMIT),
     vulnerability: int | None = Query(None, ge=1, le=MAX_ID),
+    unresponsive: bool | None = Query(
+        None, description="Coordinator only (ignored for others): vendors marked unresponsive, or not."
+    ),
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
     standing = access_case(caller(request), case)
     viewer = Viewer.of(standing)
-    queryset = PARTICIPANTS_QUERYSET.filter(case=standing.case)
+    queryset = participants_queryset(viewer).filter(case=standing.case)
     if kind:
         queryset = queryset.filter(kind=kind)
     filters = VendorFilters(
@@ -155,7 +160,8 @@ def list_participants(
         notified=notified,
         q=" ".join((q or "").replace("\x00", "").split()),
         vulnerability=vulnerability,
-    )
+        unresponsive=unresponsive,
+    ).for_viewer(viewer)
     if filters.active:
         queryset = VendorQuery.of(standing.case, viewer, filters).apply(queryset)
     return paginate(

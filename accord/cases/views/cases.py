@@ -39,6 +39,7 @@ from accord.cases.forms import (
 )
 from accord.cases.models import Case, CaseEvent, FactReport, SsvcDecision
 from accord.cases.presenter import Viewer
+from accord.cases.reminders import with_responses
 from accord.cases.states import EM, SHARED_FACTS, Fact
 from accord.cases.vendor_table import vendors_in
 from accord.cases.views.common import add_error, analysts_queryset, refusal, refuse
@@ -269,10 +270,15 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
     fact_form.fields["fact"].choices = [  # type: ignore[union-attr]
         (f.value, f"{f.value}: {f.label}") for f in offers["open_facts"]
     ]
-    progress = vendors_in(case).aggregate(
-        not_answered=Count("pk", filter=~Q(answer__answered_at__isnull=False)),
-        not_notified=Count("pk", filter=Q(first_contact_at__isnull=True)),
-    )
+    counted: dict[str, Any] = {
+        "not_answered": Count("pk", filter=~Q(answer__answered_at__isnull=False)),
+        "not_notified": Count("pk", filter=Q(first_contact_at__isnull=True)),
+    }
+    vendors = vendors_in(case)
+    if analyst:  # who is unresponsive is the coordinator's business (accord.cases.reminders)
+        vendors = with_responses(vendors)
+        counted["marked"] = Count("pk", filter=Q(unresponsive=True))  # not the annotation's name
+    progress = vendors.aggregate(**counted)
     context.update(
         {
             "embargo_step": describe(viewer.show_all([last_step])[0]) if last_step else None,
