@@ -136,6 +136,7 @@ OBJECT_AUDIENCE = {
     "object:report": {"analyst", "publisher", "admin", "reporter"},
     # The sample thread is the vendor's private thread with the coordinators.
     "object:thread": {"analyst", "publisher", "admin", "vendor"},
+    "object:thread-or-follow": {"analyst", "publisher", "admin", "vendor"},
     # The same audiences signed in; the follow secret is tested in tests/test_reporter_participant.py.
     "object:case-or-follow": {"analyst", "publisher", "admin", "vendor", "co_vendor", "reporter"},
     "object:report-or-follow": {"analyst", "publisher", "admin", "reporter"},

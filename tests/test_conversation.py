@@ -36,6 +36,7 @@ from accord.testing import (
     start_embargo,
     token_client,
     write_privately,
+    write_to_reporter,
 )
 
 pytestmark = pytest.mark.django_db
@@ -562,3 +563,67 @@ def test_digest_readers_get_one_mail_for_the_day(world):
     )
     assert len(mails) == 1 and "Daily digest: 3" in mails[0].subject
     assert "Note 0" not in mails[0].body_text and SECRET not in mails[0].body_text + mails[0].sealed_text
+
+
+# --- The reporter without an account, through the API with the follow secret --------------------
+
+
+def test_an_anonymous_reporter_talks_through_the_api_with_the_follow_secret(world):
+    from accord.cases import actions as case_actions
+    from accord.cases.actions.reports import ReportInput
+
+    report, key = case_actions.submit_report(
+        ReportInput(product="Gadget", version="1", description="Overflow."), by=None
+    )
+    assert report.reporter_name == "" and report.reporter_email == ""
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    client = Client()
+    # Before acceptance: the report's thread.
+    question = write_to_reporter(report, "Which build?", by=world.analyst, request=True)
+    detail = client.get(f"/api/v1/reports/{report.pk}", **bearer).json()
+    assert [n["text"] for n in detail["notes"]] == ["Which build?"] and detail["notes"][0][
+        "request"
+    ] == "open"
+    answered = client.post(
+        f"/api/v1/reports/{report.pk}/notes",
+        data=json.dumps({"text": "Build 9.", "reply_to": question.pk}),
+        content_type="application/json",
+        **bearer,
+    )
+    assert answered.status_code == 201 and answered.json()["from_reporter"] is True
+    question.refresh_from_db()
+    assert question.request == Message.Request.ANSWERED
+    # After acceptance: the case's messages, the reporter's private thread and the discussion.
+    case = case_actions.accept_report(report, by=world.analyst)
+    conversation.post_message(
+        conversation.discussion(case),
+        "Hello everyone",
+        speaker=conversation.Speaker(world.analyst, staff=True),
+    )
+    items = client.get(f"/api/v1/cases/{case.url_ref}/messages", **bearer).json()["items"]
+    assert {(i["thread"], i["body"]) for i in items} >= {
+        ("private", "Which build?"),
+        ("case", "Hello everyone"),
+    }
+    posted = client.post(
+        f"/api/v1/cases/{case.url_ref}/messages",
+        data=json.dumps({"thread": "private", "body": "Any news?"}),
+        content_type="application/json",
+        **bearer,
+    )
+    assert posted.status_code == 201 and posted.json()["side"] == "reporter" and posted.json()["mine"]
+    threads = client.get(f"/api/v1/cases/{case.url_ref}/threads", **bearer).json()["items"]
+    discussion = next(t for t in threads if t["thread"] == "case")
+    assert discussion["unread"] == 1
+    assert (
+        client.post(f"/api/v1/cases/{case.url_ref}/threads/{discussion['id']}/read", **bearer).json()[
+            "unread"
+        ]
+        == 0
+    )
+    # The secret reaches that case only.
+    assert client.get(f"/api/v1/cases/{world.case.url_ref}/messages", **bearer).status_code == 404
+    assert (
+        client.get(f"/api/v1/cases/{case.url_ref}/messages", HTTP_AUTHORIZATION="Bearer wrong").status_code
+        == 401
+    )

@@ -141,6 +141,7 @@ REACH: dict[str, Callable[[Any, dict[str, Any]], object]] = {
     "organization": lambda user, path: access_organization(user, path["org_id"]),
     "token": lambda user, path: access_token(user, path["token_id"]),
     "thread": lambda user, path: reach_thread(user, path),
+    "thread-or-follow": lambda who, path: reach_thread(who, path),
 }
 
 

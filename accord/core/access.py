@@ -35,6 +35,7 @@ OBJECT_KINDS = (
     "case",
     "report-or-follow",
     "case-or-follow",
+    "thread-or-follow",
     "thread",
 )
 

@@ -315,13 +315,15 @@ def assign_report(request: HttpRequest, report_id: str, payload: AssignBody) -> 
 @router.post(
     "/reports/{report_id}/notes",
     response={201: ReportNoteOut, 400: Error, 401: Error, 404: Error, 409: Error},
-    summary="Add information to a report (its submitter or an analyst)",
-    auth=rule("object:report"),
+    summary="Write in the report's private thread (its reporter or an analyst)",
+    description="The thread between the coordinator and the reporter. `reply_to` answers a message "
+    "(a reply from the other side answers an open request for information); an analyst may make a "
+    "message a request (`request: true`). The reporter may call it with the report's follow secret "
+    "(`Authorization: Bearer <secret>`).",
+    auth=rule("object:report-or-follow"),
 )
 def add_note(request: HttpRequest, report_id: str, payload: NoteBody) -> Status[ReportNoteOut]:
-    """A message in the report's private thread between the coordinator and the reporter; an
-    analyst may make it a request for information (`request: true`)."""
-    user = _user(request)
+    user = caller(request)
     report = _report(user, report_id)
     thread = conversation.report_thread(report)
     reply_to = None
