@@ -627,3 +627,20 @@ def test_an_anonymous_reporter_talks_through_the_api_with_the_follow_secret(worl
         client.get(f"/api/v1/cases/{case.url_ref}/messages", HTTP_AUTHORIZATION="Bearer wrong").status_code
         == 401
     )
+
+
+def test_an_analyst_chooses_a_topics_readers_on_its_page(world):
+    topic = conversation.open_topic(world.case, "Product B", [co_row(world)], by=world.analyst)
+    analyst = login(Client(), world.analyst)
+    page = analyst.get(case_url(world, f"{topic.pk}/")).content.decode()
+    assert "Choose who reads this topic" in page
+    response = analyst.post(case_url(world, f"{topic.pk}/members/"), {"members": [str(vendor_row(world).pk)]})
+    assert response.status_code == 302
+    assert list(topic.members.all()) == [vendor_row(world)]
+    # Vendors cannot.
+    assert (
+        login(Client(), world.vendor)
+        .post(case_url(world, f"{topic.pk}/members/"), {"members": []})
+        .status_code
+        == 403
+    )

@@ -79,6 +79,7 @@ urlpatterns = [
     path(_case + "messages/with/<str:participant_id>/", conversation.private_with, name="private_with"),
     path(_case + "messages/files/<str:file_id>/", conversation.attachment, name="message_attachment"),
     path(_case + "messages/<str:thread_id>/", conversation.thread_page, name="thread"),
+    path(_case + "messages/<str:thread_id>/members/", conversation.topic_members, name="topic_members"),
     path(
         _case + "messages/<str:thread_id>/<str:message_id>/close/",
         conversation.request_close,

@@ -176,6 +176,12 @@ def _thread_response(
             "read_before": marker,
             "form": form,
             "may_close": standing.staff,
+            "members_form": _topic_form(standing, None)
+            if standing.staff and thread.kind == Thread.Kind.TOPIC
+            else None,
+            "member_ids": [str(p) for p in thread.members.values_list("pk", flat=True)]
+            if thread.kind == Thread.Kind.TOPIC
+            else [],
         }
     )
     return render(request, "conversation/thread.html", context, status=status)
@@ -261,6 +267,32 @@ def topic_new(request: HttpRequest, case: str) -> HttpResponse:
         for error in errors:
             flash.error(request, f"{field}: {error}" if field != "__all__" else str(error))
     return redirect(reverse("cases:conversation", kwargs={"case": standing.case.url_ref}) + "#topic")
+
+
+@require_POST
+@access("analyst")
+def topic_members(request: HttpRequest, case: str, thread_id: str) -> HttpResponse:
+    """An analyst chooses who reads a topic."""
+    standing = access_case(request.user, case, need="write")
+    thread = access_thread(standing, thread_id)
+    form = _topic_form(
+        standing, {"title": thread.title or "topic", "members": request.POST.getlist("members")}
+    )
+    if form.is_valid():
+        wanted = [int(v) for v in form.cleaned_data["members"]]
+        try:
+            actions.set_topic_members(
+                thread,
+                list(Participant.objects.filter(case=standing.case, pk__in=wanted)),
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except (InvalidInput, RuleViolation) as exc:
+            refuse(request, exc)
+        else:
+            flash.success(request, "The topic's participants are saved.")
+    else:
+        flash.error(request, "Choose at least one participant.")
+    return redirect(thread_url(thread, "#members"))
 
 
 @require_POST

@@ -103,3 +103,24 @@ def test_conversation_journey(journey) -> None:  # type: ignore[no-untyped-def]
     vendor.get_by_role("link", name=re.compile(r"read 1 new message")).click()
     expect(vendor.locator("#messages")).to_contain_text(RELAYED)
     journey.step(vendor, "07-vendor-reads-relayed-answer")
+
+    # The vendor's Conversation tab: the case discussion and its private thread, with counts;
+    # "what is new" has nothing left once everything was read.
+    vendor.get_by_role("link", name="Conversation", exact=True).click()
+    expect(vendor.locator("#threads")).to_contain_text("Case discussion")
+    expect(vendor.locator("#threads")).to_contain_text("Private: you and the coordinators")
+    journey.step(vendor, "08-vendor-conversation-tab")
+    vendor.get_by_role("link", name=re.compile("What is new since your last visit")).click()
+    expect(vendor.locator("#new")).to_contain_text("Nothing new")
+    journey.step(vendor, "09-vendor-nothing-new")
+
+    # The analyst opens a topic for Acme from the Conversation tab and writes in it.
+    analyst.goto(journey.url(f"/cases/{case.url_ref}/messages/"))
+    analyst.get_by_role("textbox", name="Title").fill("Firmware 5.2 fix")
+    analyst.get_by_role("listbox", name="Participants").select_option(label="Acme Networks (Vendor A)")
+    analyst.get_by_role("button", name="Open the topic").click()
+    expect(analyst.get_by_role("heading", level=2, name="Firmware 5.2 fix")).to_be_visible()
+    analyst.get_by_role("textbox", name="Message", exact=True).fill("Please test the 5.2 build.")
+    analyst.get_by_role("button", name="Send").click()
+    expect(analyst.locator("#messages")).to_contain_text("Please test the 5.2 build.")
+    journey.step(analyst, "10-analyst-topic")
