@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("accord.accounts.urls")),
     path("", include("accord.cases.urls")),
     path("vendors/", include("accord.vendors.urls")),
+    path("", include("accord.notifications.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

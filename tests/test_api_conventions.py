@@ -63,6 +63,7 @@ def test_me_returns_the_user_their_organisations_and_roles(world: World) -> None
         "email": "psirt@vendor-one.test",
         "name": world.vendor.name,
         "timezone": "",  # not chosen yet: pages use the browser's zone
+        "notify_mode": "immediate",
         "roles": ["vendor-admin"],
         "organizations": [
             {

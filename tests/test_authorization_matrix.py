@@ -61,49 +61,37 @@ def samples(world: World) -> dict[str, str]:
         "claim_id": str(claim.pk) if claim else "",
         "participant_id": str(vendor_participant.pk) if vendor_participant else "",
         "attachment_id": str(_attachment(world)),
-        **_conversation(world),  # thread_id, message_id, message_file_id, report_message_file_id
+        **_conversation(world, vendor_participant),  # thread_id, message_id, file_id
     }
 
 
-def _conversation(world: World) -> dict[str, str]:
-    """The case discussion with a message carrying a file, and a file sent to the reporter."""
+def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The vendor's private thread with a request for information carrying a file."""
     from accord.conversation import actions as conversation
 
-    if world.case is None or world.report is None:
-        return {"thread_id": "", "message_id": "", "message_file_id": "", "report_message_file_id": ""}
-    discussion = conversation.discussion(world.case)
+    if vendor_participant is None:
+        return {"thread_id": "", "message_id": "", "file_id": "", "report_file_id": ""}
+    thread = conversation.private_thread(vendor_participant)
     message = conversation.post_message(
-        discussion,
-        "Hello, everyone.",
-        speaker=conversation.Speaker(world.analyst, staff=True),
-        attachments=[conversation.Upload("notes.txt", b"notes", "text/plain")],
+        thread,
+        "Which build?",
+        speaker=conversation.Speaker(world.vendor, vendor_participant),
+        request=True,
+        attachments=[conversation.Upload("build.txt", b"1.2.3")],
     )
+    assert world.report is not None
     to_reporter = conversation.post_message(
         conversation.report_thread(world.report),
         "Which build did you test?",
-        speaker=conversation.speaker_on_report(world.report, world.analyst, reporter=False),
-        attachments=[conversation.Upload("build.txt", b"build", "text/plain")],
+        speaker=conversation.Speaker(world.analyst, staff=True),
+        attachments=[conversation.Upload("notes.txt", b"notes")],
     )
     return {
-        "thread_id": str(discussion.pk),
+        "thread_id": str(thread.pk),
         "message_id": str(message.pk),
-        "message_file_id": str(message.attachments.get().pk),
-        "report_message_file_id": str(to_reporter.attachments.get().pk),
+        "file_id": str(message.attachments.get().pk),
+        "report_file_id": str(to_reporter.attachments.get().pk),
     }
-
-
-# The same parameter name naming another kind of object on some routes: (route name, parameter)
-# -> the key of its sample (and of its missing value).
-ROUTE_SAMPLES = {
-    ("cases:message_attachment", "attachment_id"): "message_file_id",
-    ("message_file", "attachment_id"): "message_file_id",
-    ("cases:report_messages_files", "attachment_id"): "report_message_file_id",
-    ("cases:report_follow_file", "attachment_id"): "report_message_file_id",
-}
-
-
-def sample_key(route: Route, name: str) -> str:
-    return ROUTE_SAMPLES.get((route.name, name), name)
 
 
 def _attachment(world: World) -> int:
@@ -136,8 +124,8 @@ MISSING = {
     "attachment_id": "999999",
     "thread_id": "999999",
     "message_id": "999999",
-    "message_file_id": "999999",
-    "report_message_file_id": "999999",
+    "file_id": "999999",
+    "report_file_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.
@@ -146,12 +134,18 @@ OBJECT_AUDIENCE = {
     "object:token": {"vendor"},
     "object:case": {"analyst", "publisher", "admin", "vendor", "co_vendor", "reporter"},
     "object:report": {"analyst", "publisher", "admin", "reporter"},
+    # The sample thread is the vendor's private thread with the coordinators.
+    "object:thread": {"analyst", "publisher", "admin", "vendor"},
+    "object:thread-or-follow": {"analyst", "publisher", "admin", "vendor"},
+    # The same audiences signed in; the follow secret is tested in tests/test_reporter_participant.py.
+    "object:case-or-follow": {"analyst", "publisher", "admin", "vendor", "co_vendor", "reporter"},
+    "object:report-or-follow": {"analyst", "publisher", "admin", "reporter"},
 }
 
 
 def expand(route: Route, values: dict[str, str]) -> str:
     def fill(match: re.Match[str]) -> str:
-        name = sample_key(route, match.group("name"))
+        name = match.group("name")
         assert name in values, f"add a sample value for <{name}> (route {route.pattern}) in samples()"
         return values[name]
 

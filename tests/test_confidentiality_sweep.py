@@ -16,6 +16,7 @@ import subprocess
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -110,6 +111,7 @@ def build(world: World, key: SigningKey) -> Scene:
     # Kinds recorded before the conversation replaced the report's notes and the vendors'
     # requests: no action records them any more, but old timelines still show them.
     record("report.note", report=world.report, case=case, actor=analyst, from_reporter=False, note=1)
+    actions.set_credit(world.report, True, "Finder of Research Lab", by=world.reporter)
     twin, _ = actions.submit_report(ReportInput(product="Widget", version="2", description="Same"), by=None)
     actions.mark_duplicate(twin, case, by=analyst)
     junk, _ = actions.submit_report(ReportInput(product="Spam", version="0", description="x"), by=None)
@@ -204,6 +206,18 @@ def build(world: World, key: SigningKey) -> Scene:
     actions.confirm_fact(claim, by=analyst)  # P: the embargo exits
     actions.defer_report(world.report, by=analyst, reason="waiting")
     actions.close_report(world.report, by=analyst, reason="done")
+    # Reminders: muted and resumed, the automatic ones a week on (Vendor Three never opened the
+    # case), and, once the target date has passed, a final reminder to the silent Vendor Three.
+    actions.mute_case_reminders(case, True, by=analyst)
+    actions.mute_case_reminders(case, False, by=analyst)
+    actions.mute_vendor_reminders(five[0], True, by=analyst)
+    actions.send_due_reminders(now=timezone.now() + dt.timedelta(days=8))
+    with time_machine.travel(timezone.now() + dt.timedelta(days=60), tick=False):
+        actions.send_final_reminder(
+            co,
+            by=analyst,
+            reason="Silent since it joined (this note names Vendor One: Vendor Three must never read it).",
+        )
 
     # Two more cases with both vendors, the anonymous one joined: an embargo that ended at its end
     # instant (the scheduler), and one an analyst terminated.

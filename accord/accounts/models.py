@@ -40,12 +40,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         PUBLISHER = "publisher", "publisher"
         ADMIN = "admin", "admin"
 
+    class NotifyMode(models.TextChoices):
+        """How a person hears of new things in their cases (accord.notifications)."""
+
+        IMMEDIATE = "immediate", "immediately, one mail each"
+        DIGEST = "digest", "in a daily digest"
+        NONE = "none", "never by mail"
+
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
     # Blank: not chosen yet; pages use the browser's zone, else UTC (accord.accounts.zones).
     timezone = models.CharField(max_length=64, default="", blank=True, validators=[validate_timezone])
     # Roles are cumulative: a publisher is also an analyst, an admin is all three.
     staff_role = models.CharField(max_length=16, choices=StaffRole.choices, default="", blank=True)
+    notify_mode = models.CharField(max_length=10, choices=NotifyMode.choices, default=NotifyMode.IMMEDIATE)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
     date_joined = models.DateTimeField(default=django_tz.now)

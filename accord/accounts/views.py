@@ -37,6 +37,7 @@ from accord.core.access import access
 from accord.core.confirm import Confirmation, Fact, confirm
 from accord.core.redirects import local_next
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.notifications.forms import NotifyModeForm
 
 T = TypeVar("T")
 
@@ -170,6 +171,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
             "browser_zone": browser,
             "has_2fa": twofactor.has_2fa(user),
             "codes_left": twofactor.recovery_codes_left(user),
+            "notify_form": NotifyModeForm(initial={"notify_mode": user.notify_mode}, auto_id="notify-%s"),
         },
     )
 

@@ -4,6 +4,10 @@ Each operation declares its rule with `auth=rule("analyst")` (see accord.core.ac
 The rule is enforced in ninja's authentication step, which runs before request
 validation, so a caller without the role gets 401/403 and never a 400 about a body it
 may not send. The authorization-matrix test reads `rule` from these callbacks.
+
+The routes a reporter uses ("object:report-or-follow", "object:case-or-follow") also take
+the report's follow secret as a bearer credential (`FollowSecret`). It never becomes
+request.user: ninja keeps it as request.auth, and `caller(request)` hands it to the gate.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
 from accord.accounts.actions import authenticate_token
 from accord.accounts.queries import access_organization, access_token
 from accord.api.errors import ApiError
-from accord.cases.access import access_case, access_report
+from accord.cases.access import ReporterKey, access_case, access_report, reporter_key
 from accord.core.access import is_known_rule, user_meets
 
 
@@ -59,6 +63,30 @@ class Session(APIKeyCookie):
         return _check(request.user, self.rule)
 
 
+class FollowSecret(HttpBearer):
+    """A report's follow secret, the reporter's credential without an account. It reaches that
+    report and its case only (accord.cases.access.ReporterKey); an `accord_…` token never is one."""
+
+    openapi_description = (
+        "The reporter's follow secret (the last part of the private follow link): "
+        "`Authorization: Bearer <secret>`. It reaches that report and its case only."
+    )
+
+    def __init__(self, rule: str):
+        super().__init__()
+        self.rule = rule
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return reporter_key(token)
+
+
+def caller(request: HttpRequest) -> Any:
+    """Who calls: the follow secret's holder (a ReporterKey) where one authenticated the
+    request, else request.user. Give it to the gate (access_case, access_report) and actions."""
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ReporterKey) else request.user
+
+
 class Public:
     """No credentials needed; a token or session is still honoured when sent."""
 
@@ -67,8 +95,12 @@ class Public:
     def __call__(self, request: HttpRequest) -> Any:
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
-            user = authenticate_token(header[7:].strip())
+            secret = header[7:].strip()
+            user = authenticate_token(secret)
             if user is None:
+                key = reporter_key(secret)  # a reporter's tooling sends its secret everywhere
+                if key is not None:
+                    return key
                 from ninja.errors import AuthenticationError
 
                 raise AuthenticationError()
@@ -83,6 +115,8 @@ def rule(name: str) -> list[Any]:
         raise ValueError(f"unknown access rule {name!r}")
     if name == "public":
         return [Public()]
+    if name.endswith("-or-follow"):
+        return [BearerToken(name), Session(name), FollowSecret(name)]
     return [BearerToken(name), Session(name)]
 
 
@@ -102,12 +136,34 @@ UNDECLARED = [Undeclared()]
 REACH: dict[str, Callable[[Any, dict[str, Any]], object]] = {
     "case": lambda user, path: access_case(user, path["case"], need="terms"),
     "report": lambda user, path: access_report(user, path["report_id"]),
+    "case-or-follow": lambda who, path: access_case(who, path["case"], need="terms"),
+    "report-or-follow": lambda who, path: access_report(who, path["report_id"]),
     "organization": lambda user, path: access_organization(user, path["org_id"]),
     "token": lambda user, path: access_token(user, path["token_id"]),
+    "thread": lambda user, path: reach_thread(user, path),
+    "thread-or-follow": lambda who, path: reach_thread(who, path),
 }
 
 
+def reach_thread(user: Any, path: dict[str, Any]) -> object:
+    """A thread of a case (or the thread of a message's file) the caller may read."""
+    from accord.cases.access import access_thread, threads_visible
+    from accord.conversation.models import Attachment
+    from accord.lib.ids import parse_id
+
+    standing = access_case(user, path["case"], need="read")
+    if "thread_id" in path:
+        return access_thread(standing, path["thread_id"])
+    found = Attachment.objects.filter(
+        pk=parse_id(path.get("file_id")) or 0, message__thread__in=threads_visible(standing)
+    ).first()
+    if found is None:
+        raise Http404("No such file.")
+    return found
+
+
 def check_reach(user: Any, rule_name: str | None, path: dict[str, Any]) -> None:
-    """Raise Http404 unless `user` still reaches the object of a route with rule `rule_name`."""
+    """Raise Http404 unless `user` (a user, or a ReporterKey: see `caller`) still reaches the
+    object of a route with rule `rule_name`."""
     if rule_name and rule_name.startswith("object:"):
         REACH[rule_name.removeprefix("object:")](user, path)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from accord.api.schemas import Instant
@@ -33,6 +33,7 @@ from accord.cases.models import (
     Vulnerability,
 )
 from accord.cases.presenter import Shown, Viewer
+from accord.cases.reminders import ReminderState, with_responses
 from accord.cases.states import EM, RM
 
 # --- Request bodies ----------------------------------------------------------------------------
@@ -97,6 +98,17 @@ class ReportCreate(Body):
 
 class ReasonBody(Body):
     reason: str = Field(default="", max_length=2000)
+
+
+class CreditBody(Body):
+    """Only the fields sent change."""
+
+    credit: bool | None = Field(default=None, description="Thank the reporter in the published note.")
+    credit_name: str | None = Field(
+        default=None,
+        max_length=LIMITS["credit_name"],
+        description="How to credit them; empty: their name, or 'an anonymous reporter' without one.",
+    )
 
 
 class DuplicateBody(Body):
@@ -300,6 +312,27 @@ class VulnerabilityOut(BaseModel):
     products: list[ProductOut]
 
 
+class RemindersOut(BaseModel):
+    """A vendor's reminders, for the coordinator (accord.cases.reminders)."""
+
+    muted: bool = Field(description="Automatic reminders to this vendor are muted.")
+    last_response_at: Instant | None = Field(
+        description="Its latest response (an answer, a statement, a question, accepting the embargo, "
+        "its own V/F/D or tracking id); null when it never responded. Opening the case is no response."
+    )
+    silent_since: Instant | None = Field(
+        description="When its silence started: its latest response, or its notification."
+    )
+    unopened_sent_at: Instant | None = Field(description="When the reminder to open the case went.")
+    deadline_sent_at: Instant | None = Field(
+        description="When the reminder that the target date is near (no statement yet) went."
+    )
+    final_sent_at: Instant | None = Field(description="When an analyst last sent the final reminder.")
+    final_offered: bool = Field(
+        description="A final reminder may be sent now (POST …/participants/{id}/final-reminder)."
+    )
+
+
 class ParticipantOut(BaseModel):
     id: int
     alias: str
@@ -321,6 +354,15 @@ class ParticipantOut(BaseModel):
     first_contact_at: Instant | None
     embargo_answer: str
     answered: bool = Field(description="Whether it has answered (a vendor's answer was recorded).")
+    unresponsive: bool | None = Field(
+        default=None,
+        description="Coordinator only (null for others and for non-vendors): no response for 14 days, "
+        "and either the target date has passed or 6 weeks have gone by since its last response "
+        "(counted from its notification when it never responded).",
+    )
+    reminders: RemindersOut | None = Field(
+        default=None, description="Coordinator only (null for others and for non-vendors)."
+    )
 
 
 class CaseSummary(BaseModel):
@@ -472,9 +514,22 @@ def product_out(p: AffectedProduct) -> ProductOut:
     return ProductOut(id=p.pk, name=p.name, version_range=p.version_range, purl=p.purl)
 
 
+def reminders_out(state: ReminderState) -> RemindersOut:
+    return RemindersOut(
+        muted=state.muted,
+        last_response_at=state.last_response_at,
+        silent_since=state.silent_since,
+        unopened_sent_at=state.unopened_sent_at,
+        deadline_sent_at=state.deadline_sent_at,
+        final_sent_at=state.final_sent_at,
+        final_offered=state.final_offered,
+    )
+
+
 def participant_out(p: Participant, viewer: Viewer) -> ParticipantOut:
-    """One participant as `viewer` may see it (select_related "answer" and "organization" on lists)."""
+    """One participant as `viewer` may see it (on lists: load them with `participants_queryset`)."""
     shown = viewer.participant(p)
+    reminders = viewer.reminders(p)
     return ParticipantOut(
         id=p.pk,
         alias=p.alias,
@@ -489,19 +544,26 @@ def participant_out(p: Participant, viewer: Viewer) -> ParticipantOut:
         first_contact_at=p.first_contact_at,
         embargo_answer=p.embargo_answer,
         answered=shown.answered,
+        unresponsive=reminders.unresponsive if reminders else None,
+        reminders=reminders_out(reminders) if reminders else None,
     )
 
 
-PARTICIPANTS_QUERYSET = Participant.objects.select_related("organization", "user", "answer")
+def participants_queryset(viewer: Viewer) -> QuerySet[Participant]:
+    """Participants as participant_out reads them, in the query that loads them: for the
+    coordinator also their responses and the unresponsive mark (accord.cases.reminders)."""
+    queryset = Participant.objects.select_related("organization", "user", "answer")
+    return with_responses(queryset) if viewer.staff else queryset
 
 
 def case_out(standing: Standing) -> CaseOut:
     """The whole case in a constant number of queries, whatever the number of participants."""
     case = standing.case
+    viewer = Viewer.of(standing)
     prefetch_related_objects(
         [case],
         "analysts",
-        Prefetch("participants", queryset=PARTICIPANTS_QUERYSET),
+        Prefetch("participants", queryset=participants_queryset(viewer)),
         Prefetch(
             "vulnerabilities",
             queryset=Vulnerability.objects.order_by("seq").prefetch_related(
@@ -509,7 +571,6 @@ def case_out(standing: Standing) -> CaseOut:
             ),
         ),
     )
-    viewer = Viewer.of(standing)
     analysts = sorted(case.analysts.all(), key=lambda a: a.email)
     open_claims = FactReport.objects.filter(
         case=case, confirmed_at__isnull=True, dismissed_at__isnull=True

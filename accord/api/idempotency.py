@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Js
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 
-from accord.api.auth import check_reach
+from accord.api.auth import caller, check_reach
 from accord.api.models import IdempotencyRecord
 from accord.core.client_ip import client_ip
 from accord.core.routes import Route, all_routes
@@ -65,7 +65,7 @@ def _refusal(
     if refused is not None:
         return refused
     try:
-        check_reach(request.user, route.rule, match.kwargs)
+        check_reach(caller(request), route.rule, match.kwargs)
     except Http404 as exc:
         return route.operation.api.on_exception(request, exc)  # the route's own 404
     return None

@@ -52,6 +52,9 @@ class UserOut(BaseModel):
     email: str
     name: str
     timezone: str
+    notify_mode: str = Field(
+        description='"immediate", "digest" (a daily digest) or "none": mail about new items'
+    )
     roles: list[str]
     organizations: list[MembershipOut]
 

@@ -3,7 +3,18 @@ from ninja import NinjaAPI
 
 from accord.api import errors
 from accord.api.auth import UNDECLARED
-from accord.api.routes import cases, me, messages, organizations, participants, reports, tokens, vendors
+from accord.api.routes import (
+    cases,
+    me,
+    messages,
+    notifications,
+    organizations,
+    participants,
+    reminders,
+    reports,
+    tokens,
+    vendors,
+)
 
 api = NinjaAPI(
     title=f"{settings.INSTANCE_NAME} API",
@@ -24,5 +35,7 @@ api.add_router("", organizations.router)
 api.add_router("", reports.router)
 api.add_router("", cases.router)
 api.add_router("", participants.router)
+api.add_router("", reminders.router)
 api.add_router("", vendors.router)
 api.add_router("", messages.router)
+api.add_router("", notifications.router)

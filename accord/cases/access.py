@@ -5,6 +5,10 @@ returns the caller's `Standing`: the case, the caller's own participant rows in 
 embargo answers and whether the caller is coordinator staff. Pages, API routes, actions,
 jobs and the presenter read the standing; none of them re-derives it.
 
+The caller is a user, or a `ReporterKey`: whoever holds a report's follow secret (the reporter,
+who may have no account). A key reaches its own report and, once the report is accepted, that
+report's case through the reporter's participant row (Participant.report); nothing else.
+
 Coordinator rights come only from a staff role (process.md "Who is the coordinator"): a
 member of the coordinator organisation without one sees no case it does not participate in.
 """
@@ -15,6 +19,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -30,6 +35,39 @@ NEEDS: tuple[str, ...] = ("terms", "read", "act", "write", "publish")
 ANSWERING = (EM.ACTIVE, EM.REVISE)
 
 
+@dataclass(frozen=True, eq=False)
+class ReporterKey:
+    """Whoever holds a report's follow secret: its reporter, with or without an account.
+
+    It is no user and never becomes request.user. Where a caller goes (`access_case(key, ...)`,
+    an action's `by`) it reaches that report and its case as the reporter's participant, and is
+    an outsider to everything else: not signed in, no role.
+    """
+
+    report: Report
+
+    pk = None
+    is_authenticated = False
+    is_active = False
+    is_analyst = False
+    is_publisher = False
+    is_coordinator_admin = False
+    is_coordinator_staff = False
+
+    def __repr__(self) -> str:
+        return f"<ReporterKey of {self.report.pk}>"
+
+
+def reporter_key(secret: str) -> ReporterKey | None:
+    """The holder of the report whose follow secret this is, or None. Accord's API tokens
+    (`accord_…`) are never follow secrets, so the two credentials cannot be confused."""
+    secret = (secret or "").strip()
+    if not secret or len(secret) > 200 or secret.startswith(settings.API_TOKEN_PREFIX):
+        return None
+    report = Report.objects.filter(access_key_hash=hash_secret(secret)).select_related("case").first()
+    return ReporterKey(report) if report is not None else None
+
+
 def _signed_in(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
@@ -43,6 +81,8 @@ def is_staff(user: Any) -> bool:
 
 
 def reports_visible_to(user: Any) -> QuerySet[Report]:
+    if isinstance(user, ReporterKey):
+        return Report.objects.filter(pk=user.report.pk)
     if not _signed_in(user):
         return Report.objects.none()
     if is_staff(user):
@@ -63,6 +103,13 @@ def access_report_by_key(key: str) -> Report:
     if report is None:
         raise Http404("No such report.")
     return report
+
+
+def reporter_rows(key: ReporterKey) -> QuerySet[Participant]:
+    """The reporter's participant row that a follow secret stands for (none before acceptance)."""
+    return Participant.objects.filter(report=key.report, kind=Participant.Kind.REPORTER).exclude(
+        embargo_answer=Participant.EmbargoAnswer.DECLINED
+    )
 
 
 # --- Cases ------------------------------------------------------------------------------------------
@@ -158,6 +205,8 @@ class Standing:
 
 def standing_of(user: Any, case: Case) -> Standing:
     """The caller's standing in `case` (one query for a participant, none for staff)."""
+    if isinstance(user, ReporterKey):
+        return standing_of_reporter(user, case)
     if not _signed_in(user):
         return Standing(case, user, False, False)
     if is_staff(user):
@@ -171,9 +220,17 @@ def standing_of(user: Any, case: Case) -> Standing:
     return Standing(case, user, False, False, own)
 
 
+def standing_of_reporter(key: ReporterKey, case: Case) -> Standing:
+    """The follow secret's standing in `case`: the reporter's participant row when `case` is its
+    report's case, else no standing at all (so 404). No user: the presenter treats the caller
+    as that participant, which sees what the case's participants may see."""
+    own = tuple(reporter_rows(key).filter(case=case).select_related("organization", "user").order_by("id"))
+    return Standing(case, key, False, False, own)
+
+
 def standings_of(user: Any, cases: list[Case]) -> dict[int, Standing]:
     """Standings for a page of cases, in one query."""
-    if not _signed_in(user) or is_staff(user):
+    if isinstance(user, ReporterKey) or not _signed_in(user) or is_staff(user):
         return {c.pk: standing_of(user, c) for c in cases}
     rows: dict[int, list[Participant]] = {}
     for p in (
@@ -188,6 +245,8 @@ def standings_of(user: Any, cases: list[Case]) -> dict[int, Standing]:
 
 def own_participations(user: Any) -> QuerySet[Participant]:
     """Every participant row through which `user` takes part in a case, across cases."""
+    if isinstance(user, ReporterKey):
+        return reporter_rows(user)
     if not _signed_in(user):
         return Participant.objects.none()
     return Participant.objects.filter(_own_rows(user)).distinct()
@@ -195,6 +254,8 @@ def own_participations(user: Any) -> QuerySet[Participant]:
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
     """Every case `user` reaches (at least its terms): lists and search start here."""
+    if isinstance(user, ReporterKey):
+        return Case.objects.filter(pk__in=reporter_rows(user).values("case_id"))
     if not _signed_in(user):
         return Case.objects.none()
     if is_staff(user):
@@ -209,7 +270,7 @@ def access_case(user: Any, ref: str | int, need: str = "read") -> Standing:
     accepted participant, or staff), "write" (analysts), "publish" (publishers).
     """
     number = ref if isinstance(ref, int) else parse_case_ref(str(ref))
-    if number is None or not _signed_in(user):
+    if number is None or not (_signed_in(user) or isinstance(user, ReporterKey)):
         raise Http404("No such case.")
     case = Case.objects.filter(number=number).select_related("owner").first()
     if case is None:

@@ -55,6 +55,8 @@ KINDS: dict[str, EventKind] = {
     "message.request_closed": EventKind("Request for information closed", concerned=()),
     "thread.topic": EventKind("Topic thread opened"),
     "thread.members": EventKind("Topic thread members changed"),
+    # The reporter's credit preference (a pseudonym is for the coordinator until publication).
+    "report.credit": EventKind("Credit preference changed", concerned=STATE),
     "report.assigned": EventKind("Report assigned"),
     # The case and its vulnerabilities.
     "case.updated": EventKind("Case edited", participants=("changes",)),
@@ -89,6 +91,12 @@ KINDS: dict[str, EventKind] = {
     "participant.claim_approved": EventKind("Claimed account approved", concerned=()),
     "participant.tracking_id": EventKind("Tracking id set", concerned=STATE),
     "participant.member_access": EventKind("Members who see the case chosen", concerned=("members",)),
+    # Reminders (accord.cases.reminders): the coordinator's own business, except that a vendor
+    # sees on its timeline that it was sent a final reminder (never the analyst's reason).
+    "vendors.reminded": EventKind("Reminders sent to vendors"),
+    "case.reminders": EventKind("Automatic reminders muted or resumed for the case"),
+    "participant.reminders": EventKind("Automatic reminders muted or resumed for a vendor"),
+    "participant.final_reminder": EventKind("Final reminder sent", concerned=()),
     # Dates and the embargo.
     "contact.attempt": EventKind("Contact attempt", participants=DATES, public=("at", "first")),
     "policy.applied": EventKind(

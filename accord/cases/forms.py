@@ -215,6 +215,19 @@ class ReportForm(forms.Form):
         return bool((self.data.get("website") or "").strip())
 
 
+class CreditForm(forms.Form):
+    """The reporter's credit preference, on the follow page."""
+
+    credit = forms.BooleanField(label="Credit me in the published note", required=False)
+    credit_name = forms.CharField(
+        label="Credit name",
+        max_length=LIMITS["credit_name"],
+        required=False,
+        help_text="How to credit you; your name if left empty. Without a name we thank "
+        "“an anonymous reporter”.",
+    )
+
+
 ASSIGNED_CHOICES = (("", "anyone"), ("me", "assigned to me"), ("none", "unassigned"))
 
 

@@ -113,9 +113,17 @@ class Case(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     embargo_proposal_reason = models.TextField(blank=True)
+    # The participant that proposed the pending end (None: the coordinator). The reporter without
+    # an account proposes through the follow link, so `embargo_proposed_by` cannot name them.
+    embargo_proposer = models.ForeignKey(
+        "Participant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     embargo_termination_due = models.BooleanField(default=False)
     quiet = models.BooleanField(
         default=False, help_text="Imported or historical: no reminders, dashboards or mail."
+    )
+    reminders_muted = models.BooleanField(
+        default=False, help_text="No automatic reminders to this case's vendors (accord.cases.reminders)."
     )
     vendor_summary = models.TextField(blank=True, help_text="The report as vendors read it in the portal.")
     notification_text = models.TextField(
@@ -165,9 +173,10 @@ class Participant(models.Model):
     user = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="participations"
     )
-    # A reporter's participation comes from a report: the report's follow link speaks for it.
+    # The reporter's participation comes from their report: its follow link reaches the case
+    # through this row (accord.cases.access.ReporterKey), with or without an account.
     report = models.ForeignKey(
-        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="reporter_participants"
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="participants"
     )
     alias = models.CharField(max_length=50)
     anonymous = models.BooleanField(default=False)
@@ -181,6 +190,18 @@ class Participant(models.Model):
     )
     seen_at = models.DateTimeField(null=True, blank=True)
     tracking_id = models.CharField(max_length=100, blank=True, help_text="The vendor's own id for the case.")
+    # Reminders (process.md "Disclosure policy"; accord.cases.reminders): muting stops the
+    # automatic ones; each automatic kind goes at most once, and these keep when it went.
+    reminders_muted = models.BooleanField(default=False, help_text="No automatic reminders to this vendor.")
+    reminded_unopened_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reminder to open the case went."
+    )
+    reminded_deadline_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reminder of the target date (no statement) went."
+    )
+    final_reminder_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an analyst last sent the final reminder."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -195,6 +216,9 @@ class Participant(models.Model):
                 fields=["case", "user"], condition=Q(user__isnull=False), name="one_user_per_case"
             ),
             models.UniqueConstraint(fields=["case", "alias"], name="unique_alias_per_case"),
+            models.UniqueConstraint(
+                fields=["report"], condition=Q(report__isnull=False), name="one_participant_per_report"
+            ),
         ]
 
     def __str__(self) -> str:

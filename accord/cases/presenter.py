@@ -11,6 +11,7 @@ report states, people and events. Everything here is an allow-list:
   never the signature block with its issuer fingerprint and user id; an anonymous vendor's
   verified signature shows as "signed; verified by the coordinator";
 - people: staff by their name ("Coordinator" when unnamed), never by email, except to staff;
+- reminders (muting, the unresponsive mark, what was sent when): to the coordinator only;
 - events: the audiences and keys declared in accord.cases.events.KINDS, nothing more.
 """
 
@@ -29,6 +30,7 @@ from accord.answers.models import Answer, Statement
 from accord.cases.access import Standing
 from accord.cases.events import KINDS
 from accord.cases.models import CaseEvent, FactReport, Participant
+from accord.cases.reminders import ReminderState, state_of
 from accord.cases.states import RM
 from accord.core.actors import SYSTEM_NAME
 from accord.lib import openpgp
@@ -180,6 +182,13 @@ class Viewer:
             answered=bool(answer and answer.answered_at),
             mine=participant.pk in self.own_ids,
         )
+
+    def reminders(self, participant: Participant) -> ReminderState | None:
+        """A vendor's reminders and whether it is unresponsive: the coordinator's business only.
+        Load lists through accord.cases.reminders.with_responses (else one query per vendor)."""
+        if not self.staff or participant.kind != Participant.Kind.VENDOR:
+            return None
+        return state_of(participant)
 
     # --- Answers ------------------------------------------------------------------------------
 
@@ -372,6 +381,8 @@ class Viewer:
         if message.by_system:
             return Person(SYSTEM_NAME)
         participant = message.author_participant
+        if message.from_reporter and self.reporter_view:
+            return Person("You", me=True)  # the reporter reading their own report's thread
         if message.author_id is None:
             if participant is not None:
                 return Person(self.label(participant), me=participant.pk in self.own_ids)

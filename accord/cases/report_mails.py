@@ -48,15 +48,22 @@ def report_received(report: Report, link: str) -> OutboundMessage | None:
     )
 
 
-def report_message(report: Report, link: str | None) -> OutboundMessage | None:
-    """The coordinator wrote to the reporter on the report's page."""
+def report_message(report: Report, link: str | None, full_text: str = "") -> OutboundMessage | None:
+    """The coordinator wrote to the reporter. The message itself goes only encrypted, to the key
+    the reporter gave (outbox, accord.mailgate.tasks.send_outbound); the plaintext stays neutral."""
     if not report.reporter_email:
         return None
+    key = (report.reporter_pgp_key or "").strip()
+    body = (
+        f"We wrote to you about your vulnerability report {report.pk}.\n\n"
+        f"Read the message and answer on your private page:\n{_where(report, link)}"
+    )
     return queue_mail(
         report.reporter_email,
         _subject(f"New message about your report {report.pk}"),
-        f"We wrote to you about your vulnerability report {report.pk}.\n\n"
-        f"Read the message and answer on your private page:\n{_where(report, link)}",
+        body,
+        sealed_text=f"{full_text}\n{body}" if key and full_text else "",
+        encrypt_to=(key,) if key and full_text else (),
     )
 
 

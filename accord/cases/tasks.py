@@ -7,3 +7,9 @@ from accord.cases import actions
 def exit_expired_embargoes() -> list[int]:
     """Embargoes end by themselves at their end instant (enqueued by `accord scheduler`)."""
     return actions.exit_expired_embargoes()
+
+
+@task()
+def send_reminders() -> dict[str, int]:
+    """The automatic reminders to vendors that are due (enqueued by `accord scheduler`)."""
+    return actions.send_due_reminders()

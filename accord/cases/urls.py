@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accord.cases.views import cases, claims, confirm, policy, portal, reports, triage, vendors
+from accord.cases.views import cases, claims, confirm, policy, portal, reminders, reports, triage, vendors
 from accord.conversation import views as conversation
 
 app_name = "cases"
@@ -17,10 +17,12 @@ urlpatterns = [
     path("report/thanks/", reports.report_thanks, name="report_thanks"),
     path("report/follow/<str:key>/", reports.report_follow, name="report_follow"),
     path(
-        "report/follow/<str:key>/files/<str:attachment_id>/",
+        "report/follow/<str:key>/files/<str:report_file_id>/",
         reports.report_follow_file,
         name="report_follow_file",
     ),
+    path("report/follow/<str:key>/embargo/", reports.report_follow_embargo, name="report_follow_embargo"),
+    path("report/follow/<str:key>/credit/", reports.report_follow_credit, name="report_follow_credit"),
     path("reports/mine/", reports.my_reports, name="my_reports"),
     # Triage
     path("triage/", triage.triage_queue, name="triage"),
@@ -30,7 +32,7 @@ urlpatterns = [
     path(_report + "assign/", triage.report_assign, name="report_assign"),
     path(_report + "note/", triage.report_note, name="report_note"),
     path(
-        _report + "messages/files/<str:attachment_id>/",
+        _report + "messages/files/<str:report_file_id>/",
         triage.report_message_file,
         name="report_messages_files",
     ),
@@ -75,8 +77,9 @@ urlpatterns = [
     path(_case + "messages/mine/", conversation.own_private, name="own_private"),
     path(_case + "messages/topics/", conversation.topic_new, name="topic_new"),
     path(_case + "messages/with/<str:participant_id>/", conversation.private_with, name="private_with"),
-    path(_case + "messages/files/<str:attachment_id>/", conversation.attachment, name="message_attachment"),
+    path(_case + "messages/files/<str:file_id>/", conversation.attachment, name="message_attachment"),
     path(_case + "messages/<str:thread_id>/", conversation.thread_page, name="thread"),
+    path(_case + "messages/<str:thread_id>/members/", conversation.topic_members, name="topic_members"),
     path(
         _case + "messages/<str:thread_id>/<str:message_id>/close/",
         conversation.request_close,
@@ -90,6 +93,16 @@ urlpatterns = [
     path(_case + "vendors/claims/approve/", vendors.claim_approve, name="vendor_claim_approve"),
     path(_case + "vendors/<str:participant_id>/", vendors.vendor_detail, name="vendor_detail"),
     path(_case + "vendors/<str:participant_id>/addendum/", vendors.vendor_addendum, name="vendor_addendum"),
+    # Reminders: muting them (the case, one vendor) and the final reminder (a confirmation page)
+    path(_case + "reminders/", reminders.case_reminders, name="case_reminders"),
+    path(
+        _case + "vendors/<str:participant_id>/reminders/", reminders.vendor_reminders, name="vendor_reminders"
+    ),
+    path(
+        _case + "vendors/<str:participant_id>/final-reminder/",
+        reminders.final_reminder,
+        name="vendor_final_reminder",
+    ),
     # Vendors in the case: their own answers
     path(_case + "embargo/join/", portal.embargo_join, name="embargo_join"),
     path(_case + "embargo/decline/", portal.embargo_decline, name="embargo_decline"),

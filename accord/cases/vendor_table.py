@@ -7,6 +7,8 @@ Filters (all optional, combined with "and"):
   a vendor that gave no status at all. `not_shared`: vendors whose answer the viewer may not see.
 - `answered`: whether the vendor has answered; `notified`: whether a notification reached it.
 - `q`: part of the name as the viewer sees it (an anonymous vendor only by its alias).
+- `unresponsive` (the coordinator only; ignored for others): whether the vendor is marked
+  unresponsive (accord.cases.reminders).
 
 What a viewer may see comes from the presenter (accord.cases.presenter.Viewer): a vendor's status
 is visible to the coordinator, to the vendor's own members, and to others only when it shared
@@ -28,6 +30,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from accord.answers.models import Status, VexStatus
 from accord.cases.models import Case, Participant
 from accord.cases.presenter import Viewer
+from accord.cases.reminders import with_responses
 from accord.lib.ids import parse_id
 
 STATUSES: tuple[str, ...] = (
@@ -58,6 +61,7 @@ class VendorFilters:
     notified: bool | None = None
     q: str = ""
     vulnerability: int | None = None  # a vulnerability's seq in the case (VU#123456.<seq>)
+    unresponsive: bool | None = None  # the coordinator only (for_viewer drops it for others)
     per: int = PAGE_SIZES[0]
 
     @classmethod
@@ -71,8 +75,13 @@ class VendorFilters:
             notified=_yes_no(params.get("notified")),
             q=" ".join(str(params.get("q", "") or "").replace("\x00", "").split())[:SEARCH_LIMIT],
             vulnerability=parse_id(params.get("vulnerability")),
+            unresponsive=_yes_no(params.get("unresponsive")),
             per=per if per in PAGE_SIZES else PAGE_SIZES[0],
         )
+
+    def for_viewer(self, viewer: Viewer) -> VendorFilters:
+        """These filters as `viewer` may use them: only the coordinator asks who is unresponsive."""
+        return self if viewer.staff else replace(self, unresponsive=None)
 
     @property
     def active(self) -> bool:
@@ -82,6 +91,7 @@ class VendorFilters:
             or self.notified is not None
             or self.q
             or self.vulnerability
+            or self.unresponsive is not None
         )
 
     def params(self, **changes: Any) -> dict[str, str]:
@@ -98,6 +108,8 @@ class VendorFilters:
             out["answered"] = "yes" if chosen.answered else "no"
         if chosen.notified is not None:
             out["notified"] = "yes" if chosen.notified else "no"
+        if chosen.unresponsive is not None:
+            out["unresponsive"] = "yes" if chosen.unresponsive else "no"
         if chosen.per != PAGE_SIZES[0]:
             out["per"] = str(chosen.per)
         return out
@@ -138,6 +150,7 @@ def status_condition(status: str, vulnerability_id: int | None) -> Q:
 
 ANSWERED = Q(answer__answered_at__isnull=False)
 NOTIFIED = Q(first_contact_at__isnull=False)
+UNRESPONSIVE = Q(unresponsive=True)  # on participants loaded through with_responses
 
 
 @dataclass
@@ -151,6 +164,7 @@ class VendorQuery:
 
     @classmethod
     def of(cls, case: Case, viewer: Viewer, filters: VendorFilters) -> VendorQuery:
+        filters = filters.for_viewer(viewer)
         vulnerability_id = None
         if filters.vulnerability:
             # No such vulnerability: a status filter on it matches nothing (id 0 names no row).
@@ -183,27 +197,41 @@ class VendorQuery:
             q &= ANSWERED if f.answered else ~ANSWERED
         if f.notified is not None and skip != "notified":
             q &= NOTIFIED if f.notified else ~NOTIFIED
+        if f.unresponsive is not None and skip != "unresponsive":
+            q &= UNRESPONSIVE if f.unresponsive else ~UNRESPONSIVE
         return q
 
     def apply(self, queryset: QuerySet[Participant], *, skip: str = "") -> QuerySet[Participant]:
-        """`queryset` (this case's participants) narrowed to vendors matching the filters."""
+        """`queryset` (this case's participants; for the coordinator loaded through
+        with_responses) narrowed to vendors matching the filters."""
         return queryset.filter(kind=Participant.Kind.VENDOR).filter(self.conditions(skip=skip))
 
+    def vendors(self) -> QuerySet[Participant]:
+        """The case's vendors; for the coordinator with their responses and unresponsive mark."""
+        vendors = vendors_in(self.case)
+        return with_responses(vendors) if self.viewer.staff else vendors
+
     def matching(self) -> QuerySet[Participant]:
-        return self.apply(vendors_in(self.case))
+        return self.apply(self.vendors())
 
     def counts(self) -> Counts:
-        """How many vendors each filter value would show, the other filters kept: three queries."""
+        """How many vendors each filter value would show, the other filters kept: three queries,
+        and a fourth for the coordinator (who is unresponsive)."""
         statuses = [s for s in STATUS_FILTERS if s != NOT_SHARED or self.visible is not None]
-        by_status = self.apply(vendors_in(self.case), skip="status").aggregate(
+        by_status = self.apply(self.vendors(), skip="status").aggregate(
             all=Count("pk"), **{s: Count("pk", filter=self.status_q(s)) for s in statuses}
         )
-        by_answer = self.apply(vendors_in(self.case), skip="answered").aggregate(
+        by_answer = self.apply(self.vendors(), skip="answered").aggregate(
             all=Count("pk"), yes=Count("pk", filter=ANSWERED)
         )
-        by_notice = self.apply(vendors_in(self.case), skip="notified").aggregate(
+        by_notice = self.apply(self.vendors(), skip="notified").aggregate(
             all=Count("pk"), yes=Count("pk", filter=NOTIFIED)
         )
+        by_response = None
+        if self.viewer.staff:
+            by_response = self.apply(self.vendors(), skip="unresponsive").aggregate(
+                all=Count("pk"), yes=Count("pk", filter=UNRESPONSIVE)
+            )
         return Counts(
             status={s: by_status[s] for s in statuses},
             status_all=by_status["all"],
@@ -211,6 +239,8 @@ class VendorQuery:
             answered_all=by_answer["all"],
             notified={True: by_notice["yes"], False: by_notice["all"] - by_notice["yes"]},
             notified_all=by_notice["all"],
+            unresponsive=by_response["yes"] if by_response else None,
+            unresponsive_all=by_response["all"] if by_response else None,
         )
 
 
@@ -222,6 +252,8 @@ class Counts:
     answered_all: int
     notified: dict[bool, int]
     notified_all: int
+    unresponsive: int | None = None  # None: not the coordinator
+    unresponsive_all: int | None = None
 
 
 @dataclass(frozen=True)
@@ -258,8 +290,22 @@ def facets(filters: VendorFilters, counts: Counts) -> list[Facet]:
         option("Notified", counts.notified[True], filters.notified is True, notified=True),
         option("Not notified", counts.notified[False], filters.notified is False, notified=False),
     ]
-    return [
+    shown = [
         Facet("status", "Status", status),
         Facet("answered", "Answer", answered),
         Facet("notified", "Notification", notified),
     ]
+    if counts.unresponsive is not None and counts.unresponsive_all is not None:
+        shown.append(
+            Facet(
+                "unresponsive",
+                "Response",
+                [
+                    option("All", counts.unresponsive_all, filters.unresponsive is None, unresponsive=None),
+                    option(
+                        "Unresponsive", counts.unresponsive, filters.unresponsive is True, unresponsive=True
+                    ),
+                ],
+            )
+        )
+    return shown

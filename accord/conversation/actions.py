@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accord.accounts.models import User
-from accord.cases.access import Standing, threads_visible
+from accord.cases.access import ANSWERING, Standing, threads_visible
 from accord.cases.events import record
 from accord.cases.models import Case, Participant, Report
 from accord.cases.presenter import Viewer
@@ -88,16 +88,32 @@ def private_thread(participant: Participant) -> Thread:
 
 
 def report_thread(report: Report) -> Thread:
-    """The private thread with a report's reporter (from the first message, before any case)."""
-    return _get_or_create({"report": report}, {"kind": Thread.Kind.PRIVATE, "case": report.case})
+    """The private thread with a report's reporter (from the first message, before any case); once
+    the report is a case, it is the reporter participant's private thread there."""
+    reporter = (
+        Participant.objects.filter(report=report, case=report.case_id, kind=Participant.Kind.REPORTER).first()
+        if report.case_id
+        else None
+    )
+    return _get_or_create(
+        {"report": report}, {"kind": Thread.Kind.PRIVATE, "case": report.case, "participant": reporter}
+    )
 
 
 def audience(thread: Thread) -> list[Participant]:
-    """The participants a thread reaches (besides the coordinators)."""
+    """The participants a thread reaches now (besides the coordinators), as the gate decides:
+    never a declined one, nor a vendor invited into an Active embargo it has not accepted yet."""
+    rows = Participant.objects.exclude(kind=Participant.Kind.COORDINATOR).exclude(
+        embargo_answer=Participant.EmbargoAnswer.DECLINED
+    )
+    case = thread.case
+    if case is not None and case.embargo_state in ANSWERING:
+        rows = rows.exclude(kind=Participant.Kind.VENDOR, embargo_answer=Participant.EmbargoAnswer.INVITED)
     if thread.kind == Thread.Kind.PRIVATE:
-        return [thread.participant] if thread.participant_id else []  # type: ignore[list-item]
-    rows = Participant.objects.filter(case=thread.case_id).exclude(kind=Participant.Kind.COORDINATOR)
-    rows = rows.exclude(embargo_answer=Participant.EmbargoAnswer.DECLINED)
+        if thread.participant_id is None:
+            return []
+        return list(rows.filter(pk=thread.participant_id).select_related("organization", "user"))
+    rows = rows.filter(case=thread.case_id)
     if thread.kind == Thread.Kind.TOPIC:
         rows = rows.filter(topic_threads=thread)
     return list(rows.select_related("organization", "user"))

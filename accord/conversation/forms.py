@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from accord.cases.forms import TEXTAREA
+from accord.cases.forms import TEXTAREA, MultipleFileField
 
 MENTION_HELP = (
     "Markdown works. Mention an organisation as @[its name or alias] and a person as @their-address; "
@@ -10,22 +10,25 @@ MENTION_HELP = (
 )
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
 class MessageForm(forms.Form):
     body = forms.CharField(label="Message", widget=TEXTAREA, max_length=50_000, help_text=MENTION_HELP)
-    attachments = forms.FileField(
+    attachments = MultipleFileField(
         label="Attach files",
         required=False,
-        widget=MultipleFileInput(),
-        help_text="Up to 5 files. Readers of this thread can download them.",
+        help_text="Up to 5 files, each within the size limit. Readers of this thread can download them.",
     )
     reply_to = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
-    def clean_attachments(self) -> list:
-        return self.files.getlist(self.add_prefix("attachments")) if self.files else []
+
+class ReporterMessageForm(MessageForm):
+    """The reporter's form on the follow page: no one to mention there but the coordinators."""
+
+    body = forms.CharField(
+        label="Message",
+        widget=TEXTAREA,
+        max_length=50_000,
+        help_text="The coordinator's analysts read it. Markdown works: put code between two lines of ```.",
+    )
 
 
 class AnalystMessageForm(MessageForm):

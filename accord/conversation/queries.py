@@ -120,7 +120,7 @@ def new_messages(threads: QuerySet[Thread], reader: Reader) -> QuerySet[Message]
         .filter(reader.not_mine())
         .annotate(read_at=marker)
         .filter(Q(read_at__isnull=True) | Q(created_at__gt=F("read_at")))
-        .select_related("thread__participant__organization", "thread__participant__user")
+        .select_related("thread__case", "thread__participant__organization", "thread__participant__user")
         .order_by("created_at", "id")
     )
 

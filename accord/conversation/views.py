@@ -107,7 +107,7 @@ def _topic_form(standing: Standing, data: Any = None) -> TopicForm:
     return TopicForm(data, choices=choices, auto_id="topic-%s")
 
 
-@access("object:case")
+@access("object:thread")
 def thread_page(request: HttpRequest, case: str, thread_id: str) -> HttpResponse:
     """One thread, in pages (the last page first), with its reply form; reading marks it read."""
     standing = _standing(request, case)
@@ -176,6 +176,12 @@ def _thread_response(
             "read_before": marker,
             "form": form,
             "may_close": standing.staff,
+            "members_form": _topic_form(standing, None)
+            if standing.staff and thread.kind == Thread.Kind.TOPIC
+            else None,
+            "member_ids": [str(p) for p in thread.members.values_list("pk", flat=True)]
+            if thread.kind == Thread.Kind.TOPIC
+            else [],
         }
     )
     return render(request, "conversation/thread.html", context, status=status)
@@ -265,6 +271,32 @@ def topic_new(request: HttpRequest, case: str) -> HttpResponse:
 
 @require_POST
 @access("analyst")
+def topic_members(request: HttpRequest, case: str, thread_id: str) -> HttpResponse:
+    """An analyst chooses who reads a topic."""
+    standing = access_case(request.user, case, need="write")
+    thread = access_thread(standing, thread_id)
+    form = _topic_form(
+        standing, {"title": thread.title or "topic", "members": request.POST.getlist("members")}
+    )
+    if form.is_valid():
+        wanted = [int(v) for v in form.cleaned_data["members"]]
+        try:
+            actions.set_topic_members(
+                thread,
+                list(Participant.objects.filter(case=standing.case, pk__in=wanted)),
+                by=request.user,  # type: ignore[arg-type]
+            )
+        except (InvalidInput, RuleViolation) as exc:
+            refuse(request, exc)
+        else:
+            flash.success(request, "The topic's participants are saved.")
+    else:
+        flash.error(request, "Choose at least one participant.")
+    return redirect(thread_url(thread, "#members"))
+
+
+@require_POST
+@access("analyst")
 def request_close(request: HttpRequest, case: str, thread_id: str, message_id: str) -> HttpResponse:
     standing = access_case(request.user, case, need="write")
     thread = access_thread(standing, thread_id)
@@ -281,11 +313,11 @@ def request_close(request: HttpRequest, case: str, thread_id: str, message_id: s
     return redirect(thread_url(thread, f"#m{message.pk}"))
 
 
-@access("object:case")
-def attachment(request: HttpRequest, case: str, attachment_id: str) -> FileResponse:
+@access("object:thread")
+def attachment(request: HttpRequest, case: str, file_id: str) -> FileResponse:
     """A file attached to a message, for readers of its thread only; always a download."""
     standing = access_case(request.user, case, need="read")
-    number = parse_id(attachment_id)
+    number = parse_id(file_id)
     found = (
         Attachment.objects.filter(pk=number, message__thread__in=threads_visible(standing)).first()
         if number

@@ -6,7 +6,8 @@ part of the rule and records it on the view as `access_rule`, which the
 authorization-matrix test reads. A route without a declared rule fails that test.
 
 Object rules ("object:<kind>") require a login; the view then fetches its object
-through an `access_*` helper that answers 404 for missing and forbidden alike.
+through an `access_*` helper that answers 404 for missing and forbidden alike. The API's
+"object:<kind>-or-follow" rules also take a report's follow secret instead of a login.
 """
 
 from __future__ import annotations
@@ -23,7 +24,20 @@ from accord.core.actors import is_system
 from accord.lib.errors import RuleViolation
 
 ROLE_RULES = ("public", "authenticated", "analyst", "publisher", "coordinator-admin")
-OBJECT_KINDS = ("organization", "invitation", "token", "report", "case")
+# "<kind>-or-follow": API routes a reporter uses, which also take the report's follow secret as
+# the credential (`Authorization: Bearer <secret>`, accord.api.auth.FollowSecret): that report
+# and its case only, as the reporter's participant.
+OBJECT_KINDS = (
+    "organization",
+    "invitation",
+    "token",
+    "report",
+    "case",
+    "report-or-follow",
+    "case-or-follow",
+    "thread-or-follow",
+    "thread",
+)
 
 
 def is_known_rule(rule: str) -> bool:

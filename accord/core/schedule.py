@@ -31,6 +31,10 @@ JOBS: list[Job] = [
     Job(
         "cases.exit_expired_embargoes", dt.timedelta(seconds=30), "accord.cases.tasks.exit_expired_embargoes"
     ),
+    Job("notifications.send_digests", dt.timedelta(days=1), "accord.notifications.tasks.send_digests"),
+    # Reminders to vendors are due to the day (7 days after notification, 6 before the target):
+    # a quarter of an hour late is on time.
+    Job("cases.send_reminders", dt.timedelta(minutes=15), "accord.cases.tasks.send_reminders"),
 ]
 
 

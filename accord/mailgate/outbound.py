@@ -1,49 +1,156 @@
-"""Putting mail into the outbox. Sending happens in a job (tasks.send_outbound)."""
+"""Putting mail into the outbox. Sending happens in a job (tasks.send_outbound).
+
+A mail has a plaintext body that carries no case details (process.md "Mail and
+confidentiality") and, optionally, a sealed full text with the recipient's public keys: the job
+encrypts it outside any transaction and sends it as PGP/MIME (RFC 3156), `pgp_mime_bytes`.
+"""
 
 from __future__ import annotations
 
+import email.policy
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from email.encoders import encode_7or8bit
 from email.generator import BytesGenerator
+from email.message import MIMEPart
+from email.mime.application import MIMEApplication
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
+from django.core.mail.message import SafeMIMEMultipart, make_msgid
 from django.db import transaction
 
+from accord.core.bulk import bulk_create
 from accord.mailgate.models import OutboundMessage
 
 
-def queue_mail(
-    to_email: str, subject: str, body_text: str, *, headers: Mapping[str, str] | None = None
-) -> OutboundMessage:
-    """Store one mail for one recipient and send it once the transaction commits."""
+@dataclass(frozen=True)
+class Mail:
+    """One mail for one recipient, as `queue_mails` stores it.
+
+    `body_text` goes out in plaintext, so it holds only the VU#, neutral words and links.
+    `sealed_text` (the full text) goes out only encrypted to one of `encrypt_to` (armoured public
+    keys, tried in order); without keys it is not stored at all.
+    """
+
+    to_email: str
+    subject: str
+    body_text: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    sealed_text: str = ""
+    encrypt_to: tuple[str, ...] = ()
+
+
+def _domain() -> str:
+    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+
+
+def queue_mails(mails: Sequence[Mail]) -> list[OutboundMessage]:
+    """Store many mails, one row each, in one statement; each is sent once the transaction commits."""
     from accord.mailgate.tasks import send_outbound
 
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-    message = OutboundMessage.objects.create(
-        to_email=to_email,
-        subject=subject,
-        body_text=body_text,
-        headers=dict(headers or {}),
-        message_id=make_msgid(domain=domain),
+    domain = _domain()
+    rows = bulk_create(
+        OutboundMessage,
+        [
+            OutboundMessage(
+                to_email=mail.to_email,
+                subject=mail.subject,
+                body_text=mail.body_text,
+                headers=dict(mail.headers),
+                sealed_text=mail.sealed_text if mail.encrypt_to else "",
+                encrypt_to=list(mail.encrypt_to) if mail.sealed_text else [],
+                message_id=make_msgid(domain=domain),
+            )
+            for mail in mails
+        ],
     )
-    message_pk = message.pk
-    transaction.on_commit(lambda: send_outbound.enqueue(message_pk))
-    return message
+    ids = [row.pk for row in rows]
+
+    def enqueue() -> None:
+        for message_id in ids:
+            send_outbound.enqueue(message_id)
+
+    if ids:
+        transaction.on_commit(enqueue)
+    return rows
+
+
+def queue_mail(
+    to_email: str,
+    subject: str,
+    body_text: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    sealed_text: str = "",
+    encrypt_to: Sequence[str] = (),
+) -> OutboundMessage:
+    """Store one mail for one recipient and send it once the transaction commits."""
+    mail = Mail(to_email, subject, body_text, dict(headers or {}), sealed_text, tuple(encrypt_to))
+    return queue_mails([mail])[0]
+
+
+def _headers(message: OutboundMessage) -> dict[str, str]:
+    return {"Message-ID": message.message_id, "Auto-Submitted": "auto-generated", **message.headers}
+
+
+def _flatten(email_message: Any) -> bytes:
+    # Django's MIME classes override as_bytes() without its `policy` argument, so flatten
+    # here the way they do (no "From " mangling), with CRLF line ends as SMTP wants.
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, mangle_from_=False).flatten(email_message, linesep="\r\n")
+    return buffer.getvalue()
 
 
 def render_bytes(message: OutboundMessage) -> bytes:
-    """The RFC 5322 bytes of an outbox row, built by Django's mail library."""
-    email = EmailMessage(
+    """The RFC 5322 bytes of an outbox row in plaintext: its neutral `body_text` only."""
+    email_message = EmailMessage(
         subject=message.subject,
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_email],
-        headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated", **message.headers},
+        headers=_headers(message),
     )
-    # Django's MIME classes override as_bytes() without its `policy` argument, so flatten
-    # here the way they do (no "From " mangling), with CRLF line ends as SMTP wants.
-    buffer = io.BytesIO()
-    BytesGenerator(buffer, mangle_from_=False).flatten(email.message(), linesep="\r\n")
-    return buffer.getvalue()
+    return _flatten(email_message.message())
+
+
+def sealed_entity(text: str) -> bytes:
+    """The MIME entity that PGP/MIME encrypts: the full text as text/plain in UTF-8 (RFC 3156 §4)."""
+    part = MIMEPart(policy=email.policy.SMTP)
+    part.set_content(text)
+    return part.as_bytes()
+
+
+class _PgpMimeMessage(EmailMessage):
+    """Django's mail with an RFC 3156 multipart/encrypted body instead of a text part."""
+
+    def __init__(self, *args: Any, armour: bytes, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.armour = armour
+
+    def _create_message(self, msg: Any) -> Any:
+        version = MIMEApplication(b"Version: 1\r\n", "pgp-encrypted", _encoder=encode_7or8bit)
+        version["Content-Description"] = "PGP/MIME version identification"
+        payload = MIMEApplication(self.armour, "octet-stream", _encoder=encode_7or8bit, name="encrypted.asc")
+        payload["Content-Description"] = "OpenPGP encrypted message"
+        payload["Content-Disposition"] = 'inline; filename="encrypted.asc"'
+        outer = SafeMIMEMultipart("encrypted", encoding=self.encoding, protocol="application/pgp-encrypted")
+        outer.preamble = "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)"
+        outer.attach(version)
+        outer.attach(payload)
+        return outer
+
+
+def pgp_mime_bytes(message: OutboundMessage, armour: bytes) -> bytes:
+    """The RFC 5322 bytes of an outbox row as PGP/MIME: the same neutral headers and subject, and
+    the ASCII-armoured OpenPGP message (an encrypted `sealed_entity`) as its only content."""
+    email_message = _PgpMimeMessage(
+        subject=message.subject,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers=_headers(message),
+        armour=armour,
+    )
+    return _flatten(email_message.message())

@@ -8,19 +8,43 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from accord.lib import openpgp
 from accord.mailgate.models import OutboundMessage
-from accord.mailgate.outbound import render_bytes
+from accord.mailgate.outbound import pgp_mime_bytes, render_bytes, sealed_entity
 from accord.mailgate.transport import deliver, parse_smtp_url
 
 log = logging.getLogger(__name__)
+
+
+def seal(message: OutboundMessage) -> tuple[bytes | None, str]:
+    """The row's sealed text encrypted to the first of its keys that works, and why none did.
+
+    Runs gpg, so never inside a database transaction. Returns (armour, "") on success, and
+    (None, reason) when no key could be used: the mail then goes out neutral, never in plaintext.
+    """
+    if not message.sealed_text or not message.encrypt_to:
+        return None, ""
+    entity = sealed_entity(message.sealed_text)
+    reasons = []
+    for key in message.encrypt_to:
+        try:
+            return openpgp.encrypt(entity, str(key)), ""
+        except openpgp.OpenPGPError as exc:
+            reasons.append(str(exc))
+        except Exception as exc:  # a broken key must not keep the mail from going out neutral
+            reasons.append(f"encryption failed ({type(exc).__name__})")
+    return None, "; ".join(reasons)
 
 
 @task()
 def send_outbound(message_id: int) -> str:
     """Send one outbox row. Idempotent: a row already sent is left alone.
 
-    The row is claimed in a short transaction and delivered outside any transaction, so a
-    slow SMTP server never holds the database's write lock (SQLite has only one).
+    The row is claimed in a short transaction and encrypted and delivered outside any
+    transaction, so neither gpg nor a slow SMTP server holds the database's write lock (SQLite
+    has only one). A row with a sealed text goes out as PGP/MIME; when none of its keys can be
+    used (expired, revoked, not a key), its neutral body goes out instead and the reason is kept
+    in `last_error`.
     """
     with transaction.atomic():
         message = OutboundMessage.objects.select_for_update().filter(pk=message_id).first()
@@ -28,12 +52,16 @@ def send_outbound(message_id: int) -> str:
             return "skipped"
         message.attempts += 1
         message.save(update_fields=["attempts"])
+    armour, problem = seal(message)
+    note = f"Sent without encryption, neutral text only: {problem}"[:2000] if problem else ""
+    if problem:
+        log.warning("outbound %s: %s", message.pk, note)
     try:
         deliver(
             parse_smtp_url(settings.SMTP_URL),
             settings.DEFAULT_FROM_EMAIL,
             message.to_email,
-            render_bytes(message),
+            pgp_mime_bytes(message, armour) if armour is not None else render_bytes(message),
             name=f"{message.pk:08d}",
             timeout=settings.SMTP_TIMEOUT,
         )
@@ -45,7 +73,10 @@ def send_outbound(message_id: int) -> str:
         log.warning("outbound %s failed: %s", message.pk, error)
         return "failed"
     OutboundMessage.objects.filter(pk=message.pk).update(
-        status=OutboundMessage.Status.SENT, sent_at=timezone.now(), last_error=""
+        status=OutboundMessage.Status.SENT,
+        sent_at=timezone.now(),
+        last_error=note,
+        sent_encrypted=armour is not None,
     )
     return "sent"
 

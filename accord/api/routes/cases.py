@@ -17,7 +17,7 @@ from ninja import Router, Status
 from pydantic import Field
 
 from accord.accounts.models import User
-from accord.api.auth import rule
+from accord.api.auth import caller, rule
 from accord.api.base import check_if_match, etag_of, paginate, set_etag
 from accord.api.case_schemas import (
     AnalystsBody,
@@ -49,6 +49,7 @@ from accord.api.case_schemas import (
     decision_out,
     event_out,
     participant_out,
+    participants_queryset,
     policy_out,
     product_out,
     vulnerability_out,
@@ -172,11 +173,13 @@ def list_cases(
     summary="A case: dates, embargo, facts, vulnerabilities and participants",
     description="`{case}` is VU123456, VU%23123456 or 123456. The answer carries an ETag for If-Match. "
     "A vendor whose organisation has not yet accepted the Active embargo gets only the terms "
-    "(id, embargo, target_publication_at, needs_embargo_answer: true) until it accepts.",
-    auth=rule("object:case"),
+    "(id, embargo, target_publication_at, needs_embargo_answer: true) until it accepts. "
+    "The reporter may call it with the report's follow secret (`Authorization: Bearer <secret>`): "
+    "its report's case only, as a participant sees it.",
+    auth=rule("object:case-or-follow"),
 )
 def get_case(request: HttpRequest, response: HttpResponse, case: str) -> CaseOut | CaseTermsOut:
-    standing = access_case(_user(request), case, need="terms")
+    standing = access_case(caller(request), case, need="terms")
     if standing.embargo_pending:
         return case_terms(standing.case)
     return answer_case(response, standing)
@@ -207,7 +210,8 @@ def patch_case(request: HttpRequest, response: HttpResponse, case: str, payload:
     "/cases/{case}/events",
     response={200: page_of(EventOut), 400: Error, 401: Error, 404: Error},
     summary="The case's timeline, oldest first",
-    auth=rule("object:case"),
+    description="The events you may see. The reporter may call it with the report's follow secret.",
+    auth=rule("object:case-or-follow"),
 )
 def list_events(
     request: HttpRequest,
@@ -216,7 +220,7 @@ def list_events(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict:
-    standing = access_case(_user(request), case)
+    standing = access_case(caller(request), case)
     viewer = Viewer.of(standing)
     queryset = viewer.visible_events(
         CaseEvent.objects.filter(case=standing.case).select_related(
@@ -354,14 +358,15 @@ def apply_policy(request: HttpRequest, response: HttpResponse, case: str) -> Cas
     "/cases/{case}/embargo/propose",
     response=WRITE,
     summary="Propose, counter or revise the embargo",
-    description="Any participant may propose an exact end instant with a reason. While a revision is "
+    description="Any participant may propose an exact end instant with a reason; so may the reporter, "
+    "also with the report's follow secret (`Authorization: Bearer <secret>`). While a revision is "
     "pending the current terms stay in force. A proposal without ends_at is refused (409).",
-    auth=rule("object:case"),
+    auth=rule("object:case-or-follow"),
 )
 def propose_embargo(request: HttpRequest, response: HttpResponse, case: str, payload: ProposeBody) -> CaseOut:
-    user = _user(request)
-    standing = access_case(user, case, need="act")
-    found = actions.propose_embargo(standing.case, payload.ends_at, by=user, reason=payload.reason)
+    who = caller(request)
+    standing = access_case(who, case, need="act")
+    found = actions.propose_embargo(standing.case, payload.ends_at, by=who, reason=payload.reason)
     return answer_case(response, standing.over(found))
 
 
@@ -546,8 +551,8 @@ def set_vendor_fact(
     standing = access_case(user, case, need="act")
     participant = _participant(standing.case, participant_id)
     participant = actions.set_vendor_fact(participant, payload.fact, by=user)
-    participant = Participant.objects.select_related("organization", "user", "answer").get(pk=participant.pk)
-    return participant_out(participant, Viewer.of(standing))
+    viewer = Viewer.of(standing)
+    return participant_out(participants_queryset(viewer).get(pk=participant.pk), viewer)
 
 
 # --- SSVC and policy ----------------------------------------------------------------------------

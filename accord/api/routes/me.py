@@ -1,3 +1,5 @@
+from typing import Literal
+
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from pydantic import BaseModel, Field
@@ -8,6 +10,7 @@ from accord.accounts.queries import roles_of
 from accord.api.auth import rule
 from accord.api.base import check_if_match, etag_of, set_etag
 from accord.api.schemas import Error, MembershipOut, OrganizationRef, UserOut
+from accord.notifications.actions import set_notify_mode
 
 router = Router(tags=["me"])
 
@@ -19,6 +22,7 @@ def user_out(user: User) -> UserOut:
         email=user.email,
         name=user.name,
         timezone=user.timezone,
+        notify_mode=user.notify_mode,
         roles=roles_of(user, memberships),
         organizations=[
             MembershipOut(
@@ -35,6 +39,11 @@ def user_out(user: User) -> UserOut:
 class MeUpdate(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone name, e.g. Europe/Paris")
+    notify_mode: Literal["immediate", "digest", "none"] | None = Field(
+        default=None,
+        description="Mail about new items: one mail each, a daily digest, or none. Cases are muted with "
+        "PUT /cases/{case}/mute.",
+    )
 
 
 @router.get(
@@ -52,7 +61,7 @@ def get_me(request: HttpRequest, response: HttpResponse) -> UserOut:
 @router.patch(
     "/me",
     response={200: UserOut, 400: Error, 401: Error, 412: Error},
-    summary="Update name or time zone",
+    summary="Update name, time zone or notification mode",
     auth=rule("authenticated"),
 )
 def patch_me(request: HttpRequest, response: HttpResponse, payload: MeUpdate) -> UserOut:
@@ -62,5 +71,7 @@ def patch_me(request: HttpRequest, response: HttpResponse, payload: MeUpdate) ->
         actions.set_timezone(user, payload.timezone, by=user)
     if payload.name is not None:
         actions.set_name(user, payload.name, by=user)
+    if payload.notify_mode is not None:
+        set_notify_mode(user, payload.notify_mode, by=user)
     set_etag(response, etag_of(user, user.updated_at))
     return user_out(user)

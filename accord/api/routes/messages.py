@@ -11,15 +11,15 @@ import base64
 import binascii
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.api.auth import rule
+from accord.api.auth import caller, rule
 from accord.api.base import paginate
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, Instant, page_of
-from accord.cases.access import Standing, access_case, access_thread, threads_visible
+from accord.cases.access import ReporterKey, Standing, access_case, access_thread, threads_visible
 from accord.cases.models import Participant
 from accord.cases.presenter import MessageView, Viewer
 from accord.conversation import actions, queries
@@ -111,10 +111,14 @@ class MembersIn(BaseModel):
 
 
 def _standing(request: HttpRequest, case: str, need: str = "read") -> Standing:
-    return access_case(request.user, case, need=need)
+    """The caller's standing: a signed-in person, or the reporter with the follow secret."""
+    return access_case(caller(request), case, need=need)
 
 
 def _reader(request: HttpRequest) -> queries.Reader:
+    who = caller(request)
+    if isinstance(who, ReporterKey):
+        return queries.Reader(report=who.report)
     return queries.Reader(user=request.user)
 
 
@@ -184,12 +188,12 @@ def _thread_named(standing: Standing, ref: str, participant: int | None) -> Thre
         )
     found = threads_visible(standing).filter(pk=number, kind=Thread.Kind.TOPIC).first()
     if found is None:
-        raise ApiError(404, "No such thread.")
+        raise Http404("No such thread.")
     return found
 
 
 def _no_thread() -> Thread:
-    raise ApiError(404, "No such thread.")
+    raise Http404("No such thread.")
 
 
 def _uploads(items: list[UploadIn]) -> list[actions.Upload]:
@@ -223,7 +227,7 @@ def _views(viewer: Viewer, rows: list[Message]) -> list[MessageView]:
     "coordinators (analysts: every private thread) and the topics you are a member of. `thread` "
     'filters by "case", "private" or a topic id; `unread=true` keeps what you have not read yet; '
     "`request=open` keeps open requests for information.",
-    auth=rule("object:case"),
+    auth=rule("object:case-or-follow"),
 )
 def list_messages(
     request: HttpRequest,
@@ -281,7 +285,7 @@ def list_messages(
     "thread: a reply from the other side answers an open request. `request: true` makes a request for "
     "information (private threads). Mention an organisation as `@[name or alias]` and a person as "
     "`@address`. Attachments are base64, at most 5, each within the size limit.",
-    auth=rule("object:case"),
+    auth=rule("object:case-or-follow"),
 )
 def post_message(request: HttpRequest, case: str, payload: MessageIn) -> Status[MessageOut]:
     standing = _standing(request, case, need="act")
@@ -319,28 +323,28 @@ def close_request(request: HttpRequest, case: str, message_id: str) -> MessageOu
     number = parse_id(message_id)
     found = Message.objects.filter(pk=number, thread__case=standing.case).first() if number else None
     if found is None:
-        raise ApiError(404, "No such message.")
+        raise Http404("No such message.")
     actions.close_request(found, by=request.user)  # type: ignore[arg-type]
     row = queries.message_rows().select_related("thread").get(pk=found.pk)
     return message_out(Viewer.of(standing).message(row), standing.case.url_ref, True)
 
 
 @router.get(
-    "/cases/{case}/messages/files/{attachment_id}",
+    "/cases/{case}/messages/files/{file_id}",
     response={200: None, 401: Error, 404: Error, 409: Error},
     summary="Download a message's attachment",
-    auth=rule("object:case"),
+    auth=rule("object:thread-or-follow"),
 )
-def message_file(request: HttpRequest, case: str, attachment_id: str) -> Any:
+def message_file(request: HttpRequest, case: str, file_id: str) -> Any:
     standing = _standing(request, case)
-    number = parse_id(attachment_id)
+    number = parse_id(file_id)
     found = (
         Attachment.objects.filter(pk=number, message__thread__in=threads_visible(standing)).first()
         if number
         else None
     )
     if found is None:
-        raise ApiError(404, "No such file.")
+        raise Http404("No such file.")
     return download(found)
 
 
@@ -349,7 +353,7 @@ def message_file(request: HttpRequest, case: str, attachment_id: str) -> Any:
     response={200: page_of(ThreadOut), 400: Error, 401: Error, 404: Error, 409: Error},
     summary="The threads you may read, with unread counts",
     description="The case discussion first, then the most recently active.",
-    auth=rule("object:case"),
+    auth=rule("object:case-or-follow"),
 )
 def list_threads(
     request: HttpRequest, case: str, cursor: str | None = None, limit: int | None = None
@@ -434,12 +438,13 @@ def topic_members(request: HttpRequest, case: str, thread_id: str, payload: Memb
     "/cases/{case}/threads/{thread_id}/read",
     response={200: ThreadOut, 401: Error, 404: Error, 409: Error},
     summary="Mark a thread as read up to now",
-    auth=rule("object:case"),
+    auth=rule("object:thread-or-follow"),
 )
 def mark_read(request: HttpRequest, case: str, thread_id: str) -> ThreadOut:
     standing = _standing(request, case)
     thread = access_thread(standing, thread_id)
-    actions.mark_read(thread, user=request.user)
+    reader = _reader(request)
+    actions.mark_read(thread, user=reader.user, report=reader.report)
     return _thread_out(standing, thread, request)
 
 

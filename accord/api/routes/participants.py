@@ -28,9 +28,9 @@ from accord.api.answer_schemas import (
     prefetch_answers,
     ref_out,
 )
-from accord.api.auth import rule
+from accord.api.auth import caller, rule
 from accord.api.base import paginate
-from accord.api.case_schemas import PARTICIPANTS_QUERYSET, ParticipantOut, participant_out
+from accord.api.case_schemas import ParticipantOut, participant_out, participants_queryset
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, page_of
 from accord.cases.access import Standing, access_case
@@ -129,8 +129,10 @@ VendorStatus = Literal["affected", "not_affected", "fixed", "under_investigation
     "`unknown` also matches a vendor that gave none. A vendor's status counts only where you may see "
     "it (the coordinator, the vendor's own members, and others where it shared its answer): "
     "`not_shared` lists the vendors whose answer you may not see. `q` matches the name as you see it "
-    "(an anonymous vendor only by its alias).",
-    auth=rule("object:case"),
+    "(an anonymous vendor only by its alias). The coordinator also reads each vendor's `reminders` and "
+    "`unresponsive` mark, and may filter on `unresponsive`. The reporter may call it with the report's "
+    "follow secret.",
+    auth=rule("object:case-or-follow"),
 )
 def list_participants(
     request: HttpRequest,
@@ -141,12 +143,15 @@ def list_participants(
     notified: bool | None = None,
     q: str | None = Query(None, max_length=SEARCH_LIMIT),
     vulnerability: int | None = Query(None, ge=1, le=MAX_ID),
+    unresponsive: bool | None = Query(
+        None, description="Coordinator only (ignored for others): vendors marked unresponsive, or not."
+    ),
     cursor: str | None = None,
     limit: int | None = None,
 ) -> dict[str, Any]:
-    standing = access_case(_user(request), case)
+    standing = access_case(caller(request), case)
     viewer = Viewer.of(standing)
-    queryset = PARTICIPANTS_QUERYSET.filter(case=standing.case)
+    queryset = participants_queryset(viewer).filter(case=standing.case)
     if kind:
         queryset = queryset.filter(kind=kind)
     filters = VendorFilters(
@@ -155,7 +160,8 @@ def list_participants(
         notified=notified,
         q=" ".join((q or "").replace("\x00", "").split()),
         vulnerability=vulnerability,
-    )
+        unresponsive=unresponsive,
+    ).for_viewer(viewer)
     if filters.active:
         queryset = VendorQuery.of(standing.case, viewer, filters).apply(queryset)
     return paginate(
@@ -324,13 +330,14 @@ def put_answer(
     summary="The vendors' answers you may see, in the order the vendors joined",
     description="Analysts see every vendor's answer. A vendor sees its own, and another vendor's "
     "only when that vendor shared it; an anonymous vendor appears by its alias, and its verified "
-    "signature as 'signed; verified by the coordinator' without a fingerprint.",
-    auth=rule("object:case"),
+    "signature as 'signed; verified by the coordinator' without a fingerprint. The reporter sees the "
+    "answers vendors shared, also with the report's follow secret (`Authorization: Bearer <secret>`).",
+    auth=rule("object:case-or-follow"),
 )
 def list_answers(
     request: HttpRequest, case: str, cursor: str | None = None, limit: int | None = None
 ) -> dict[str, Any]:
-    standing = access_case(_user(request), case)
+    standing = access_case(caller(request), case)
     viewer = Viewer.of(standing)
     queryset = standing.case.participants.filter(kind=Participant.Kind.VENDOR).select_related("organization")
     visible = viewer.answers_visible()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 from ninja.errors import Throttled
 
 from accord.accounts.models import User
-from accord.api.auth import rule
+from accord.api.auth import caller, rule
 from accord.api.base import paginate
 from accord.api.case_schemas import (
     AssignBody,
     AttachmentOut,
     CaseOut,
+    CreditBody,
     DecisionOut,
     DuplicateBody,
     NoteBody,
@@ -49,7 +52,7 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _fields(report: Report, user: User) -> dict:
+def _fields(report: Report, user: Any) -> dict:
     return {
         "id": report.id,
         "state": report.state,
@@ -63,7 +66,7 @@ def _fields(report: Report, user: User) -> dict:
     }
 
 
-def report_out(report: Report, user: User) -> ReportOut:
+def report_out(report: Report, user: Any) -> ReportOut:
     return ReportOut(**_fields(report, user))
 
 
@@ -80,7 +83,7 @@ def note_out(shown: MessageView) -> ReportNoteOut:
     )
 
 
-def report_detail(report: Report, user: User) -> ReportDetail:
+def report_detail(report: Report, user: Any) -> ReportDetail:
     viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
     return ReportDetail(
         **_fields(report, user),
@@ -99,7 +102,7 @@ def report_detail(report: Report, user: User) -> ReportDetail:
     )
 
 
-def _report(user: User, report_id: str) -> Report:
+def _report(user: Any, report_id: str) -> Report:
     return access_report(user, report_id[:64])
 
 
@@ -176,11 +179,38 @@ def list_reports(
     "/reports/{report_id}",
     response={200: ReportDetail, 401: Error, 404: Error},
     summary="A report, with its notes and the list of its attachments",
-    auth=rule("object:report"),
+    description="Its reporter may also call it with the report's follow secret "
+    "(`Authorization: Bearer <secret>`, the last part of the private follow link): that report only.",
+    auth=rule("object:report-or-follow"),
 )
 def get_report(request: HttpRequest, report_id: str) -> ReportDetail:
-    user = _user(request)
-    return report_detail(_report(user, report_id), user)
+    who = caller(request)
+    return report_detail(_report(who, report_id), who)
+
+
+@router.patch(
+    "/reports/{report_id}/credit",
+    response={200: ReportOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Change the reporter's credit preference (only the fields sent change)",
+    description="`credit`: whether the published note thanks the reporter; `credit_name`: how (empty: "
+    "their name, or 'an anonymous reporter' without one). The reporter calls it signed in or with the "
+    "report's follow secret (`Authorization: Bearer <secret>`); an analyst may record it for them. "
+    "The change goes on the report's timeline, which only the coordinator and the reporter read.",
+    auth=rule("object:report-or-follow"),
+)
+def set_credit(request: HttpRequest, report_id: str, payload: CreditBody) -> ReportOut:
+    who = caller(request)
+    report = _report(who, report_id)
+    sent = payload.model_dump(exclude_unset=True)
+    credit = sent.get("credit")
+    name = sent.get("credit_name")
+    report = actions.set_credit(
+        report,
+        report.credit if credit is None else credit,
+        report.credit_name if name is None else name,
+        by=who,
+    )
+    return report_out(report, who)
 
 
 @router.post(
@@ -285,13 +315,15 @@ def assign_report(request: HttpRequest, report_id: str, payload: AssignBody) -> 
 @router.post(
     "/reports/{report_id}/notes",
     response={201: ReportNoteOut, 400: Error, 401: Error, 404: Error, 409: Error},
-    summary="Add information to a report (its submitter or an analyst)",
-    auth=rule("object:report"),
+    summary="Write in the report's private thread (its reporter or an analyst)",
+    description="The thread between the coordinator and the reporter. `reply_to` answers a message "
+    "(a reply from the other side answers an open request for information); an analyst may make a "
+    "message a request (`request: true`). The reporter may call it with the report's follow secret "
+    "(`Authorization: Bearer <secret>`).",
+    auth=rule("object:report-or-follow"),
 )
 def add_note(request: HttpRequest, report_id: str, payload: NoteBody) -> Status[ReportNoteOut]:
-    """A message in the report's private thread between the coordinator and the reporter; an
-    analyst may make it a request for information (`request: true`)."""
-    user = _user(request)
+    user = caller(request)
     report = _report(user, report_id)
     thread = conversation.report_thread(report)
     reply_to = None

@@ -2,7 +2,8 @@
 process.md before writing anything, and writes exactly one CaseEvent.
 
 Split by subject: reports (intake and triage), cases (case data, vulnerabilities,
-participants), facts (case state), embargo (embargo and disclosure policy).
+participants), facts (case state), embargo (embargo and disclosure policy), reminders
+(reminders to vendors). Vendors in a case: accord.cases.actions.participants.
 """
 
 from accord.cases.actions.cases import (
@@ -24,6 +25,12 @@ from accord.cases.actions.embargo import (
     terminate_embargo,
 )
 from accord.cases.actions.facts import confirm_fact, dismiss_fact, report_fact, set_vendor_fact
+from accord.cases.actions.reminders import (
+    mute_case_reminders,
+    mute_vendor_reminders,
+    send_due_reminders,
+    send_final_reminder,
+)
 from accord.cases.actions.reports import (
     accept_report,
     assign_report,
@@ -32,6 +39,7 @@ from accord.cases.actions.reports import (
     invalidate_report,
     mark_duplicate,
     record_triage,
+    set_credit,
     submit_report,
     validate_report,
 )
@@ -52,12 +60,17 @@ __all__ = [
     "exit_expired_embargoes",
     "invalidate_report",
     "mark_duplicate",
+    "mute_case_reminders",
+    "mute_vendor_reminders",
     "propose_embargo",
     "record_contact_attempt",
     "record_publish_decision",
     "record_triage",
     "reject_embargo",
     "report_fact",
+    "set_credit",
+    "send_due_reminders",
+    "send_final_reminder",
     "set_vendor_fact",
     "submit_report",
     "terminate_embargo",

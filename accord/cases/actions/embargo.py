@@ -12,12 +12,12 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.cases import policy, ssvc
-from accord.cases.access import standing_of
+from accord.cases.access import ReporterKey, standing_of
 from accord.cases.events import record
 from accord.cases.models import Case, Participant, SsvcDecision
 from accord.cases.states import EM, em_next
 from accord.core.access import require_analyst
-from accord.core.actors import SYSTEM
+from accord.core.actors import SYSTEM, person
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.reasons import required_reason
 from accord.lib.time import rfc3339
@@ -64,10 +64,12 @@ def _sync_target(case: Case) -> None:
 
 
 @transaction.atomic
-def propose_embargo(case: Case, ends_at: Any, *, by: User, reason: str = "") -> Case:
+def propose_embargo(case: Case, ends_at: Any, *, by: User | ReporterKey, reason: str = "") -> Case:
     """Propose (or counter, or revise) an embargo ending at `ends_at`.
 
     Analysts and the case's participants may propose; a revision leaves the current terms in force.
+    The reporter proposes too (process.md "Disclosure policy"), signed in or through the follow
+    link's secret (`by` is then a ReporterKey, and the timeline names "the reporter").
     """
     case = _locked(case)
     standing = standing_of(by, case)
@@ -84,13 +86,16 @@ def propose_embargo(case: Case, ends_at: Any, *, by: User, reason: str = "") -> 
     old = case.embargo_state
     case.embargo_state = em_next(old, "propose")
     case.embargo_proposed_ends_at = ends
-    case.embargo_proposed_by = by
+    case.embargo_proposed_by = person(by)
+    case.embargo_proposer = None if standing.staff else standing.participant
     case.embargo_proposal_reason = reason[:5000]
     case.save()
     record(
         "embargo.proposed",
         case=case,
         actor=by,
+        # Who proposed, where no account can say it: the reporter through the follow link.
+        participant=standing.participant if person(by) is None else None,
         old=old,
         new=case.embargo_state,
         ends_at=rfc3339(ends),

@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accord.accounts.models import Organization, User, hash_secret
 from accord.cases import report_mails, search, ssvc
+from accord.cases.access import ReporterKey
 from accord.cases.events import record
 from accord.cases.models import (
     AffectedProduct,
@@ -339,6 +340,11 @@ def accept_report(report: Report, *, by: User) -> Case:
             rm_state=RM.ACCEPTED,
             embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
         )
+    # The conversation with the reporter so far continues in the case, as the reporter's private thread.
+    from accord.conversation.models import Thread
+
+    reporter_side = submitter if submitter.kind == Participant.Kind.REPORTER else None
+    Thread.objects.filter(report=report).update(case=case, participant=reporter_side)
     # What the reporter says about publicity and exploitation are claims to confirm.
     claims = []
     if report.is_public:
@@ -407,6 +413,51 @@ def assign_report(report: Report, analyst: User | None, *, by: User) -> Report:
     report.assigned_to = analyst
     report.save(update_fields=["assigned_to", "updated_at"])
     record("report.assigned", report=report, actor=by, old=old, new=analyst.email if analyst else None)
+    return report
+
+
+@transaction.atomic
+def _may_speak_for_reporter(report: Report, by: Any) -> bool:
+    """The report's reporter: through its follow secret, or signed in as its submitter."""
+    if isinstance(by, ReporterKey):
+        return by.report.pk == report.pk
+    return bool(
+        getattr(by, "is_authenticated", False)
+        and report.submitted_by_id is not None
+        and by.pk == report.submitted_by_id
+    )
+
+
+@transaction.atomic
+def set_credit(report: Report, credit: bool, credit_name: str = "", *, by: Any) -> Report:
+    """The reporter's credit preference in the published note: credited (as `credit_name`, else
+    their name, else "an anonymous reporter") or not at all (process.md "Anonymity in multiparty
+    cases"). The reporter changes it (signed in, or with the follow link's secret: `by` is then a
+    ReporterKey); an analyst may record it for them. Only the coordinator and the reporter read it
+    on the timeline: a pseudonym is no business of the vendors before publication."""
+    if not _may_speak_for_reporter(report, by):
+        require_analyst(by)
+    if not isinstance(credit, bool):
+        raise InvalidInput("credit", "Say yes (true) or no (false).")
+    credit_name = " ".join(str(credit_name or "").split())
+    if len(credit_name) > LIMITS["credit_name"]:
+        raise InvalidInput("credit_name", f"At most {LIMITS['credit_name']:,} characters.")
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    old = {"credit": report.credit, "credit_name": report.credit_name}
+    new = {"credit": credit, "credit_name": credit_name}
+    if old == new:
+        return report
+    report.credit, report.credit_name = credit, credit_name
+    report.save(update_fields=["credit", "credit_name", "updated_at"])
+    record(
+        "report.credit",
+        report=report,
+        case=report.case,
+        actor=by,
+        participant=report.participants.filter(kind=Participant.Kind.REPORTER).first(),
+        old=old,
+        new=new,
+    )
     return report
 
 

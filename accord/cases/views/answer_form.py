@@ -81,7 +81,8 @@ class AnswerForm(forms.Form):
         strip=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=20_000,
-        help_text="The coordinator answers it here (and asks the reporter when needed). Asking "
+        help_text="It goes to your private thread with the coordinator, who answers there (and asks the "
+        "reporter when needed). Asking "
         "records no answer to the other questions.",
     )
     statement_text = forms.CharField(

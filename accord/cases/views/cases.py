@@ -39,6 +39,7 @@ from accord.cases.forms import (
 )
 from accord.cases.models import Case, CaseEvent, FactReport, SsvcDecision
 from accord.cases.presenter import Viewer
+from accord.cases.reminders import with_responses
 from accord.cases.states import EM, SHARED_FACTS, Fact
 from accord.cases.vendor_table import vendors_in
 from accord.cases.views.common import add_error, analysts_queryset, refusal, refuse
@@ -46,6 +47,7 @@ from accord.cases.views.timeline import describe, kind_choices
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.time import is_timezone
+from accord.notifications.actions import is_muted
 
 TIMELINE_PER_PAGE = 100
 VULNERABILITY_FIELDS = ("title", "description", "cve", "cwe", "cvss3_vector", "cvss4_vector")
@@ -185,7 +187,7 @@ def _analyst_forms(
     }
 
 
-def _offers(standing: Standing) -> dict[str, Any]:
+def embargo_offers(standing: Standing) -> dict[str, Any]:
     """Which embargo and fact actions the rules allow now (process.md), so no page offers an
     action that its rule would refuse."""
     case = standing.case
@@ -215,6 +217,16 @@ def _offers(standing: Standing) -> dict[str, Any]:
     }
 
 
+def proposed_by(case: Case, viewer: Viewer) -> str | None:
+    """Who proposed the pending end: a person, or the participant where no account did (the
+    reporter through the follow link); None when unknown."""
+    if case.embargo_proposed_by is not None:
+        return viewer.person(case.embargo_proposed_by).name
+    if case.embargo_proposer is not None:
+        return viewer.label(case.embargo_proposer)
+    return None
+
+
 def case_page(request: HttpRequest, standing: Standing, status: int = 200, **given: Any) -> HttpResponse:
     """The Overview tab. Its query count does not grow with participants or events."""
     case = standing.case
@@ -238,7 +250,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
 
     vulnerabilities = list(case.vulnerabilities.prefetch_related("products"))
     analysts = list(case.analysts.order_by("name", "email"))
-    offers = _offers(standing)
+    offers = embargo_offers(standing)
     # The embargo's latest step, with its reason, as this reader may see it.
     last_step = (
         viewer.visible_events(CaseEvent.objects.filter(case=case, kind__startswith="embargo."))
@@ -258,19 +270,22 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
     fact_form.fields["fact"].choices = [  # type: ignore[union-attr]
         (f.value, f"{f.value}: {f.label}") for f in offers["open_facts"]
     ]
-    progress = vendors_in(case).aggregate(
-        not_answered=Count("pk", filter=~Q(answer__answered_at__isnull=False)),
-        not_notified=Count("pk", filter=Q(first_contact_at__isnull=True)),
-    )
+    counted: dict[str, Any] = {
+        "not_answered": Count("pk", filter=~Q(answer__answered_at__isnull=False)),
+        "not_notified": Count("pk", filter=Q(first_contact_at__isnull=True)),
+    }
+    vendors = vendors_in(case)
+    if analyst:  # who is unresponsive is the coordinator's business (accord.cases.reminders)
+        vendors = with_responses(vendors)
+        counted["marked"] = Count("pk", filter=Q(unresponsive=True))  # not the annotation's name
+    progress = vendors.aggregate(**counted)
     context.update(
         {
             "embargo_step": describe(viewer.show_all([last_step])[0]) if last_step else None,
             "own": own,
             "owner": viewer.person(case.owner).name if case.owner else None,
             "analysts": [viewer.person(a).name for a in analysts],
-            "embargo_proposed_by": viewer.person(case.embargo_proposed_by).name
-            if case.embargo_proposed_by
-            else None,
+            "embargo_proposed_by": proposed_by(case, viewer),
             "facts": [(Fact(f), case.fact_at(f)) for f in SHARED_FACTS],
             "early": bool(case.x_at or case.a_at),
             "open_claims": open_claims,
@@ -282,6 +297,7 @@ def case_page(request: HttpRequest, standing: Standing, status: int = 200, **giv
             "fact_form": fact_form,
             "fact_labels": FACT_LABELS,
             "form_zone": given.get("form_zone") or zone.name,
+            "muted": is_muted(_user(request), case),
             **offers,
         }
     )

@@ -27,7 +27,7 @@ from accord.cases.access import cases_visible_to
 from accord.cases.models import Case, FactReport, Participant, Report
 from accord.cases.presenter import Viewer
 from accord.cases.states import EM, RM, Fact
-from accord.cases.views.cases import case_url
+from accord.cases.views.cases import case_url, proposed_by
 from accord.cases.views.vendors import vendor_url
 from accord.conversation.models import Message
 from accord.conversation.queries import request_rows
@@ -237,12 +237,12 @@ def _requests(cases: QuerySet[Case], viewer: Viewer) -> Queue:
 def _proposed(cases: QuerySet[Case], viewer: Viewer) -> Queue:
     found = _first(
         cases.filter(embargo_state__in=(EM.PROPOSED, EM.REVISE))
-        .select_related("embargo_proposed_by")
+        .select_related("embargo_proposed_by", "embargo_proposer__organization", "embargo_proposer__user")
         .order_by("embargo_proposed_ends_at", "id")
     )
     rows = []
     for c in found:
-        who = viewer.person(c.embargo_proposed_by).name if c.embargo_proposed_by else "someone"
+        who = proposed_by(c, viewer) or "someone"
         what = "A new embargo" if c.embargo_state == EM.PROPOSED else "A new end of the Active embargo"
         rows.append(
             Row(

@@ -90,7 +90,8 @@ def proposer_words(case: Case, own: Participant, user: User) -> str:
     """Who proposed the pending embargo end, as a vendor may be told: never another participant's name."""
     proposer = case.embargo_proposed_by
     if proposer is None:
-        return "the coordinator"
+        # No account proposed it: the coordinator, or the reporter through the follow link.
+        return "another participant" if case.embargo_proposer_id else "the coordinator"
     if proposer.is_coordinator_staff:
         return "the coordinator"
     if proposer.pk == user.pk:
@@ -110,21 +111,20 @@ def own_requests(own: Participant, viewer: Viewer) -> list[RequestRow]:
     return request_rows(rows, viewer)
 
 
-def vendor_context(
-    request: HttpRequest, standing: Standing, viewer: Viewer, given: dict[str, Any]
-) -> dict[str, Any]:
-    """What a vendor participant sees on the case page after joining the embargo. Its answer is
-    written on its own page (`vendor_answer`); here it reads where things stand."""
-    case, own = standing.case, standing.vendor
-    assert own is not None
-    statuses = list(Status.objects.filter(participant=own).select_related("vulnerability"))
-    reports = list(case.reports.filter(share_contact=True))
-    # Other vendors' answers, only where they chose to share them.
+def shared_answer_rows(
+    case: Case, viewer: Viewer, exclude: Participant | None = None
+) -> list[dict[str, Any]]:
+    """The vendors' answers that they chose to share with the other participants (up to
+    SHARED_LIMIT), each with its statuses and current statement as `viewer` may see them: an
+    anonymous vendor by its alias, a clearsigned statement without its signature block. Three
+    queries, whatever the number of vendors."""
+    answers = Answer.objects.filter(participant__case=case, share=True)
+    if exclude is not None:
+        answers = answers.exclude(participant=exclude)
     shared = list(
-        Answer.objects.filter(participant__case=case, share=True)
-        .exclude(participant=own)
-        .select_related("participant__organization", "participant__user")
-        .order_by("participant_id")[:SHARED_LIMIT]
+        answers.select_related("participant__organization", "participant__user").order_by("participant_id")[
+            :SHARED_LIMIT
+        ]
     )
     shared_ids = [a.participant_id for a in shared]
     shared_statuses: dict[int, list[Status]] = {}
@@ -137,17 +137,30 @@ def vendor_context(
         .order_by("participant_id", "-version")
     ):
         latest.setdefault(statement.participant_id, statement)
-    shared_rows = []
+    rows = []
     for answer in shared:
         p = answer.participant
         current = latest.get(p.pk)
-        shared_rows.append(
+        rows.append(
             {
                 "name": viewer.label(p),
                 "statuses": shared_statuses.get(p.pk, []),
                 "statement": viewer.statement(current, p) if current else None,
             }
         )
+    return rows
+
+
+def vendor_context(
+    request: HttpRequest, standing: Standing, viewer: Viewer, given: dict[str, Any]
+) -> dict[str, Any]:
+    """What a vendor participant sees on the case page after joining the embargo. Its answer is
+    written on its own page (`vendor_answer`); here it reads where things stand."""
+    case, own = standing.case, standing.vendor
+    assert own is not None
+    statuses = list(Status.objects.filter(participant=own).select_related("vulnerability"))
+    reports = list(case.reports.filter(share_contact=True))
+    shared_rows = shared_answer_rows(case, viewer, exclude=own)
     requests = own_requests(own, viewer)
     return {
         "vendor_view": True,

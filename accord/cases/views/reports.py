@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from accord.accounts.models import Organization
+from accord.accounts.zones import zone_of
 from accord.cases import actions
-from accord.cases.access import access_report_by_key
+from accord.cases.access import ReporterKey, Standing, access_case, access_report_by_key
 from accord.cases.actions.reports import ReportInput, Upload, derived_follow_key, recent_reports_from
-from accord.cases.forms import ReportForm
+from accord.cases.forms import CreditForm, EmbargoProposeForm, ReportForm
 from accord.cases.models import Report
 from accord.cases.presenter import Viewer
-from accord.cases.views.common import add_error
+from accord.cases.states import EM
+from accord.cases.views.cases import EMBARGO_WORDS, embargo_offers, form_zone
+from accord.cases.views.common import add_error, refuse
+from accord.cases.views.portal import shared_answer_rows
 from accord.conversation import actions as conversation
-from accord.conversation.forms import MessageForm
+from accord.conversation.forms import ReporterMessageForm
 from accord.conversation.queries import report_messages
 from accord.conversation.views import report_file, uploads
 from accord.core.access import access
@@ -50,6 +56,7 @@ REPORT_EVENT_WORDS = {
     "report.accept": "Accepted: we coordinate it as a case",
     "report.duplicate": "Linked to a case we already coordinate",
     "report.close": "Closed",
+    "report.credit": "Credit preference changed",
 }
 # The session key that carries a new report's id from the form to the thank-you page, once.
 THANKS = "report_thanks"
@@ -161,16 +168,93 @@ def report_thanks(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "cases/report_thanks.html", context))
 
 
-@access("public")
-def report_follow(request: HttpRequest, key: str) -> HttpResponse:
-    """The reporter's private page: the report's state, the conversation, and more information."""
-    report = access_report_by_key(key)
-    replying = parse_id(request.GET.get("reply"))
-    form = MessageForm(request.POST or None, request.FILES or None, initial={"reply_to": replying})
+def follow_url(key: str, anchor: str = "") -> str:
+    return reverse("cases:report_follow", kwargs={"key": key}) + anchor
+
+
+def reporter_standing(report: Report) -> Standing | None:
+    """The case as the follow secret's holder reaches it: as the reporter's participant, once
+    the report is accepted (a duplicate linked to someone else's case reaches nothing)."""
+    if report.case_id is None or report.is_duplicate:
+        return None
+    try:
+        return access_case(ReporterKey(report), report.case.number, need="read")  # type: ignore[union-attr]
+    except Http404:
+        return None
+
+
+def _case_context(request: HttpRequest, standing: Standing, given: dict[str, Any]) -> dict[str, Any]:
+    """What the reporter sees of the case on the follow page: its dates and embargo, the vendor
+    statements that were shared (through the presenter, as the reporter's participant) and the
+    proposal form. Each is what the API gives the follow secret too."""
+    case = standing.case
+    viewer = Viewer.of(standing)
+    zone = zone_of(request)
+    propose_form = given.get("propose_form") or EmbargoProposeForm(
+        auto_id="embargo-%s",
+        initial={
+            "ends_at": case.embargo_proposed_ends_at or case.embargo_ends_at or case.target_publication_at
+        },
+    )
+    # The reporter may have no account, so no profile to choose a zone in.
+    propose_form.fields["ends_at"].help_text = f"Date and time in {zone.name}: {zone.why}."
+    words, _variant = EMBARGO_WORDS.get(EM(case.embargo_state), (case.embargo_state, ""))
+    return {
+        "case": case,
+        "embargo_label": words,
+        "shared_rows": shared_answer_rows(case, viewer),
+        "propose_form": propose_form,
+        "form_zone": given.get("form_zone") or zone.name,
+        "proposed_by_me": case.embargo_proposer_id is not None
+        and case.embargo_proposer_id in standing.own_ids,
+        **embargo_offers(standing),
+    }
+
+
+def follow_page(
+    request: HttpRequest, key: str, report: Report, status: int = 200, **given: Any
+) -> HttpResponse:
+    # What the reporter may see of the report and its thread is the presenter's call; the words are ours.
     viewer = Viewer.of_reporter(request.user)
     thread, notes = report_messages(report, viewer)
-    if request.method == "POST" and form.is_valid():
-        target = thread or conversation.report_thread(report)
+    if thread is not None and request.method == "GET":
+        conversation.mark_read(thread, user=request.user, report=report)
+    events = [
+        (shown.event.created_at, REPORT_EVENT_WORDS.get(shown.event.kind, shown.what))
+        for shown in viewer.show_all(viewer.visible_events(report.events.all()))
+    ]
+    context: dict[str, Any] = {
+        "report": report,
+        "key": key,
+        "form": given.get("form") or ReporterMessageForm(),
+        "replying": given.get("replying"),
+        "credit_form": given.get("credit_form")
+        or CreditForm(
+            initial={"credit": report.credit, "credit_name": report.credit_name}, auto_id="credit-%s"
+        ),
+        "notes": notes,
+        "events": events,
+        "attachments": list(report.attachments.all()),
+        "case_label": report.case.label if report.case_id else "",  # type: ignore[union-attr]
+        "zone": zone_of(request),
+    }
+    standing = reporter_standing(report)
+    if standing is not None:
+        context.update(_case_context(request, standing, given))
+    return _private(render(request, "cases/report_follow.html", context, status=status))
+
+
+@access("public")
+def report_follow(request: HttpRequest, key: str) -> HttpResponse:
+    """The reporter's private page: the report's state, the conversation, and more information;
+    once accepted, the case's shared vendor statements, the embargo and a date to propose."""
+    report = access_report_by_key(key)
+    replying = parse_id(request.GET.get("reply"))
+    form = ReporterMessageForm(request.POST or None, request.FILES or None, initial={"reply_to": replying})
+    if request.method != "POST":
+        return follow_page(request, key, report, form=form, replying=replying)
+    if form.is_valid():
+        target = conversation.report_thread(report)
         reply_to = target.messages.filter(pk=form.cleaned_data.get("reply_to") or 0).first()
         try:
             conversation.post_message(
@@ -185,31 +269,66 @@ def report_follow(request: HttpRequest, key: str) -> HttpResponse:
         else:
             messages.success(request, "Thank you: your message was sent to the coordinator.")
             return _private(redirect(request.path))
-    if thread is not None and request.method == "GET":
-        conversation.mark_read(thread, user=request.user, report=report)
-    # What the reporter may see of the report's timeline is the presenter's call; the words are ours.
-    events = [
-        (shown.event.created_at, REPORT_EVENT_WORDS.get(shown.event.kind, shown.what))
-        for shown in viewer.show_all(viewer.visible_events(report.events.all()))
-    ]
-    context = {
-        "report": report,
-        "key": key,
-        "form": form,
-        "notes": notes,
-        "replying": replying,
-        "events": events,
-        "attachments": list(report.attachments.all()),
-        "case_label": report.case.label if report.case_id else "",  # type: ignore[union-attr]
-    }
-    status = 400 if request.method == "POST" else 200
-    return _private(render(request, "cases/report_follow.html", context, status=status))
+    return follow_page(request, key, report, status=400, form=form)
+
+
+@require_POST
+@access("public")
+def report_follow_embargo(request: HttpRequest, key: str) -> HttpResponse:
+    """The reporter proposes a different publication date, through the embargo machine, as
+    `POST /api/v1/cases/{case}/embargo/propose` does with the follow secret."""
+    report = access_report_by_key(key)
+    standing = reporter_standing(report)
+    if standing is None:
+        raise Http404("No such case.")
+    zone = form_zone(request)
+    with timezone.override(zoneinfo.ZoneInfo(zone.name)):
+        form = EmbargoProposeForm(request.POST, auto_id="embargo-%s")
+        if form.is_valid():
+            try:
+                actions.propose_embargo(
+                    standing.case,
+                    form.cleaned_data["ends_at"],
+                    by=ReporterKey(report),
+                    reason=form.cleaned_data["reason"],
+                )
+            except RuleViolation as exc:
+                refuse(request, exc)
+                return _private(redirect(follow_url(key, "#embargo")))
+            except InvalidInput as exc:
+                add_error(form, exc)
+            else:
+                messages.success(
+                    request, "Your proposal is recorded; the coordinator's analysts decide on it."
+                )
+                return _private(redirect(follow_url(key, "#embargo")))
+        messages.error(request, "Not proposed: see the errors in the form below.")
+        return follow_page(request, key, report, status=400, propose_form=form, form_zone=zone.name)
+
+
+@require_POST
+@access("public")
+def report_follow_credit(request: HttpRequest, key: str) -> HttpResponse:
+    """The reporter's credit preference, as `PATCH /api/v1/reports/{id}/credit` sets it."""
+    report = access_report_by_key(key)
+    form = CreditForm(request.POST, auto_id="credit-%s")
+    if form.is_valid():
+        try:
+            actions.set_credit(
+                report, form.cleaned_data["credit"], form.cleaned_data["credit_name"], by=ReporterKey(report)
+            )
+        except (InvalidInput, RuleViolation) as exc:
+            add_error(form, exc)
+        else:
+            messages.success(request, "Your credit preference is saved.")
+            return _private(redirect(follow_url(key, "#credit")))
+    return follow_page(request, key, report, status=400, credit_form=form)
 
 
 @access("public")
-def report_follow_file(request: HttpRequest, key: str, attachment_id: str) -> HttpResponse:
+def report_follow_file(request: HttpRequest, key: str, report_file_id: str) -> HttpResponse:
     """A file of the conversation, for the holder of the follow link."""
-    return _private(report_file(access_report_by_key(key), attachment_id))
+    return _private(report_file(access_report_by_key(key), report_file_id))
 
 
 @access("authenticated")

@@ -144,9 +144,9 @@ def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
 
 
 @access("object:report")
-def report_message_file(request: HttpRequest, report_id: str, attachment_id: str) -> FileResponse:
+def report_message_file(request: HttpRequest, report_id: str, report_file_id: str) -> FileResponse:
     """A file attached to a message between the coordinator and the reporter."""
-    return report_file(access_report(request.user, report_id), attachment_id)
+    return report_file(access_report(request.user, report_id), report_file_id)
 
 
 @access("object:report")

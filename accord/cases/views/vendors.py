@@ -13,11 +13,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
@@ -29,7 +30,8 @@ from accord.cases.access import Standing, access_case
 from accord.cases.actions import participants as participant_actions
 from accord.cases.models import Case, ClaimLink, Participant
 from accord.cases.presenter import Viewer, answer_of
-from accord.cases.vendor_table import PAGE_SIZES, VendorFilters, VendorQuery, facets
+from accord.cases.reminders import annotated, with_responses
+from accord.cases.vendor_table import PAGE_SIZES, VendorFilters, VendorQuery, facets, vendors_in
 from accord.cases.views.answer_form import AnswerForm, answer_form_from, answer_initial, run_answer
 from accord.cases.views.cases import terms_only, workspace
 from accord.cases.views.common import refusal
@@ -180,6 +182,7 @@ def _vendor_rows(case: Case, participants: list[Participant]) -> list[dict[str, 
                 "label": coordinator.signature_label(current, p) if current else "no statement",
                 "shared": bool((answer := answer_of(p)) and answer.share),
                 "reachable": p.organization_id in reachable,
+                "reminders": coordinator.reminders(p),  # p comes through with_responses
             }
         )
     return rows
@@ -189,7 +192,7 @@ def _table(request: HttpRequest, standing: Standing) -> dict[str, Any]:
     """The filtered, paged vendor table with its counts, as this reader may see it."""
     case = standing.case
     viewer = Viewer.of(standing)
-    filters = VendorFilters.from_query(request.GET)
+    filters = VendorFilters.from_query(request.GET).for_viewer(viewer)
     query = VendorQuery.of(case, viewer, filters)
     counts = query.counts()
     vendors = Paginator(
@@ -271,6 +274,11 @@ def vendors_page(request: HttpRequest, standing: Standing, status: int = 200, **
     unreachable = unreachable_vendors(case)
     unreachable_named = list(unreachable.select_related("organization").order_by("id")[:NAMED_AT_MOST])
     unreachable_count = unreachable.count()
+    # Case-wide, whatever the filters: one query.
+    alerts = with_responses(vendors_in(case)).aggregate(
+        not_notified=Count("pk", filter=Q(first_contact_at__isnull=True)),
+        marked=Count("pk", filter=Q(unresponsive=True)),  # not "unresponsive": the annotation's name
+    )
     context.update(
         {
             "rows": rows,
@@ -292,9 +300,8 @@ def vendors_page(request: HttpRequest, standing: Standing, status: int = 200, **
             "share_contact": case.reports.filter(share_contact=True).exists(),
             "pending_claims": pending_claims,
             "open_requests": open_requests,
-            "not_notified": case.participants.filter(
-                kind=Participant.Kind.VENDOR, first_contact_at__isnull=True
-            ).count(),
+            "not_notified": alerts["not_notified"],
+            "unresponsive_count": alerts["marked"],
             "max_at_once": MAX_AT_ONCE,
         }
     )
@@ -481,7 +488,8 @@ def claim_approve(request: HttpRequest, case: str) -> HttpResponse:
 # --- One vendor: answers on its behalf, addenda, information requests ----------------------------
 
 
-def _vendor(user: User, case: str, participant_id: str) -> tuple[Case, Participant]:
+def vendor_of(user: User, case: str, participant_id: str) -> tuple[Case, Participant]:
+    """A vendor of the case for an analyst's page, or 404 (missing, another case's, not a vendor)."""
     obj = access_case(user, case, need="write").case
     pk = parse_id(participant_id)
     participant = (
@@ -514,6 +522,9 @@ def vendor_page(
             Viewer.coordinator(),
         ),
         "answer": Answer.objects.filter(participant=participant).first(),
+        "reminders": Viewer.coordinator().reminders(annotated(participant)),
+        "target_passed": case.target_publication_at is not None
+        and case.target_publication_at <= timezone.now(),
     }
     return render(request, "cases/vendors_vendor.html", context, status=status)
 
@@ -528,7 +539,7 @@ def vendor_url(case: Case, participant: Participant, anchor: str = "") -> str:
 @access("analyst")
 def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
+    obj, participant = vendor_of(user, case, participant_id)
     if request.method == "POST":
         form, adding = answer_form_from(request, list(obj.vulnerabilities.order_by("seq")))
         if adding:  # "Add a product" without JavaScript: the same form with one more row
@@ -548,7 +559,7 @@ def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpR
 @access("analyst")
 def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     user = _user(request)
-    obj, participant = _vendor(user, case, participant_id)
+    obj, participant = vendor_of(user, case, participant_id)
     try:
         answer_actions.add_addendum(participant, request.POST.get("text", ""), by=user)
     except (RuleViolation, InvalidInput) as exc:

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "accord.notifications"
+    label = "notifications"
+    verbose_name = "notifications"
