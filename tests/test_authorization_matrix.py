@@ -70,7 +70,13 @@ def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: 
     from accord.conversation import actions as conversation
 
     if vendor_participant is None:
-        return {"thread_id": "", "message_id": "", "file_id": "", "report_file_id": ""}
+        return {
+            "thread_id": "",
+            "message_id": "",
+            "file_id": "",
+            "report_file_id": "",
+            "report_message_id": "",
+        }
     thread = conversation.private_thread(vendor_participant)
     message = conversation.post_message(
         thread,
@@ -91,6 +97,7 @@ def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: 
         "message_id": str(message.pk),
         "file_id": str(message.attachments.get().pk),
         "report_file_id": str(to_reporter.attachments.get().pk),
+        "report_message_id": str(to_reporter.pk),
     }
 
 
@@ -126,6 +133,7 @@ MISSING = {
     "message_id": "999999",
     "file_id": "999999",
     "report_file_id": "999999",
+    "report_message_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.

@@ -644,3 +644,22 @@ def test_an_analyst_chooses_a_topics_readers_on_its_page(world):
         .status_code
         == 403
     )
+
+
+def test_an_analyst_closes_a_request_to_the_reporter_before_there_is_a_case(world):
+    from accord.cases import actions as case_actions
+    from accord.cases.actions.reports import ReportInput
+
+    report, key = case_actions.submit_report(
+        ReportInput(product="Gadget", version="1", description="x"), by=None
+    )
+    question = write_to_reporter(report, "Which build?", by=world.analyst, request=True)
+    analyst = login(Client(), world.analyst)
+    assert "Close the request" in analyst.get(f"/triage/{report.pk}/").content.decode()
+    assert (
+        login(Client(), world.vendor).post(f"/triage/{report.pk}/messages/{question.pk}/close/").status_code
+        == 403
+    )
+    assert analyst.post(f"/triage/{report.pk}/messages/{question.pk}/close/").status_code == 302
+    question.refresh_from_db()
+    assert question.request == Message.Request.CLOSED

@@ -32,6 +32,11 @@ urlpatterns = [
     path(_report + "assign/", triage.report_assign, name="report_assign"),
     path(_report + "note/", triage.report_note, name="report_note"),
     path(
+        _report + "messages/<str:report_message_id>/close/",
+        triage.report_request_close,
+        name="report_request_close",
+    ),
+    path(
         _report + "messages/files/<str:report_file_id>/",
         triage.report_message_file,
         name="report_messages_files",

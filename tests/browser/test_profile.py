@@ -30,7 +30,7 @@ def test_time_zone_shows_next_to_utc(page, live_server):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
     assert_accessible(page)
     page.get_by_label("Time zone").select_option("Asia/Tokyo")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Your profile is saved.")
     expect(page.get_by_label("Time zone")).to_have_value("Asia/Tokyo")
     assert_accessible(page)

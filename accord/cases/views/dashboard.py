@@ -205,9 +205,9 @@ def _near(cases: QuerySet[Case], now: dt.datetime) -> Queue:
 
 
 def _requests(cases: QuerySet[Case], viewer: Viewer) -> Queue:
-    """Requests for information waiting for the coordinator: asked by a vendor or the reporter
-    (in a case or on a report), or the coordinator's own questions that were answered and wait to
-    be relayed or closed."""
+    """Requests for information for the coordinator: open ones a vendor or the reporter asked
+    (in a case or on a report), and any request that was answered and waits for an analyst to
+    relay the answer or close it."""
     waiting = Message.objects.filter(
         Q(thread__case__in=cases) | Q(thread__case__isnull=True, thread__report__isnull=False)
     ).filter(

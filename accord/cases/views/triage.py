@@ -31,11 +31,12 @@ from accord.cases.views.common import add_error, analysts_queryset, refuse
 from accord.cases.views.timeline import describe
 from accord.conversation import actions as conversation
 from accord.conversation.forms import AnalystMessageForm
+from accord.conversation.models import Message
 from accord.conversation.queries import report_messages
 from accord.conversation.views import report_file, uploads
 from accord.core.access import access
 from accord.lib.errors import InvalidInput, RuleViolation
-from accord.lib.ids import find_case_number, parse_case_ref
+from accord.lib.ids import find_case_number, parse_case_ref, parse_id
 
 PAGE_SIZE = 50
 OPEN_STATES = (RM.RECEIVED, RM.VALID)
@@ -141,6 +142,25 @@ def report_detail(request: HttpRequest, report_id: str) -> HttpResponse:
     """The report page: for analysts with every action; a read-only view for the reporter."""
     report = access_report(request.user, report_id)
     return report_page(request, report)
+
+
+@require_POST
+@access("analyst")
+def report_request_close(request: HttpRequest, report_id: str, report_message_id: str) -> HttpResponse:
+    """An analyst closes a request for information in the report's thread (before any case)."""
+    user = _user(request)
+    report = access_report(user, report_id)
+    number = parse_id(report_message_id)
+    message = Message.objects.filter(pk=number, thread__report=report).first() if number else None
+    if message is None:
+        raise Http404("No such message.")
+    try:
+        conversation.close_request(message, by=user)
+    except RuleViolation as exc:
+        refuse(request, exc)
+    else:
+        messages.success(request, "The request is closed.")
+    return _back(report, "#notes")
 
 
 @access("object:report")
