@@ -197,3 +197,36 @@ def unread_from_coordinator(participant_ids: list[int], user: Any) -> dict[int, 
         .values_list("thread__participant", "n")
     )
     return dict(rows)
+
+
+def reply_target(thread: Thread, value: Any) -> Message | None:
+    """The message of `thread` a reply answers (None when none is named)."""
+    from accord.lib.errors import InvalidInput
+    from accord.lib.ids import parse_id
+
+    if value in (None, ""):
+        return None
+    number = parse_id(value)
+    found = thread.messages.filter(pk=number).first() if number is not None else None
+    if found is None:
+        raise InvalidInput("reply_to", "No such message in this thread.")
+    return found
+
+
+def visible_file(standing: Any, file_id: Any) -> Any:
+    """A message's file in a thread the standing may read, or the one 404."""
+    from django.http import Http404
+
+    from accord.cases.access import threads_visible
+    from accord.conversation.models import Attachment
+    from accord.lib.ids import parse_id
+
+    number = parse_id(file_id)
+    found = (
+        Attachment.objects.filter(pk=number, message__thread__in=threads_visible(standing)).first()
+        if number is not None
+        else None
+    )
+    if found is None:
+        raise Http404("No such file.")
+    return found

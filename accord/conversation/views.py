@@ -22,8 +22,9 @@ from accord.cases.views.cases import terms_only, workspace
 from accord.cases.views.common import add_error, refuse
 from accord.conversation import actions, queries
 from accord.conversation.forms import AnalystMessageForm, MessageForm, TopicForm
-from accord.conversation.models import Attachment, Message, Thread
+from accord.conversation.models import Attachment, Thread
 from accord.core.access import access
+from accord.core.files import download
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import parse_id
 
@@ -120,7 +121,7 @@ def thread_page(request: HttpRequest, case: str, thread_id: str) -> HttpResponse
         request.POST or None, request.FILES or None, auto_id="msg-%s", initial={"reply_to": replying}
     )
     if request.method == "POST" and form.is_valid():
-        reply_to = _reply_to(thread, form.cleaned_data.get("reply_to"))
+        reply_to = queries.reply_target(thread, form.cleaned_data.get("reply_to"))
         try:
             actions.post_message(
                 thread,
@@ -136,16 +137,6 @@ def thread_page(request: HttpRequest, case: str, thread_id: str) -> HttpResponse
             flash.success(request, "Your message was sent.")
             return redirect(thread_url(thread, "#latest"))
     return _thread_response(request, standing, thread, form, status=400 if request.method == "POST" else 200)
-
-
-def _reply_to(thread: Thread, value: Any) -> Message | None:
-    number = parse_id(value)
-    if number is None:
-        return None
-    found = thread.messages.filter(pk=number).first()
-    if found is None:
-        raise Http404("No such message.")
-    return found
 
 
 def _thread_response(
@@ -317,29 +308,8 @@ def request_close(request: HttpRequest, case: str, thread_id: str, message_id: s
 def attachment(request: HttpRequest, case: str, file_id: str) -> FileResponse:
     """A file attached to a message, for readers of its thread only; always a download."""
     standing = access_case(request.user, case, need="read")
-    number = parse_id(file_id)
-    found = (
-        Attachment.objects.filter(pk=number, message__thread__in=threads_visible(standing)).first()
-        if number
-        else None
-    )
-    if found is None:
-        raise Http404("No such file.")
-    return download(found)
-
-
-def download(found: Attachment) -> FileResponse:
-    """Always a download, never rendered by the browser."""
-    try:
-        handle = found.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("No such file.")
-    response = FileResponse(
-        handle, as_attachment=True, filename=found.name, content_type="application/octet-stream"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    found = queries.visible_file(standing, file_id)
+    return download(found.file, found.name)
 
 
 def report_file(report: Any, attachment_id: Any) -> FileResponse:
@@ -348,4 +318,4 @@ def report_file(report: Any, attachment_id: Any) -> FileResponse:
     found = Attachment.objects.filter(pk=number, message__thread__report=report).first() if number else None
     if found is None:
         raise Http404("No such file.")
-    return download(found)
+    return download(found.file, found.name)

@@ -23,8 +23,8 @@ from accord.cases.access import ReporterKey, Standing, access_case, access_threa
 from accord.cases.models import Participant
 from accord.cases.presenter import MessageView, Viewer
 from accord.conversation import actions, queries
-from accord.conversation.models import Attachment, Message, Thread
-from accord.conversation.views import download
+from accord.conversation.models import Message, Thread
+from accord.core.files import download
 from accord.lib.ids import MAX_ID, parse_id
 
 router = Router(tags=["conversation"])
@@ -290,15 +290,7 @@ def list_messages(
 def post_message(request: HttpRequest, case: str, payload: MessageIn) -> Status[MessageOut]:
     standing = _standing(request, case, need="act")
     thread = _thread_named(standing, payload.thread, payload.participant)
-    reply_to = None
-    if payload.reply_to is not None:
-        reply_to = thread.messages.filter(pk=payload.reply_to).first()
-        if reply_to is None:
-            raise ApiError(
-                400,
-                "No such message in this thread.",
-                [{"field": "reply_to", "message": "not in this thread"}],
-            )
+    reply_to = queries.reply_target(thread, payload.reply_to)
     message = actions.post_message(
         thread,
         payload.body,
@@ -336,16 +328,8 @@ def close_request(request: HttpRequest, case: str, message_id: str) -> MessageOu
     auth=rule("object:thread-or-follow"),
 )
 def message_file(request: HttpRequest, case: str, file_id: str) -> Any:
-    standing = _standing(request, case)
-    number = parse_id(file_id)
-    found = (
-        Attachment.objects.filter(pk=number, message__thread__in=threads_visible(standing)).first()
-        if number
-        else None
-    )
-    if found is None:
-        raise Http404("No such file.")
-    return download(found)
+    found = queries.visible_file(_standing(request, case), file_id)
+    return download(found.file, found.name)
 
 
 @router.get(

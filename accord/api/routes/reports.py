@@ -39,7 +39,7 @@ from accord.cases.models import Report
 from accord.cases.presenter import MessageView, Viewer
 from accord.cases.states import RM
 from accord.conversation import actions as conversation
-from accord.conversation.queries import report_messages
+from accord.conversation.queries import reply_target, report_messages
 from accord.core.client_ip import client_ip
 from accord.lib.ids import parse_case_ref, parse_id
 
@@ -326,15 +326,7 @@ def add_note(request: HttpRequest, report_id: str, payload: NoteBody) -> Status[
     user = caller(request)
     report = _report(user, report_id)
     thread = conversation.report_thread(report)
-    reply_to = None
-    if payload.reply_to is not None:
-        reply_to = thread.messages.filter(pk=payload.reply_to).first()
-        if reply_to is None:
-            raise ApiError(
-                400,
-                "No such message in this thread.",
-                [{"field": "reply_to", "message": "not in this thread"}],
-            )
+    reply_to = reply_target(thread, payload.reply_to)
     message = conversation.post_message(
         thread,
         payload.text,

@@ -255,7 +255,9 @@ def report_follow(request: HttpRequest, key: str) -> HttpResponse:
         return follow_page(request, key, report, form=form, replying=replying)
     if form.is_valid():
         target = conversation.report_thread(report)
-        reply_to = target.messages.filter(pk=form.cleaned_data.get("reply_to") or 0).first()
+        reply_to = target.messages.filter(
+            pk=form.cleaned_data.get("reply_to") or 0
+        ).first()  # a stale one: none
         try:
             conversation.post_message(
                 target,

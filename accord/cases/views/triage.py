@@ -35,6 +35,7 @@ from accord.conversation.models import Message
 from accord.conversation.queries import report_messages
 from accord.conversation.views import report_file, uploads
 from accord.core.access import access
+from accord.core.files import download
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import find_case_number, parse_case_ref, parse_id
 
@@ -176,16 +177,7 @@ def report_attachment(request: HttpRequest, report_id: str, attachment_id: int) 
     attachment = report.attachments.filter(pk=attachment_id).first()
     if attachment is None:
         raise Http404("No such attachment.")
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("No such attachment.")
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.name, content_type="application/octet-stream"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download(attachment.file, attachment.name)
 
 
 def _back(report: Report, anchor: str = "") -> HttpResponse:
