@@ -52,7 +52,9 @@ class Keyring:
     def gpg(self, *args: str, data: bytes = b"", faked: str | None = None, check: bool = True) -> bytes:
         cmd = [GPG, "--homedir", str(self.home), "--batch", "--no-tty", "--pinentry-mode", "loopback"]
         if faked:
-            cmd += ["--faked-system-time", faked]
+            # Frozen ("!"): each gpg call starts the clock again, so on a loaded machine a key made
+            # one second into the faked time would be "in the future" for the next call.
+            cmd += ["--faked-system-time", faked if faked.endswith("!") else faked + "!"]
         proc = subprocess.run([*cmd, *args], input=data, capture_output=True, timeout=60, check=False)
         if check and proc.returncode != 0:
             raise AssertionError(proc.stderr.decode())
