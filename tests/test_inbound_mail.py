@@ -24,7 +24,7 @@ from accord.core import schedule
 from accord.mailgate import inbound
 from accord.mailgate import parse as parsing
 from accord.mailgate.inbound import process, receive, retry_inbound
-from accord.mailgate.models import InboundMessage
+from accord.mailgate.models import InboundMessage, OutboundMessage
 from accord.mailgate.smtp import controller, with_message_id
 from accord.testing import World, make_world
 from accord.vendors.models import Contact
@@ -109,6 +109,10 @@ def test_a_vendor_reply_with_the_case_id_lands_in_its_private_thread(live_world:
     assert message.author_participant == row.participant
     assert message.author is None  # a contact address, not a member's account
     assert message.inbound_mail == row
+    # The case's analysts hear of it, neutrally (process.md "Mail and confidentiality").
+    told = OutboundMessage.objects.filter(to_email=live_world.analyst.email)
+    assert told.exists()
+    assert all("Patched" not in m.body_text for m in told)
 
 
 def test_a_member_sending_is_the_author(live_world: World, smtp) -> None:  # type: ignore[no-untyped-def]
