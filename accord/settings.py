@@ -267,6 +267,20 @@ SMTP_TIMEOUT = env_int("ACCORD_SMTP_TIMEOUT", 30, "Seconds before an SMTP connec
 DEFAULT_FROM_EMAIL = env_str("ACCORD_FROM_EMAIL", "accord@localhost", "Sender address of Accord's mail.")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Inbound mail (accord.mailgate.inbound): `accord mail_serve` and `accord ingest_mail`.
+SMTP_LISTEN = env_str(
+    "ACCORD_SMTP_LISTEN", "127.0.0.1:2525", "host:port where `accord mail_serve` receives mail."
+)
+MAIL_RECIPIENTS = [
+    address.lower()
+    for address in env_list(
+        "ACCORD_MAIL_RECIPIENTS", ["cert@localhost"], "Addresses the SMTP receiver accepts mail for."
+    )
+]
+INBOUND_MAX_BYTES = env_int(
+    "ACCORD_INBOUND_MAX_BYTES", 25 * 1024 * 1024, "Largest inbound mail, in bytes.", minimum=1024
+)
+
 # The CVD process (process.md): identifiers and the instance's disclosure policy defaults.
 CASE_PREFIX = env_str("ACCORD_CASE_PREFIX", "VU#", "Prefix of case ids.")
 DISCLOSURE_DAYS = env_int(

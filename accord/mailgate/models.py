@@ -38,3 +38,68 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to_email} ({self.status})"
+
+
+class InboundMessage(models.Model):
+    """A mail that reached Accord, stored as bytes before anything reads it (architecture.md
+    convention 5, process.md "Routing inbound mail"). Nothing after `receive` may lose it.
+
+    Processing (accord.mailgate.inbound.process) parses it, routes it and records the outcome
+    here. `next_attempt_at` is when the retry job may pick it up again: the backoff after a
+    failure, or the lease of a run in progress.
+    """
+
+    class Via(models.TextChoices):
+        SMTP = "smtp", "SMTP"
+        IMAP = "imap", "IMAP"
+        PIPE = "pipe", "pipe"
+
+    class Status(models.TextChoices):
+        STORED = "stored", "stored"
+        PROCESSING = "processing", "processing"
+        PROCESSED = "processed", "processed"
+        TRIAGE = "triage", "triage"
+        FAILED = "failed", "failed"
+        FLAGGED = "flagged", "flagged"
+        SPAM = "spam", "spam"
+
+    raw = models.BinaryField(help_text="The bytes exactly as received.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    message_id = models.CharField(max_length=250, blank=True)
+    received_via = models.CharField(max_length=4, choices=Via.choices)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STORED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+    # Why it was flagged or went to triage, and what the parser found wrong, one per line.
+    problems = models.TextField(blank=True)
+    # What the parser found.
+    from_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    in_reply_to = models.CharField(max_length=250, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    # Where it went.
+    case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    participant = models.ForeignKey(
+        "cases.Participant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    posted_message = models.OneToOneField(
+        "conversation.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="inbound_mail",
+        help_text="The message it became in a private thread.",
+    )
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "sha256"], name="inbound_stored_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"inbound {self.pk} {self.message_id} ({self.status})"

@@ -16,7 +16,9 @@ def _accord(*args: str) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Start the web server, the task worker and the scheduler; stop them all on Ctrl-C."
+    help = (
+        "Start the web server, the task worker, the scheduler and the SMTP receiver; stop them all on Ctrl-C."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default=settings.BIND, help="host:port of the web server.")
@@ -41,9 +43,12 @@ class Command(BaseCommand):
             ],
             "worker": _accord("db_worker", "--interval", "1", "--no-startup-delay"),
             "scheduler": _accord("scheduler"),
+            "smtp": _accord("mail_serve"),
         }
         children = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in parts.items()}  # noqa: S603
-        self.stdout.write(f"Accord is running: http://{bind}/ (web, worker, scheduler). Ctrl-C stops it.")
+        self.stdout.write(
+            f"Accord is running: http://{bind}/ (web, worker, scheduler, SMTP receiver on {settings.SMTP_LISTEN}). Ctrl-C stops it."
+        )
         stopping = False
 
         def stop(signum: int, frame: Any) -> None:
