@@ -421,3 +421,44 @@ def test_without_a_coordinator_key_mail_goes_unsigned(
     assert message.status == OutboundMessage.Status.SENT
     [(raw, mail)] = received(smtp_server)
     assert mail.get_content_type() == "text/plain" and b"PGP" not in raw
+
+
+@pytest.mark.django_db
+def test_a_notification_to_a_vendor_with_a_key_is_encrypted_and_signed_and_to_one_without_signed_only(
+    world,  # type: ignore[no-untyped-def]
+    client: Client,
+    installed: openpgp.KeyInfo,
+    smtp_server: Collector,
+    vendor_key: SigningKey,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from tests.test_notifications import FULL as CASE_TEXT
+    from tests.test_notifications import pin, ready, recipients_for, tell
+
+    case = ready(world)
+    pin(world, vendor_key)
+    with django_capture_on_commit_callbacks(execute=True):
+        tell(case, recipients_for([world.vendor, world.co_vendor]))
+    mails = {e.rcpt_tos[0]: e.original_content for e in smtp_server.envelopes}
+    home = tmp_path / "receiver"
+    assert gpg(home, "--import", data=published_key(client)).returncode == 0
+    secret = vendor_key._gpg("--armor", "--export-secret-keys", vendor_key.fingerprint)
+    assert gpg(home, "--import", data=secret).returncode == 0
+
+    encrypted = parse(mails[world.vendor.email])
+    assert encrypted.get_content_type() == "multipart/encrypted"
+    _, payload = encrypted.get_payload()  # type: ignore[misc]
+    opened = gpg(
+        home, "--output", str(tmp_path / "entity"), "--decrypt", data=payload.get_payload(decode=True)
+    )
+    assert f"VALIDSIG {installed.fingerprint}".encode() in opened.stdout and b"GOODSIG" in opened.stdout
+    assert CASE_TEXT in parse((tmp_path / "entity").read_bytes()).get_content().replace("\r\n", "\n")
+
+    raw = mails[world.co_vendor.email]
+    signed, signature = signed_parts(raw, parse(raw))
+    assert CASE_TEXT.encode() not in raw and case.label in parse(signed).get_content()
+    (tmp_path / "signature.asc").write_bytes(signature)
+    (tmp_path / "signed").write_bytes(signed)
+    verified = gpg(home, "--verify", str(tmp_path / "signature.asc"), str(tmp_path / "signed"))
+    assert f"VALIDSIG {installed.fingerprint}".encode() in verified.stdout and verified.returncode == 0
