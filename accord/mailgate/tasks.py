@@ -86,8 +86,13 @@ def send_outbound(message_id: int) -> str:
         entity = signed_entity(message.body_text)
         try:
             signature = openpgp.sign_mime(entity, *signer)
-        except openpgp.OpenPGPError as exc:
-            return _fail(message, f"Not sent: the coordinator's key cannot sign: {exc}")
+        except Exception as exc:  # OpenPGPError says why; anything else is named, never sent unsigned
+            reason = (
+                str(exc)
+                if isinstance(exc, openpgp.OpenPGPError)
+                else f"signing failed ({type(exc).__name__})"
+            )
+            return _fail(message, f"Not sent: the coordinator's key cannot sign: {reason}")
         data = signed_bytes(message, entity, signature.armored, signature.micalg)
     else:
         data = render_bytes(message)
