@@ -266,6 +266,13 @@ SMTP_URL = env_str(
 SMTP_TIMEOUT = env_int("ACCORD_SMTP_TIMEOUT", 30, "Seconds before an SMTP connection gives up.", minimum=1)
 DEFAULT_FROM_EMAIL = env_str("ACCORD_FROM_EMAIL", "accord@localhost", "Sender address of Accord's mail.")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The coordinator's OpenPGP key (`accord keys`): kept as files under the data directory, see
+# accord/mailgate/coordinator_key.py. The passphrase is read from its file when the key is used.
+OPENPGP_DIR = DATA_DIR / "openpgp"
+OPENPGP_PASSPHRASE_FILE = env_optional(
+    "ACCORD_OPENPGP_PASSPHRASE_FILE",
+    "File holding the passphrase of the coordinator's OpenPGP key (unset: the key has none).",
+)
 
 # Inbound mail (accord.mailgate.inbound): `accord mail_serve` and `accord ingest_mail`.
 SMTP_LISTEN = env_str(
@@ -369,5 +376,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ACCORD_LOG_LEVEL", "INFO", "Log level.")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # python-gnupg logs gpg's own complaints; accord.lib.openpgp turns them into sentences instead.
+    "loggers": {"axes": {"level": "WARNING"}, "gnupg": {"level": "ERROR"}},
 }

@@ -9,6 +9,9 @@ def _test_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     # Jobs run in-process at commit; mail goes to a per-test sink; no lockouts across tests.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.SMTP_URL = f"file://{tmp_path / 'mail'}"
+    # No coordinator key unless a test sets one up (`accord keys`): mail goes unsigned.
+    settings.OPENPGP_DIR = tmp_path / "openpgp"
+    settings.OPENPGP_PASSPHRASE_FILE = None
     # Django's test setup swaps in its locmem mail backend; Accord's mail goes through the outbox.
     settings.EMAIL_BACKEND = "accord.mailgate.backend.OutboxBackend"
     settings.AXES_ENABLED = False

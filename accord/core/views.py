@@ -1,11 +1,17 @@
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from accord.accounts.queries import roles_of
 from accord.cases.views.dashboard import analyst_sections
 from accord.core.access import access
+from accord.mailgate import coordinator_key
 
 
 @access("public")
@@ -33,3 +39,52 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @access("public")
 def health(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+@access("public")
+@require_safe
+def openpgp_key(request: HttpRequest) -> HttpResponse:
+    """The coordinator's public key (`accord keys`), for encrypting to us and checking our mail."""
+    key = coordinator_key.public_key()
+    if key is None:
+        return HttpResponse(
+            "No OpenPGP key is published here yet: the coordinator has not set one up.\n",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(key.armored, content_type="application/pgp-keys")
+    response["Content-Disposition"] = 'inline; filename="openpgpkey.asc"'
+    return response
+
+
+# RFC 9116 recommends an Expires less than a year ahead; the file is made per request, so it is
+# always this far from today.
+SECURITY_TXT_DAYS = 180
+
+
+def security_txt_text() -> str:
+    """/.well-known/security.txt (RFC 9116): how to reach the coordinator, built from the settings."""
+    site = settings.SITE_URL
+    today = timezone.now().astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    expires = today + dt.timedelta(days=SECURITY_TXT_DAYS)
+    lines = [
+        f"# How to report a vulnerability to {settings.INSTANCE_NAME}: write to us, or use {site}"
+        f"{reverse('cases:report_new')}",
+        f"Contact: mailto:{settings.DEFAULT_FROM_EMAIL}",
+        f"Contact: {site}{reverse('cases:report_new')}",
+        f"Expires: {expires:%Y-%m-%dT%H:%M:%S}Z",
+    ]
+    if coordinator_key.is_set_up():
+        lines.append(f"Encryption: {site}{reverse('core:openpgp_key')}")
+    lines += [
+        "Preferred-Languages: en",
+        f"Policy: {site}{reverse('cases:policy')}",
+        f"Canonical: {site}{reverse('core:security_txt')}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@access("public")
+@require_safe
+def security_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(security_txt_text(), content_type="text/plain; charset=utf-8")

@@ -36,9 +36,14 @@ __all__ = [
     "without_signatures",
     "encrypt",
     "fingerprint_of",
+    "generate_key",
     "inspect_key",
+    "inspect_secret_key",
     "looks_clearsigned",
     "sign_detached",
+    "sign_mime",
+    "SecretKey",
+    "MimeSignature",
     "verify_clearsigned",
     "verify_detached",
 ]
@@ -46,6 +51,11 @@ __all__ = [
 DEFAULT_GPG = "gpg"
 MAX_KEY_BYTES = 1024 * 1024
 TIMEOUT_SECONDS = 30.0
+# Passphrase hashing (S2K) iterations. A throw-away home re-protects an imported key with the fast
+# count; a key Accord stores (the coordinator's) is exported with the stored one: gpg's own calibration
+# reaches 65 million on a fast machine, which costs most of a second on every mail it signs.
+FAST_S2K_COUNT = 65536
+STORED_S2K_COUNT = 4194304
 
 BEGIN_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
 BEGIN_SIGNATURE = b"-----BEGIN PGP SIGNATURE-----"
@@ -157,8 +167,9 @@ class _TimedGPG(gnupg.GPG):
 class _Home:
     """A throw-away GNUPGHOME. Use as a context manager; everything in it is deleted on exit."""
 
-    def __init__(self, gpg_binary: str = DEFAULT_GPG):
+    def __init__(self, gpg_binary: str = DEFAULT_GPG, *, s2k_count: int = FAST_S2K_COUNT):
         self.gpg_binary = gpg_binary
+        self.s2k_count = s2k_count
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._gpg: _TimedGPG | None = None
         self._agent_started = False
@@ -170,8 +181,9 @@ class _Home:
         os.chmod(self.path, 0o700)
         # The agent re-protects an imported secret key on first use. Its default calibrates the S2K count
         # to about 100 ms each time, costing seconds; this home is private and gone within the call.
+        # A secret key exported from the home is protected with its s2k_count (STORED_S2K_COUNT).
         with open(os.path.join(self.path, "gpg-agent.conf"), "w", encoding="ascii") as conf:
-            conf.write("s2k-count 65536\n")
+            conf.write(f"s2k-count {self.s2k_count}\n")
         return self
 
     def __exit__(
@@ -804,3 +816,128 @@ def decrypt(
         if "BEGIN_DECRYPTION" not in keywords and "DECRYPTION_FAILED" not in keywords:
             raise OpenPGPError("This is not an encrypted OpenPGP message")
         raise OpenPGPError("The message could not be decrypted; it may be damaged")
+
+
+# --------------------------------------------------------------------------------------------------
+# Public interface: a key of one's own (the coordinator's)
+
+# RFC 4880 §9.4 hash algorithm ids, as gpg's SIG_CREATED reports them, and their RFC 3156 micalg names.
+_MICALG = {"1": "pgp-md5", "2": "pgp-sha1", "3": "pgp-ripemd160", "8": "pgp-sha256", "9": "pgp-sha384"}
+_MICALG |= {"10": "pgp-sha512", "11": "pgp-sha224"}
+_USER_ID_FORBIDDEN = re.compile(r"[<>()\x00-\x1f\x7f]")
+
+
+def _run_with_passphrase(
+    home: _Home, args: list[str], passphrase: str | None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run gpg reading the passphrase (possibly empty: no protection) from its standard input."""
+    line = (passphrase or "").encode("utf-8") + b"\n"
+    return home.run(["--pinentry-mode", "loopback", "--passphrase-fd", "0", *args], line)
+
+
+def generate_key(
+    name: str, email: str, passphrase: str | None = None, *, gpg_binary: str = DEFAULT_GPG
+) -> str:
+    """A new key pair, returned as the armoured secret key (which holds the public key too).
+
+    Ed25519 for signing (the primary key) and Curve25519 for encryption (a subkey), without expiry.
+    With a passphrase, the secret key is protected by it; without one, it is not.
+    """
+    passphrase = _passphrase(passphrase)
+    name, email = name.strip(), email.strip()
+    if not name or _USER_ID_FORBIDDEN.search(name):
+        raise OpenPGPError("Give a name without angle brackets, parentheses or control characters")
+    if not re.fullmatch(r"[^@\s<>()]+@[^@\s<>()]+", email):
+        raise OpenPGPError(f"{email!r} is not an email address")
+    with _Home(gpg_binary, s2k_count=STORED_S2K_COUNT) as home:
+        home._agent_started = True
+        made = _run_with_passphrase(
+            home, ["--quick-gen-key", f"{name} <{email}>", "ed25519", "sign", "never"], passphrase
+        )
+        certs = _parse_colons(home.run(["--list-secret-keys"]).stdout.decode("utf-8", "replace"))
+        if made.returncode != 0 or len(certs) != 1:
+            raise OpenPGPError("gpg could not generate the key")
+        fingerprint = certs[0].primary.fingerprint
+        added = _run_with_passphrase(
+            home, ["--quick-add-key", fingerprint, "cv25519", "encr", "never"], passphrase
+        )
+        exported = _run_with_passphrase(home, ["--armor", "--export-secret-keys", fingerprint], passphrase)
+        if added.returncode != 0 or exported.returncode != 0 or not exported.stdout:
+            raise OpenPGPError("gpg could not generate the key")
+        return exported.stdout.decode("ascii")
+
+
+@dataclass(frozen=True)
+class MimeSignature:
+    """A detached signature for RFC 3156 multipart/signed: the armour and the ``micalg`` parameter."""
+
+    armored: str
+    micalg: str
+
+
+def _sign_in(home: _Home, data: bytes, signer: str, passphrase: str | None) -> MimeSignature:
+    result = home.gpg.sign(bytes(data), keyid=signer, detach=True, clearsign=False, passphrase=passphrase)
+    if not result.fingerprint or result.returncode != 0:
+        if problem := _passphrase_problem(result.stderr or "", passphrase):
+            raise OpenPGPError(problem)
+        raise OpenPGPError("gpg could not sign: the key may be expired, revoked or not a signing key")
+    micalg = _MICALG.get(str(result.hash_algo))
+    if micalg is None:
+        raise OpenPGPError(f"gpg signed with hash algorithm {result.hash_algo}, which has no RFC 3156 name")
+    return MimeSignature(armored=bytes(result.data).decode("ascii"), micalg=micalg)
+
+
+def sign_mime(
+    data: bytes, secret_key: str | bytes, passphrase: str | None = None, *, gpg_binary: str = DEFAULT_GPG
+) -> MimeSignature:
+    """A detached signature over exactly these bytes (the canonical, CRLF MIME entity of RFC 3156 §5)."""
+    passphrase = _passphrase(passphrase)
+    with _Home(gpg_binary) as home:
+        signer = home.import_secret(secret_key, passphrase)
+        return _sign_in(home, data, signer, passphrase)
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """A secret key that signed with its passphrase: its public part described, and both armoured."""
+
+    info: KeyInfo
+    armored_secret: str
+    protected: bool  # every secret (sub)key is protected by a passphrase
+
+
+def inspect_secret_key(
+    secret_key: str | bytes, passphrase: str | None = None, *, gpg_binary: str = DEFAULT_GPG
+) -> SecretKey:
+    """Exactly one secret key (armoured or binary), once it has proven that it signs with this passphrase.
+
+    Anything else (not a key, a public key only, several keys, a wrong or missing passphrase, a key that
+    cannot sign or encrypt) is an ``OpenPGPError``.
+    """
+    raw = _to_bytes(secret_key)
+    if len(raw) > MAX_KEY_BYTES:
+        raise OpenPGPError("The key is larger than 1 MiB, which is far more than any key needs")
+    if not raw.strip():
+        raise OpenPGPError("The file is empty")
+    passphrase = _passphrase(passphrase)
+    with _Home(gpg_binary, s2k_count=STORED_S2K_COUNT) as home:
+        certs = home.show_keys(raw)
+        if not certs:
+            raise OpenPGPError("This is not an OpenPGP key")
+        if not any(cert.secret for cert in certs):
+            raise OpenPGPError(
+                "This is a public key only: give the secret key (gpg --armor --export-secret-keys)"
+            )
+        signer = home.import_secret(raw, passphrase)
+        _sign_in(home, b"Accord checks that this key signs.\r\n", signer, passphrase)
+        exported = _run_with_passphrase(home, ["--armor", "--export-secret-keys", signer], passphrase)
+        if exported.returncode != 0 or not exported.stdout:
+            raise OpenPGPError("gpg could not export the secret key")
+        public = home.gpg.export_keys([signer], armor=True)
+        packets = home.run(["--list-packets"], exported.stdout).stdout.decode("utf-8", "replace")
+    secret_packets = re.findall(r"^\s*skey\[\d+\]: \[(.*)\]$", packets, re.MULTILINE)
+    protected = bool(secret_packets) and all("protected" in packet for packet in secret_packets)
+    info = inspect_key(public, gpg_binary=gpg_binary)
+    if info.revoked or info.expired or not info.can_sign or not info.can_encrypt:
+        raise OpenPGPError(f"The key {info.fingerprint} cannot be used: {'; '.join(info.problems)}")
+    return SecretKey(info=info, armored_secret=exported.stdout.decode("ascii"), protected=protected)

@@ -3,12 +3,15 @@
 A mail has a plaintext body that carries no case details (process.md "Mail and
 confidentiality") and, optionally, a sealed full text with the recipient's public keys: the job
 encrypts it outside any transaction and sends it as PGP/MIME (RFC 3156), `pgp_mime_bytes`.
+When the coordinator's key is set up, the job signs every mail: the encrypted ones inside the
+encryption, the others as RFC 3156 multipart/signed (`signed_entity`, then `signed_bytes`).
 """
 
 from __future__ import annotations
 
 import email.policy
 import io
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.encoders import encode_7or8bit
@@ -152,5 +155,64 @@ def pgp_mime_bytes(message: OutboundMessage, armour: bytes) -> bytes:
         to=[message.to_email],
         headers=_headers(message),
         armour=armour,
+    )
+    return _flatten(email_message.message())
+
+
+def signed_entity(text: str) -> bytes:
+    """The MIME entity a multipart/signed mail signs: the neutral text as text/plain in UTF-8,
+    quoted-printable (7-bit, trailing spaces encoded, so no relay changes it), with CRLF line ends:
+    the canonical form RFC 3156 §5 signs."""
+    part = MIMEPart(policy=email.policy.SMTP)
+    part.set_content(text, cte="quoted-printable")
+    return part.as_bytes()
+
+
+class _SignedMessage(EmailMessage):
+    """Django's mail with an RFC 3156 multipart/signed body: the entity exactly as it was signed, then
+    the detached signature. The body is written as bytes, so nothing re-encodes the signed part."""
+
+    def __init__(self, *args: Any, entity: bytes, signature: str, micalg: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entity, self.signature, self.micalg = entity, signature, micalg
+
+    def _create_message(self, msg: Any) -> Any:
+        boundary = f"=-accord-signed-{secrets.token_hex(12)}"
+        armour = self.signature.replace("\r\n", "\n").replace("\n", "\r\n").rstrip("\r\n")
+        body = (
+            "This is an OpenPGP/MIME signed message (RFC 4880 and 3156)\r\n"
+            f"--{boundary}\r\n"
+            + self.entity.decode("ascii")
+            # The line break before a delimiter belongs to the delimiter, not to the signed part.
+            + f"\r\n--{boundary}\r\n"
+            'Content-Type: application/pgp-signature; name="signature.asc"\r\n'
+            "Content-Description: OpenPGP digital signature\r\n"
+            'Content-Disposition: attachment; filename="signature.asc"\r\n'
+            "\r\n"
+            f"{armour}\r\n"
+            f"--{boundary}--\r\n"
+        )
+        outer = SafeMIMEMultipart(
+            "signed",
+            boundary=boundary,
+            encoding=self.encoding,
+            micalg=self.micalg,
+            protocol="application/pgp-signature",
+        )
+        outer.set_payload(body)
+        return outer
+
+
+def signed_bytes(message: OutboundMessage, entity: bytes, signature: str, micalg: str) -> bytes:
+    """The RFC 5322 bytes of an outbox row as PGP/MIME multipart/signed (RFC 3156 §5): its neutral
+    headers, the signed `entity` byte for byte, and the armoured detached signature over it."""
+    email_message = _SignedMessage(
+        subject=message.subject,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers=_headers(message),
+        entity=entity,
+        signature=signature,
+        micalg=micalg,
     )
     return _flatten(email_message.message())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +16,7 @@ from accord.cases.views.common import add_error
 from accord.core.access import access
 from accord.lib import markdown
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.mailgate import coordinator_key
 
 EDITABLE = ("disclosure_days", "exit_embargo_on_attacks", "draft_share_days", "page")
 PLACEHOLDERS = ("disclosure_days", "draft_share_days")
@@ -31,7 +33,13 @@ def fill_in(text: str, values: dict[str, Any]) -> str:
 def policy_page(request: HttpRequest) -> HttpResponse:
     values = policy.snapshot()
     page = markdown.render(fill_in(values["page"], values), shift_headings=1)
-    return render(request, "cases/policy.html", {"values": values, "page": page})
+    key = coordinator_key.public_key()
+    fingerprint = (
+        " ".join(key.fingerprint[i : i + 4] for i in range(0, len(key.fingerprint), 4)) if key else ""
+    )
+    context = {"values": values, "page": page, "key": key, "fingerprint": fingerprint}
+    context["contact_email"] = settings.DEFAULT_FROM_EMAIL
+    return render(request, "cases/policy.html", context)
 
 
 @access("coordinator-admin")
