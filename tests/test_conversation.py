@@ -663,3 +663,13 @@ def test_an_analyst_closes_a_request_to_the_reporter_before_there_is_a_case(worl
     assert analyst.post(f"/triage/{report.pk}/messages/{question.pk}/close/").status_code == 302
     question.refresh_from_db()
     assert question.request == Message.Request.CLOSED
+
+
+def test_the_vendors_tab_leads_to_each_vendors_private_thread(world):
+    analyst = login(Client(), world.analyst)
+    page = analyst.get(f"/cases/{world.case.url_ref}/vendors/").content.decode()
+    link = f"/cases/{world.case.url_ref}/messages/with/{vendor_row(world).pk}/"
+    assert link in page
+    response = analyst.get(link)
+    thread = Thread.objects.get(participant=vendor_row(world))
+    assert response.status_code == 302 and response["Location"].endswith(f"/messages/{thread.pk}/")
