@@ -63,7 +63,7 @@ def search_reports(queryset: QuerySet[Report], text: str) -> QuerySet[Report]:
             "affected_vendors",
             "reporter_name",
             "reporter_organization",
-            "notes__text",
+            "thread__messages__body",  # the messages with the reporter (staff search only)
         )
         query = SearchQuery(" ".join(words), search_type="plain")
         ids = Report.objects.annotate(document=vector).filter(document=query).values("pk")

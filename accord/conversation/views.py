@@ -65,7 +65,7 @@ def conversation(request: HttpRequest, case: str) -> HttpResponse:
     if not threads.filter(kind=Thread.Kind.CASE).exists():
         actions.discussion(standing.case)  # every case has its discussion, even before a word
         threads = threads_visible(standing)
-    search = str(request.GET.get("q", ""))[:100].strip()
+    search = str(request.GET.get("q", "")).replace("\x00", "")[:100].strip()
     if search and standing.staff:
         threads = threads.filter(
             participant__in=Participant.objects.filter(viewer.name_matches(search), case=standing.case)
