@@ -39,7 +39,7 @@ from accord.cases.models import Report
 from accord.cases.presenter import MessageView, Viewer
 from accord.cases.states import RM
 from accord.conversation import actions as conversation
-from accord.conversation.queries import reply_target, report_messages
+from accord.conversation.queries import message_rows, reply_target, report_messages
 from accord.core.client_ip import client_ip
 from accord.lib.ids import parse_case_ref, parse_id
 
@@ -83,11 +83,15 @@ def note_out(shown: MessageView) -> ReportNoteOut:
     )
 
 
+def _report_viewer(user: Any) -> Viewer:
+    """How the report's thread reads to the caller: the coordinator, or its reporter."""
+    return Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
+
+
 def report_detail(report: Report, user: Any) -> ReportDetail:
-    viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
     return ReportDetail(
         **_fields(report, user),
-        notes=[note_out(n) for n in report_messages(report, viewer)[1]],
+        notes=[note_out(n) for n in report_messages(report, _report_viewer(user))[1]],
         attachments=[
             AttachmentOut(
                 id=a.pk,
@@ -334,8 +338,8 @@ def add_note(request: HttpRequest, report_id: str, payload: NoteBody) -> Status[
         reply_to=reply_to,
         request=payload.request,
     )
-    viewer = Viewer.coordinator() if user.is_analyst else Viewer.of_reporter(user)
-    shown = next(m for m in report_messages(report, viewer)[1] if m.message.pk == message.pk)
+    # Present the one new message, not the whole thread again.
+    shown = _report_viewer(user).message(message_rows().get(pk=message.pk))
     return Status(201, note_out(shown))
 
 
