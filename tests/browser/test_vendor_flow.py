@@ -140,7 +140,7 @@ def test_vendors_are_notified_answer_and_stay_anonymous(
     expect(row).to_contain_text("Accepted")
     expect(page.locator("#requests")).to_contain_text("Which build did you test?")
     assert_accessible(page)
-    row.get_by_role("link", name="Acme Routers").click()
+    row.get_by_role("link", name="Acme Routers", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Acme Routers (Vendor A)")
     expect(page.locator("#statements")).to_contain_text(f"verified by {key.fingerprint}")
     expect(page.locator("#requests")).to_contain_text("Which build did you test?")
