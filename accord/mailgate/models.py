@@ -16,8 +16,10 @@ class OutboundMessage(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
+        SENDING = "sending", "sending"  # claimed by one job (a conditional UPDATE from QUEUED)
         SENT = "sent", "sent"
         FAILED = "failed", "failed"
+        BOUNCED = "bounced", "bounced"  # a delivery status notification came back for it
 
     to_email = models.EmailField()
     subject = models.CharField(max_length=300)
@@ -29,9 +31,31 @@ class OutboundMessage(models.Model):
     message_id = models.CharField(max_length=250, unique=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When a retry (or a lost claim) is due."
+    )
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # What the mail is about, so that the case can show its mail and replies route back.
+    kind = models.CharField(max_length=40, blank=True, db_index=True)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound_mail"
+    )
+    report = models.ForeignKey(
+        "cases.Report", on_delete=models.SET_NULL, null=True, blank=True, related_name="outbound_mail"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbound_mail",
+        help_text="The recipient organisation.",
+    )
+    fingerprints = models.JSONField(
+        default=list, blank=True, help_text="Fingerprints of the keys the mail was encrypted to."
+    )
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -62,6 +86,24 @@ class InboundMessage(models.Model):
         FAILED = "failed", "failed"
         FLAGGED = "flagged", "flagged"
         SPAM = "spam", "spam"
+        BOUNCE = "bounce", "bounce"  # a delivery status notification; marks the contact bouncing
+
+    class Decryption(models.TextChoices):
+        NONE = "", "not encrypted"
+        DECRYPTED = "decrypted", "decrypted"
+        FAILED = "failed", "could not be decrypted"
+
+    class Signature(models.TextChoices):
+        NONE = "", "not signed"
+        VERIFIED = "verified", "verified"  # by a pinned key of the sender's organisation
+        NOT_VERIFIED = "not_verified", "did not verify"
+
+    class Resolution(models.TextChoices):
+        NONE = "", "open"
+        LINKED = "linked", "linked to a case"
+        REPORT = "report", "turned into a report"
+        SPAM = "spam", "marked as spam"
+        REPROCESSED = "reprocessed", "reprocessed"
 
     raw = models.BinaryField(help_text="The bytes exactly as received.")
     sha256 = models.CharField(max_length=64)
@@ -86,6 +128,33 @@ class InboundMessage(models.Model):
     participant = models.ForeignKey(
         "cases.Participant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    report = models.ForeignKey(
+        "cases.Report", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What OpenPGP said (set by processing, outside any transaction).
+    decryption = models.CharField(max_length=10, choices=Decryption.choices, blank=True, default="")
+    signature = models.CharField(max_length=12, choices=Signature.choices, blank=True, default="")
+    signer_fingerprint = models.CharField(max_length=64, blank=True)
+    signature_detail = models.TextField(blank=True, help_text="Why a signature did not verify.")
+    signed_data = models.BinaryField(
+        null=True,
+        blank=True,
+        help_text="The signed bytes exactly as received (a clearsigned text or entity).",
+    )
+    detached_signature = models.TextField(
+        blank=True, help_text="The armoured signature of a PGP/MIME signed part."
+    )
+    # The receiving MTA's Authentication-Results (RFC 8601), as received, and its verdict.
+    authentication_results = models.TextField(blank=True)
+    sender_authenticated = models.BooleanField(
+        null=True, blank=True, help_text="None when no Authentication-Results came with it."
+    )
+    # Triage: what an analyst did with it.
+    resolution = models.CharField(max_length=12, choices=Resolution.choices, blank=True, default="")
+    resolved_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
     posted_message = models.OneToOneField(
         "conversation.Message",
         on_delete=models.SET_NULL,

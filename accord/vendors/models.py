@@ -68,6 +68,9 @@ class Contact(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # Set when a delivery status notification says mail to this address failed; cleared on success.
+    bouncing_since = models.DateTimeField(null=True, blank=True)
+    bounce_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ("role", "email", "id")
