@@ -10,31 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import platform
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["ACCORD_DATA_DIR"] = tempfile.mkdtemp(prefix="accord-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
-os.environ["ACCORD_TASK_BACKEND"] = "immediate"
-os.environ["ACCORD_LOGIN_THROTTLING"] = "0"
-os.environ["ACCORD_ALLOWED_HOSTS"] = "testserver"
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.utils import timezone  # noqa: E402
+import common  # sets Django up: before any Django import (isort keeps it first)
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 LARGE = (2000, 20_000)  # participants, messages
 SMALL = (5, 20)
@@ -246,24 +230,7 @@ def main() -> None:
     print(
         f"{name:65} {response.status_code} {elapsed:9.1f} ms (budget {WRITE_BUDGETS[name]})  {len(captured.captured_queries)} queries, {told} mails"
     )
-    out = ROOT / "benchmarks" / "results" / "conversation.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": {
-                    "python": platform.python_version(),
-                    "cpus": os.cpu_count(),
-                    "platform": platform.platform(),
-                },
-                "database": connection.vendor,
-                "runs": RUNS,
-                "results": results,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"wrote {out.relative_to(ROOT)}")
+    common.write_results("conversation", runs=RUNS, results=results)
 
 
 if __name__ == "__main__":

@@ -7,30 +7,14 @@ several runs, the number of SQL queries, and the budget. Runs on a throw-away SQ
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ["ACCORD_DATA_DIR"] = tempfile.mkdtemp(prefix="accord-bench-")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
-os.environ["ACCORD_TASK_BACKEND"] = "immediate"
-os.environ["ACCORD_LOGIN_THROTTLING"] = "0"
-os.environ["ACCORD_ALLOWED_HOSTS"] = "testserver"
-
-import django  # noqa: E402
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+import common  # sets Django up: before any Django import (isort keeps it first)
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 VENDORS = 2000
 RUNS = 7
@@ -123,24 +107,7 @@ def main() -> None:
             f"{name:45} {status} {median:8.1f} ms (budget {budget_ms})  {queries} queries (budget {budget_queries})"
         )
     results += measure_writes(world, api)
-    out = ROOT / "benchmarks" / "results" / "cases.json"
-    out.write_text(
-        json.dumps(
-            {
-                "machine": {
-                    "python": platform.python_version(),
-                    "cpus": os.cpu_count(),
-                    "platform": platform.platform(),
-                },
-                "database": connection.vendor,
-                "runs": RUNS,
-                "results": results,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"wrote {out.relative_to(ROOT)}")
+    common.write_results("cases", runs=RUNS, results=results)
 
 
 def measure_writes(world, api) -> list[dict]:  # type: ignore[no-untyped-def]
