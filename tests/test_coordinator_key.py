@@ -267,9 +267,10 @@ def test_security_txt_validates_with_sectxt(settings, client: Client, installed:
     parser = Parser(response.content, urls=[f"{SITE}/.well-known/security.txt"])
     assert parser.is_valid(), parser.errors
     assert parser.errors == []
-    assert [r["code"] for r in parser.recommendations] == ["not_signed"]
+    assert parser.recommendations == []  # signed, as RFC 9116 §2.3 recommends
+    body = openpgp.clearsigned_body(response.content).decode()
     fields = {}
-    for line in response.content.decode().splitlines():
+    for line in body.splitlines():
         if line and not line.startswith("#"):
             name, _, value = line.partition(": ")
             fields.setdefault(name, []).append(value)
@@ -278,6 +279,34 @@ def test_security_txt_validates_with_sectxt(settings, client: Client, installed:
     assert fields["Policy"] == [f"{SITE}/policy/"]
     assert fields["Canonical"] == [f"{SITE}/.well-known/security.txt"]
     assert fields["Preferred-Languages"] == ["en"]
+
+
+@pytest.mark.django_db
+def test_security_txt_is_clearsigned_with_the_published_key(
+    client: Client, installed: openpgp.KeyInfo, tmp_path: Path
+) -> None:
+    text = client.get("/.well-known/security.txt").content
+    assert text.startswith(b"-----BEGIN PGP SIGNED MESSAGE-----")
+    assert openpgp.verify_clearsigned(text, [installed.armored]).status == "verified"
+    # gpg on the reader's side, with the key from /.well-known/openpgpkey.asc, agrees.
+    home = tmp_path / "reader"
+    assert gpg(home, "--import", data=published_key(client)).returncode == 0
+    checked = gpg(home, "--verify", data=text)
+    assert checked.returncode == 0 and f"VALIDSIG {installed.fingerprint}".encode() in checked.stdout
+    # Served again the same day, it is the same bytes (signed once, not per request).
+    assert client.get("/.well-known/security.txt").content == text
+
+
+@pytest.mark.django_db
+def test_security_txt_is_served_unsigned_when_the_key_cannot_sign(
+    client: Client, installed: openpgp.KeyInfo, passphrase_file: Path
+) -> None:
+    from accord.core import views
+
+    views._signed.clear()
+    passphrase_file.write_text("not the passphrase\n")
+    text = client.get("/.well-known/security.txt").content.decode()
+    assert text.startswith("# How to report") and "Contact: mailto:" in text
 
 
 @pytest.mark.django_db

@@ -1,4 +1,6 @@
 import datetime as dt
+import hashlib
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -11,7 +13,10 @@ from django.views.decorators.http import require_safe
 from accord.accounts.queries import roles_of
 from accord.cases.views.dashboard import analyst_sections
 from accord.core.access import access
+from accord.lib import openpgp
 from accord.mailgate import coordinator_key
+
+log = logging.getLogger(__name__)
 
 
 @access("public")
@@ -84,7 +89,33 @@ def security_txt_text() -> str:
     return "\n".join(lines) + "\n"
 
 
+_signed: dict[str, str] = {}  # the text's SHA-256 → its clearsigned form; the text changes once a day
+
+
+def signed_security_txt(text: str) -> str:
+    """The text clearsigned with the coordinator's key, as RFC 9116 §2.3 recommends; unsigned when no
+    key is set up or it cannot sign (the file must stay reachable: it says how to reach us)."""
+    try:
+        signer = coordinator_key.signing_key()
+    except coordinator_key.KeyProblem as exc:
+        log.warning("security.txt is served unsigned: %s", exc)
+        return text
+    if signer is None:
+        return text
+    digest = hashlib.sha256(text.encode() + signer[0].encode()).hexdigest()
+    if digest not in _signed:
+        try:
+            signed = openpgp.clearsign(text, *signer)
+        except openpgp.OpenPGPError as exc:
+            log.warning("security.txt is served unsigned: %s", exc)
+            return text
+        _signed.clear()
+        _signed[digest] = signed
+    return _signed[digest]
+
+
 @access("public")
 @require_safe
 def security_txt(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(security_txt_text(), content_type="text/plain; charset=utf-8")
+    text = signed_security_txt(security_txt_text())
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")

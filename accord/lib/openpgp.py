@@ -867,6 +867,22 @@ def generate_key(
         return exported.stdout.decode("ascii")
 
 
+def clearsign(
+    text: str, secret_key: str | bytes, passphrase: str | None = None, *, gpg_binary: str = DEFAULT_GPG
+) -> str:
+    """The text as an OpenPGP cleartext signed message (RFC 4880 §7), for files read by people and tools
+    alike, such as security.txt (RFC 9116 §2.3)."""
+    passphrase = _passphrase(passphrase)
+    with _Home(gpg_binary) as home:
+        signer = home.import_secret(secret_key, passphrase)
+        result = home.gpg.sign(text.encode("utf-8"), keyid=signer, clearsign=True, passphrase=passphrase)
+        if not result.fingerprint or result.returncode != 0:
+            if problem := _passphrase_problem(result.stderr or "", passphrase):
+                raise OpenPGPError(problem)
+            raise OpenPGPError("gpg could not sign: the key may be expired, revoked or not a signing key")
+        return bytes(result.data).decode("utf-8")
+
+
 @dataclass(frozen=True)
 class MimeSignature:
     """A detached signature for RFC 3156 multipart/signed: the armour and the ``micalg`` parameter."""
