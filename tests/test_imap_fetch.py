@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -313,3 +314,41 @@ def test_mail_over_the_size_limit_stays_in_the_mailbox(world: World, configured:
     assert "over the limit of 2,048" in errors.getvalue()
     assert not InboundMessage.objects.exists()
     assert configured.count("INBOX") == 1  # kept for a person to look at, not lost
+
+
+def test_verbose_output_names_each_mail(world: World, configured: Server) -> None:
+    configured.append(mail("One", message_id="<v1@vendor>"))
+    out = io.StringIO()
+    call_command("mail_fetch", "--once", verbosity=2, stdout=out, stderr=io.StringIO())
+    row = InboundMessage.objects.get()
+    assert f"inbound {row.pk}, moved" in out.getvalue()
+
+
+def test_accord_run_starts_the_poller_when_a_mailbox_is_set(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from accord.core.management.commands import run
+
+    started: list[list[str]] = []
+
+    class Child:
+        returncode = 0
+
+        def __init__(self, cmd: list[str], **kwargs: object) -> None:
+            started.append(cmd)
+
+        def poll(self) -> int:
+            return 0  # every part "stops" at once, so run exits
+
+        def terminate(self) -> None: ...
+
+        def wait(self, timeout: float | None = None) -> int:
+            return 0
+
+    monkeypatch.setattr(run.subprocess, "Popen", Child)
+    # run installs SIGINT/SIGTERM handlers; pytest keeps its own.
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    for url, expected in ((None, False), ("imap://cert@127.0.0.1/INBOX", True)):
+        started.clear()
+        settings.IMAP_URL = url
+        with pytest.raises(SystemExit):
+            call_command("run", stdout=io.StringIO(), stderr=io.StringIO())
+        assert any("mail_fetch" in cmd for cmd in started) is expected

@@ -15,6 +15,7 @@ import hashlib
 import imaplib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -141,7 +142,15 @@ def ensure_folder(client: MailBox, folder: str) -> None:
         log.info("created IMAP folder %s", folder)
 
 
-def fetch_once(box: Mailbox, password: str, *, done_folder: str, max_bytes: int, timeout: float) -> Pass:
+def fetch_once(
+    box: Mailbox,
+    password: str,
+    *,
+    done_folder: str,
+    max_bytes: int,
+    timeout: float,
+    progress: Callable[[str], None] | None = None,
+) -> Pass:
     """One pass over the mailbox. Raises ImapError when the mailbox cannot be used; database
     errors propagate (the mail stays in the mailbox for the next pass)."""
     if done_folder == box.folder:
@@ -152,7 +161,8 @@ def fetch_once(box: Mailbox, password: str, *, done_folder: str, max_bytes: int,
         try:
             ensure_folder(client, done_folder)
             client.folder.set(box.folder)
-            uids = client.uids("ALL")
+            # Not mail marked deleted: a client-side move that died before EXPUNGE left it copied.
+            uids = client.uids("UNDELETED")
             sizes = _sizes(client, uids)
         except TROUBLE as exc:
             raise ImapError(f"cannot read folder {box.folder!r} on {box.host}: {exc}") from None
@@ -178,6 +188,8 @@ def fetch_once(box: Mailbox, password: str, *, done_folder: str, max_bytes: int,
             except TROUBLE as exc:
                 raise ImapError(f"inbound {row.pk} is stored, but moving UID {uid} failed: {exc}") from None
             result.moved += 1
+            if progress is not None:
+                progress(f"UID {uid}: inbound {row.pk}{' (stored before)' if before else ''}, moved")
     finally:
         _logout(client)
     for reason in result.skipped:

@@ -49,6 +49,7 @@ class Command(BaseCommand):
                 done_folder=settings.IMAP_DONE_FOLDER,
                 max_bytes=settings.INBOUND_MAX_BYTES,
                 timeout=settings.IMAP_TIMEOUT,
+                progress=self.stdout.write if self.verbosity > 1 else None,
             )
         except ImapError as exc:
             raise CommandError(f"IMAP {box}: {exc}") from None
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         return result
 
     def handle(self, *args: Any, once: bool, interval: int, **options: Any) -> None:
+        self.verbosity = int(options.get("verbosity", 1))
         box, password = self._config()
         self._pass(box, password)
         if once:
