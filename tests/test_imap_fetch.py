@@ -21,6 +21,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from imap_tools import MailBoxUnencrypted
 
 from accord.mailgate.imap import ImapError, parse_url
@@ -352,3 +355,14 @@ def test_accord_run_starts_the_poller_when_a_mailbox_is_set(settings, monkeypatc
         with pytest.raises(SystemExit):
             call_command("run", stdout=io.StringIO(), stderr=io.StringIO())
         assert any("mail_fetch" in cmd for cmd in started) is expected
+
+
+@given(st.text(max_size=120) | st.builds(lambda s: "imap://" + s, st.text(max_size=80)))
+@hsettings(max_examples=300, deadline=None)
+def test_reading_a_mailbox_url_fails_only_with_a_clear_error(url: str) -> None:
+    try:
+        box = parse_url(url)
+    except ImapError as exc:
+        assert str(exc)
+    else:
+        assert box.host and box.user and box.folder and 0 < box.port < 65536
