@@ -70,6 +70,7 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 log_path = {root}/dovecot.log
 default_internal_user = nobody
 default_login_user = nobody
@@ -366,3 +367,36 @@ def test_reading_a_mailbox_url_fails_only_with_a_clear_error(url: str) -> None:
         assert str(exc)
     else:
         assert box.host and box.user and box.folder and 0 < box.port < 65536
+
+
+def test_polling_goes_on_after_a_failed_pass(world: World, configured: Server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from accord.mailgate.management.commands import mail_fetch
+
+    waits: list[float] = []
+    passwd = configured.root / "passwd"
+    original = passwd.read_text(encoding="utf-8")
+
+    class Ticks:
+        """Stands in for the stop event: each wait is one interval, with something happening."""
+
+        def set(self) -> None: ...
+
+        def wait(self, timeout: float) -> bool:
+            waits.append(timeout)
+            if len(waits) == 1:  # the server refuses us for one pass (dovecot rereads the file)
+                passwd.write_text(f"{USER}:{{PLAIN}}changed::::::\n", encoding="utf-8")
+                time.sleep(1.1)  # dovecot looks at the file at most once a second
+            elif len(waits) == 2:  # then it takes us back, with new mail
+                passwd.write_text(original, encoding="utf-8")
+                time.sleep(1.1)
+                configured.append(mail("Later", message_id="<later@vendor>"))
+            return len(waits) > 2
+
+    monkeypatch.setattr(mail_fetch.threading, "Event", Ticks)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("mail_fetch", "--interval", "7", stdout=out, stderr=err)
+    assert waits == [7, 7, 7]
+    assert "refused the login" in err.getvalue() and "trying again in 7 s" in err.getvalue()
+    assert "1 stored, 0 stored before, 1 moved" in out.getvalue()
+    assert InboundMessage.objects.get().message_id == "<later@vendor>"
