@@ -287,6 +287,17 @@ MAIL_RECIPIENTS = [
 INBOUND_MAX_BYTES = env_int(
     "ACCORD_INBOUND_MAX_BYTES", 25 * 1024 * 1024, "Largest inbound mail, in bytes.", minimum=1024
 )
+# `accord mail_fetch` (accord.mailgate.imap): polls a mailbox, and `accord run` starts it when set.
+IMAP_URL = env_optional(
+    "ACCORD_IMAP_URL",
+    "Mailbox `accord mail_fetch` polls: imap://user@host:143/INBOX, imap+starttls://…, imaps://user@host:993/INBOX.",
+)
+IMAP_PASSWORD_FILE = env_optional("ACCORD_IMAP_PASSWORD_FILE", "File holding the IMAP password.")
+IMAP_DONE_FOLDER = env_str(
+    "ACCORD_IMAP_DONE_FOLDER", "Accord.processed", "IMAP folder stored mail is moved to (created if missing)."
+)
+IMAP_INTERVAL = env_int("ACCORD_IMAP_INTERVAL", 60, "Seconds between two IMAP polls.", minimum=1)
+IMAP_TIMEOUT = env_int("ACCORD_IMAP_TIMEOUT", 30, "Seconds before an IMAP connection gives up.", minimum=1)
 
 # The CVD process (process.md): identifiers and the instance's disclosure policy defaults.
 CASE_PREFIX = env_str("ACCORD_CASE_PREFIX", "VU#", "Prefix of case ids.")

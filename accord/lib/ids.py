@@ -13,6 +13,10 @@ from django.conf import settings
 _CASE_IN_TEXT = re.compile(r"(?<![A-Za-z0-9])VU\s*#?\s*(\d{1,7})(?!\d)", re.IGNORECASE | re.ASCII)
 _CASE_IN_PATH = re.compile(r"^(?:VU\s*#?\s*)?(\d{1,7})$", re.IGNORECASE | re.ASCII)
 _REPORT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+# "REPORT-2026-ABCD2345" anywhere in free text (a mail subject), in any case.
+_REPORT_IN_TEXT = re.compile(
+    rf"(?<![A-Za-z0-9])REPORT-(\d{{4}})-([{_REPORT_ALPHABET}]{{8}})(?![A-Za-z0-9])", re.IGNORECASE | re.ASCII
+)
 _ID = re.compile(r"[0-9]{1,16}")
 
 # The largest database id Accord accepts from outside: beyond any row it will ever have, within
@@ -50,6 +54,12 @@ def find_case_number(text: str) -> int | None:
     """The first case id in free text such as a mail subject, or None."""
     match = _CASE_IN_TEXT.search(text or "")
     return int(match.group(1)) if match else None
+
+
+def find_report_id(text: str) -> str | None:
+    """The first report id in free text such as a mail subject, upper-cased, or None."""
+    match = _REPORT_IN_TEXT.search(text or "")
+    return f"REPORT-{match.group(1)}-{match.group(2).upper()}" if match else None
 
 
 def parse_case_ref(value: str) -> int | None:

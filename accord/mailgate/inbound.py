@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from accord.mailgate import bounce, deliver
 from accord.mailgate import parse as parsing
 from accord.mailgate.models import InboundMessage
 from accord.mailgate.route import Route, find_route
@@ -110,7 +111,7 @@ def _uploads(parsed: parsing.ParsedMail) -> list[object]:
 
 def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route) -> str:
     """Write the outcome of a run, in one transaction: post and mark processed, or file it."""
-    from accord.conversation.actions import Speaker, post_message, private_thread
+    from accord.conversation.actions import post_message
 
     problems = list(parsed.problems)
     skipped = len(parsed.attachments) - len(_uploads(parsed))
@@ -127,17 +128,17 @@ def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route) -> st
             "in_reply_to": parsed.in_reply_to,
             "case": route.case,
             "participant": route.participant,
+            "report": route.report,
             "processed_at": timezone.now(),
             "next_attempt_at": None,
             "last_error": "",
         }
         if route.routed:
-            assert route.participant is not None
-            thread = private_thread(route.participant)
+            thread, speaker = deliver.target(route)
             message = post_message(
                 thread,
                 _body(parsed),
-                speaker=Speaker(route.user, route.participant),
+                speaker=speaker,
                 attachments=_uploads(parsed),  # type: ignore[arg-type]
                 mentions=False,
             )
@@ -148,6 +149,8 @@ def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route) -> st
         else:
             problems.insert(0, route.reason)
             fields["status"] = Status.TRIAGE
+            if route.non_participant and route.case is not None:
+                deliver.tell_analysts_of_stranger(route.case, parsed)
         fields["problems"] = "\n".join(p for p in problems if p)[:10_000]
         for name, value in fields.items():
             setattr(current, name, value)
@@ -178,6 +181,9 @@ def process(inbound_id: int) -> str:
     if row is None:
         return ""
     try:
+        dsn = bounce.read_dsn(bytes(row.raw))  # a bounce is not a message to anyone: before routing
+        if dsn is not None:
+            return bounce.record(row, dsn)
         raw = parsing.decrypt_step(bytes(row.raw))
         parsed = parsing.parse(raw, max_attachment_bytes=settings.MESSAGE_MAX_ATTACHMENT_BYTES)
         route = find_route(parsed)

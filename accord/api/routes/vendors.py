@@ -68,6 +68,10 @@ class ContactOut(BaseModel):
         description="What approving would do; null when nothing waits"
     )
     replaces: int | None = Field(description="The active contact a pending edit replaces")
+    bouncing_since: Instant | None = Field(
+        description="Since when mail to this address bounces (a delivery status notification said so)"
+    )
+    bounce_reason: str = Field(description="What the last bounce said; empty when it does not bounce")
     created_at: Instant
     updated_at: Instant
 
@@ -247,6 +251,8 @@ def contact_out(c: Contact) -> ContactOut:
         status=c.status,
         pending_change=c.pending_change,  # type: ignore[arg-type]
         replaces=c.replaces_id,
+        bouncing_since=c.bouncing_since,
+        bounce_reason=c.bounce_reason if c.bouncing_since else "",
         created_at=c.created_at,
         updated_at=c.updated_at,
     )

@@ -17,7 +17,8 @@ def _accord(*args: str) -> list[str]:
 
 class Command(BaseCommand):
     help = (
-        "Start the web server, the task worker, the scheduler and the SMTP receiver; stop them all on Ctrl-C."
+        "Start the web server, the task worker, the scheduler, the SMTP receiver and, with ACCORD_IMAP_URL,"
+        " the IMAP poller; stop them all on Ctrl-C."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -45,9 +46,12 @@ class Command(BaseCommand):
             "scheduler": _accord("scheduler"),
             "smtp": _accord("mail_serve"),
         }
+        if settings.IMAP_URL:
+            parts["imap"] = _accord("mail_fetch")
         children = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in parts.items()}  # noqa: S603
+        imap = ", IMAP poller" if "imap" in parts else ""
         self.stdout.write(
-            f"Accord is running: http://{bind}/ (web, worker, scheduler, SMTP receiver on {settings.SMTP_LISTEN}). Ctrl-C stops it."
+            f"Accord is running: http://{bind}/ (web, worker, scheduler, SMTP receiver on {settings.SMTP_LISTEN}{imap}). Ctrl-C stops it."
         )
         stopping = False
 
