@@ -182,6 +182,7 @@ def test_the_pages_link_a_mail_in_two_steps(world: World) -> None:
     assert f'href="/mail/{row.pk}/"' in inbox and "someone@research.test" in inbox and "no case id" in inbox
     page = client.get(f"/mail/{row.pk}/").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
+    assert "Where it most likely belongs" not in page  # the sender takes part in no case
     # Step 1: the case; step 2: its participants, by name for the coordinator.
     step = client.get(f"/mail/{row.pk}/link/", {"case": world.case.label})
     assert step.status_code == 200 and "Vendor One" in step.content.decode()
@@ -194,6 +195,19 @@ def test_the_pages_link_a_mail_in_two_steps(world: World) -> None:
     thread = client.get(done["Location"]).content.decode()
     assert "&lt;script&gt;alert(1)" in thread
     assert "No mail is waiting" in client.get("/mail/triage/").content.decode()
+
+
+def test_the_mail_page_suggests_the_senders_cases(world: World) -> None:
+    assert world.case is not None
+    row = arrive(mail(sender="psirt@vendor-one.test"))
+    page = analyst_client(world).get(f"/mail/{row.pk}/").content.decode()
+    participant = vendor_of(world)
+    assert "Where it most likely belongs" in page
+    assert f"/mail/{row.pk}/link/?case={world.case.url_ref}&amp;participant={participant.pk}" in page
+    step = analyst_client(world).get(
+        f"/mail/{row.pk}/link/", {"case": world.case.url_ref, "participant": participant.pk}
+    )
+    assert f'value="{participant.pk}" checked' in step.content.decode()
 
 
 def test_the_pages_refuse_bad_input_clearly(world: World) -> None:

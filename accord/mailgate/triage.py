@@ -198,7 +198,7 @@ def report_from_mail(inbound: InboundMessage, *, by: Any) -> Report:
         received = timezone.localtime(current.received_at).strftime("%Y-%m-%d %H:%M %Z")
         data = ReportInput(
             product=(current.subject.strip() or "Report received by mail")[: LIMITS["product"]],
-            version="not given",
+            version="(version not given)",
             description=_body(current.text)[: LIMITS["description"]],
             reporter_name=(parsed.from_name if parsed else "")[: LIMITS["reporter_name"]],
             reporter_email=address[: LIMITS["reporter_email"]],

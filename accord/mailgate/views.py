@@ -40,6 +40,7 @@ LIST_FIELDS = (
     "received_via",
     "from_address",
     "subject",
+    "message_id",
     "problems",
     "last_error",
     "attempts",
@@ -112,9 +113,40 @@ def problems(request: HttpRequest) -> HttpResponse:
     return render(request, "mailgate/problems.html", {"page": _page(request, problems_queryset())})
 
 
+@dataclass
+class Suggestion:
+    """A case the sender takes part in, with the participant the mail would likely go to."""
+
+    case: Case
+    participant: Participant
+    words: str
+
+
+def suggestions(mail: InboundMessage, limit: int = 10) -> list[Suggestion]:
+    """The newest cases where the sender's organisation is a vendor, or where the sender
+    reported: where the analyst most likely wants the mail. Two queries."""
+    from accord.mailgate.route import sender_organizations
+
+    address = mail.from_address
+    if not address or mail.status not in triage.LINKABLE:
+        return []
+    orgs = sender_organizations(address)
+    rows = Participant.objects.select_related("case", "organization", "user").order_by(
+        "-case__created_at", "pk"
+    )
+    found = list(rows.filter(kind=Participant.Kind.VENDOR, organization__in=orgs)[:limit]) if orgs else []
+    found += list(rows.filter(kind=Participant.Kind.REPORTER, report__reporter_email__iexact=address)[:limit])
+    viewer = Viewer.coordinator()
+    return [
+        Suggestion(p.case, p, f"{p.case.label} {p.case.title}: {viewer.label(p)}, {p.get_kind_display()}")
+        for p in found[:limit]
+    ]
+
+
 def _detail(request: HttpRequest, mail: InboundMessage, *, status: int = 200, **extra: Any) -> HttpResponse:
     parsed = triage.parsed_mail(mail)
     context = {
+        "suggestions": suggestions(mail),
         "mail": mail,
         "headers": headers_of(bytes(mail.raw)),
         "attachments": parsed.attachments if parsed else (),
@@ -213,7 +245,12 @@ def link(request: HttpRequest, inbound_id: str) -> HttpResponse:
         ],
         f"Link to {case.label}",
     )
-    context: dict[str, Any] = {"case": case, "choices": choices, "action": "link"}
+    context: dict[str, Any] = {
+        "case": case,
+        "choices": choices,
+        "action": "link",
+        "chosen": parse_id(request.GET.get("participant")) if request.method == "GET" else None,
+    }
     if request.method == "GET":
         return _confirm(request, mail, step, **context)
     number = parse_id(request.POST.get("participant"))
