@@ -75,6 +75,7 @@ def test_link_posts_the_mail_into_the_vendors_thread(world: World) -> None:
     assert message.author == world.vendor and message.author_participant == participant
     assert "overflows" in message.body
     assert [a.name for a in message.attachments.all()] == ["trace.txt"]
+    assert triage.origin_note(row) == f"received by mail, linked by {world.analyst.display_name}"
     event = CaseEvent.objects.get(kind="mail.linked")
     assert event.case == world.case and event.actor == world.analyst and event.data["mail"] == row.pk
     assert AuditEvent.objects.filter(kind="mail.linked", object_id=str(row.pk)).exists()
@@ -177,7 +178,8 @@ def test_the_pages_link_a_mail_in_two_steps(world: World) -> None:
     assert world.case is not None
     row = arrive(mail(body="<script>alert(1)</script> overflow"))
     client = analyst_client(world)
-    assert 'href="/mail/triage/"' in client.get("/dashboard/").content.decode()  # in the navigation
+    assert 'href="/mail/triage/"' in client.get("/dashboard/").content.decode()  # coordinator tools
+    assert 'href="/mail/triage/"' in client.get("/triage/").content.decode()  # Triage's own navigation
     inbox = client.get("/mail/triage/").content.decode()
     assert f'href="/mail/{row.pk}/"' in inbox and "someone@research.test" in inbox and "no case id" in inbox
     page = client.get(f"/mail/{row.pk}/").content.decode()
@@ -321,6 +323,8 @@ def test_the_api_lists_and_acts(world: World) -> None:
         "application/json",
     )
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "participant"
+    for body in ({"case": world.case.label, "participant": 2**70}, {"case": "x" * 500, "participant": 1}, {}):
+        assert api.post(f"/api/v1/mail/{first.pk}/link", body, "application/json").status_code == 400
     linked = api.post(
         f"/api/v1/mail/{first.pk}/link",
         {"case": world.case.label, "participant": participant.pk},

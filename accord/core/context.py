@@ -13,14 +13,14 @@ _SECTIONS = {
     "cases:policy": "policy",
     "cases:portal": "portal",
     "vendors:directory": "vendors",
-    "mailgate:triage": "mail",
     # The account menu's entries.
     "accounts:profile": "profile",
     "accounts:organizations": "organizations",
     "accounts:tokens": "tokens",
     "cases:policy_edit": "policy_edit",
 }
-_STAFF_NAMESPACES = {"vendors": "vendors", "mailgate": "mail"}
+# The mail triage pages belong to Triage: mail that could not be routed is triaged there too.
+_STAFF_NAMESPACES = {"vendors": "vendors", "mailgate": "triage"}
 
 
 def _section(request: HttpRequest) -> tuple[str, str] | None:

@@ -59,6 +59,15 @@ def reason_of(inbound: InboundMessage) -> str:
     return (inbound.problems or "").split("\n", 1)[0]
 
 
+def origin_note(inbound: InboundMessage) -> str:
+    """How a message posted from mail came, for its thread: "received by mail", and who linked
+    it when an analyst did (for the presenter's display of mail, accord.cases.presenter)."""
+    if inbound.resolution == Resolution.LINKED:
+        who = inbound.resolved_by.display_name if inbound.resolved_by else "an analyst"
+        return f"received by mail, linked by {who}"
+    return "received by mail"
+
+
 def from_non_participant(inbound: InboundMessage) -> bool:
     """Mail naming a case whose sender is no participant of it: for that case's analysts."""
     return inbound.case_id is not None and inbound.status == Status.TRIAGE

@@ -75,7 +75,8 @@ def test_mail_triage_journey(journey, monkeypatch: pytest.MonkeyPatch) -> None: 
     page = journey.new_page()
     journey.log_in(page, ANALYST)
     expect(page.locator("#dash-cards")).to_contain_text("Mail waiting for triage")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Mail").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Triage").click()
+    page.get_by_role("navigation", name="Triage").get_by_role("link", name="Mail triage inbox").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mail triage inbox")
     expect(page.locator("table")).to_contain_text(VENDOR)
     journey.step(page, "01-inbox")
@@ -108,7 +109,7 @@ def test_mail_triage_journey(journey, monkeypatch: pytest.MonkeyPatch) -> None: 
     # 4. The failed one is processed again from the problems page.
     page.goto(journey.url("/mail/triage/"))
     expect(page.locator("table")).to_contain_text("No mail is waiting for triage.")
-    page.get_by_role("navigation", name="Mail").get_by_role("link", name="Mail problems").click()
+    page.get_by_role("navigation", name="Triage").get_by_role("link", name="Mail problems").click()
     expect(page.locator("table")).to_contain_text("the parser fell over")
     journey.step(page, "07-problems")
     page.get_by_role("button", name=f"Process mail {failed.pk} again").click()
