@@ -292,6 +292,13 @@ def test_the_inbox_costs_the_same_with_more_mail(world: World, django_assert_max
         arrive(mail(subject, sender=f"s{n}@elsewhere.test", message_id=f"<b{n}@x>"))
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get("/mail/triage/")
+    InboundMessage.objects.update(status=Status.FLAGGED)
+    with CaptureQueriesContext(connection) as many:
+        client.get("/mail/problems/")
+    InboundMessage.objects.exclude(pk=InboundMessage.objects.first().pk).delete()  # type: ignore[union-attr]
+    with django_assert_max_num_queries(len(many.captured_queries)):
+        client.get("/mail/problems/")
+    assert len(many.captured_queries) <= len(small.captured_queries) + 1
 
 
 # --- The API --------------------------------------------------------------------------------------
