@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("accord.cases.urls")),
     path("vendors/", include("accord.vendors.urls")),
     path("", include("accord.notifications.urls")),
+    path("mail/", include("accord.mailgate.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

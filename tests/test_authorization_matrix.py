@@ -62,7 +62,20 @@ def samples(world: World) -> dict[str, str]:
         "participant_id": str(vendor_participant.pk) if vendor_participant else "",
         "attachment_id": str(_attachment(world)),
         **_conversation(world, vendor_participant),  # thread_id, message_id, file_id
+        "inbound_id": str(_inbound_mail()),
     }
+
+
+def _inbound_mail() -> int:
+    """A mail waiting for triage (staff only: accord.mailgate.views, accord.api.routes.mail)."""
+    from accord.mailgate.inbound import process, receive
+
+    raw = (
+        b"From: someone@research.test\r\nSubject: Heap overflow\r\nMessage-ID: <matrix@x>\r\n\r\nDetails.\r\n"
+    )
+    row = receive(raw, "pipe")
+    process(row.pk)
+    return row.pk
 
 
 def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -134,6 +147,7 @@ MISSING = {
     "file_id": "999999",
     "report_file_id": "999999",
     "report_message_id": "999999",
+    "inbound_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.

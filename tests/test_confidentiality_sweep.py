@@ -62,6 +62,7 @@ REPORT_ONLY = {
     "report.note",
     "report.assigned",
     "ssvc.triage",
+    "mail.report",  # a report filed from a mail in the triage inbox
 }
 PUBLISH_VALUES = {
     "supplier_involvement": "fix ready",
@@ -219,6 +220,26 @@ def build(world: World, key: SigningKey) -> Scene:
             reason="Silent since it joined (this note names Vendor One: Vendor Three must never read it).",
         )
 
+    # The mail triage inbox (accord.mailgate.triage): a mail without a VU# linked into the
+    # anonymous vendor's private thread, one from a non-participant naming the case marked as
+    # spam, another flagged and processed again, and one turned into a report.
+    from accord.mailgate import triage
+    from accord.mailgate.inbound import process, receive
+    from accord.mailgate.models import InboundMessage
+
+    def arrive(subject: str, sender: str, mid: str) -> InboundMessage:
+        raw = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <{mid}@x>\r\n\r\nAbout the fix.\r\n"
+        row = receive(raw.encode(), "pipe")
+        process(row.pk)
+        row.refresh_from_db()
+        return row
+
+    triage.link_to_case(arrive("Re: fix", "psirt@vendor-one.test", "t1"), case, anon, by=analyst)
+    triage.mark_spam(arrive(f"[{case.label}] hi", "who@elsewhere.test", "t2"), by=analyst)
+    flagged = arrive(f"[{case.label}] again", "who@elsewhere.test", "t3")
+    InboundMessage.objects.filter(pk=flagged.pk).update(status=InboundMessage.Status.FLAGGED)
+    triage.reprocess(flagged, by=analyst)
+    triage.report_from_mail(arrive("Another flaw", "finder@research.test", "t4"), by=analyst)
     # Two more cases with both vendors, the anonymous one joined: an embargo that ended at its end
     # instant (the scheduler), and one an analyst terminated.
     others = []

@@ -5,6 +5,7 @@ from accord.api import errors
 from accord.api.auth import UNDECLARED
 from accord.api.routes import (
     cases,
+    mail,
     me,
     messages,
     notifications,
@@ -39,3 +40,4 @@ api.add_router("", reminders.router)
 api.add_router("", vendors.router)
 api.add_router("", messages.router)
 api.add_router("", notifications.router)
+api.add_router("", mail.router)

@@ -131,6 +131,12 @@ KINDS: dict[str, EventKind] = {
     ),
     "answer.addendum": EventKind("Coordinator's addendum", concerned=()),
     "answer.info_answered": EventKind("Request for information answered", concerned=()),
+    # The triage inbox (accord.mailgate.triage): the coordinator's own business. The mail's
+    # sender and subject are for staff; a linked mail reaches its thread, which the gate guards.
+    "mail.linked": EventKind("Mail linked to the case"),
+    "mail.report": EventKind("Report filed from a mail"),
+    "mail.spam": EventKind("Mail marked as spam"),
+    "mail.reprocessed": EventKind("Mail processed again"),
 }
 
 

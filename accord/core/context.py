@@ -19,7 +19,8 @@ _SECTIONS = {
     "accounts:tokens": "tokens",
     "cases:policy_edit": "policy_edit",
 }
-_STAFF_NAMESPACES = {"vendors": "vendors"}
+# The mail triage pages belong to Triage: mail that could not be routed is triaged there too.
+_STAFF_NAMESPACES = {"vendors": "vendors", "mailgate": "triage"}
 
 
 def _section(request: HttpRequest) -> tuple[str, str] | None:

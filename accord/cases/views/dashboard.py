@@ -47,6 +47,7 @@ QUEUE_ORDER = (
     "requests",  # vendors wait for an answer
     "proposed",  # embargo dates wait for a decision
     "triage",  # new reports
+    "mail",  # mail the gateway could not route (accord.mailgate.triage)
     "directory",  # vendor admins' changes to where notifications go
     "statements",  # worth a look
     "mine",  # the analyst's own cases
@@ -285,6 +286,35 @@ def _triage() -> Queue:
     )
 
 
+def _mail() -> Queue:
+    from accord.mailgate.triage import reason_of
+    from accord.mailgate.views import triage_queryset
+
+    rows = []
+    for m in _first(triage_queryset()):
+        for_case = m.case.label if m.case is not None else ""
+        rows.append(
+            Row(
+                reverse("mailgate:detail", kwargs={"inbound_id": m.pk}),
+                m.subject or "(no subject)",
+                "",
+                f"From {m.from_address or 'an unreadable address'}: {reason_of(m)}.",
+                m.received_at,
+                "received",
+                f"for {for_case} from a non-participant" if for_case else "",
+                "warning" if for_case else "",
+            )
+        )
+    return Queue(
+        "mail",
+        "Mail waiting for triage",
+        "Mail waiting for triage",
+        rows,
+        note="Link each to a case, turn it into a report, or mark it as spam.",
+        more=("The mail triage inbox", reverse("mailgate:triage")),
+    )
+
+
 def _directory() -> Queue:
     items: list[Any] = [*pending_contacts()[:LIST_LIMIT], *pending_keys()[:LIST_LIMIT]]
     items.sort(key=lambda item: (requested_at(item), item.pk))
@@ -381,6 +411,7 @@ def analyst_sections(user: Any) -> dict[str, Any]:
             _requests(cases, viewer),
             _proposed(cases, viewer),
             _triage(),
+            _mail(),
             _directory(),
             _statements(cases, viewer, now),
             _mine(cases, user),
