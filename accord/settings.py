@@ -288,6 +288,13 @@ INBOUND_MAX_BYTES = env_int(
     "ACCORD_INBOUND_MAX_BYTES", 25 * 1024 * 1024, "Largest inbound mail, in bytes.", minimum=1024
 )
 
+MAIL_AUTHSERV_ID = env_str(
+    "ACCORD_MAIL_AUTHSERV_ID",
+    "",
+    "authserv-id of the receiving MTA whose Authentication-Results headers are trusted (RFC 8601);"
+    " empty: only the topmost such header.",
+)
+
 # The CVD process (process.md): identifiers and the instance's disclosure policy defaults.
 CASE_PREFIX = env_str("ACCORD_CASE_PREFIX", "VU#", "Prefix of case ids.")
 DISCLOSURE_DAYS = env_int(

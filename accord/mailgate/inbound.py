@@ -3,10 +3,11 @@
 `receive(raw, via)` is the one way in, for the SMTP receiver, the IMAP poller and the MTA pipe:
 it stores the bytes in a short transaction of their own, then enqueues `process_inbound`.
 
-`process(id)` claims the row with a conditional UPDATE, decrypts and parses it outside any
-transaction (gpg must not run inside one), and records the outcome in one transaction: a
-message in the sender's private thread (processed), the triage inbox (triage), or a flag with
-the reason. An error marks it failed with the reason and a backoff; `retry_inbound` picks up
+`process(id)` claims the row with a conditional UPDATE, unwraps (decrypts, verifies: see
+accord.mailgate.unwrap) and parses it outside any transaction (gpg must not run inside one),
+and records the outcome in one transaction: a message in the sender's private thread
+(processed), the triage inbox (triage), or a flag with the reason (mail that could not be
+decrypted is flagged, never posted). An error marks it failed with the reason and a backoff; `retry_inbound` picks up
 due ones. Bad input never raises out of either function.
 """
 
@@ -25,6 +26,7 @@ from django_tasks import task
 from accord.mailgate import parse as parsing
 from accord.mailgate.models import InboundMessage
 from accord.mailgate.route import Route, find_route
+from accord.mailgate.unwrap import Unwrapped, unwrap_stored
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +110,11 @@ def _uploads(parsed: parsing.ParsedMail) -> list[object]:
     return [Upload(a.name, a.content, a.content_type) for a in kept[: settings.MESSAGE_MAX_ATTACHMENTS]]
 
 
-def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route) -> str:
+def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route, unwrapped: Unwrapped) -> str:
     """Write the outcome of a run, in one transaction: post and mark processed, or file it."""
     from accord.conversation.actions import Speaker, post_message, private_thread
 
-    problems = list(parsed.problems)
+    problems = [*unwrapped.problems, *parsed.problems]
     skipped = len(parsed.attachments) - len(_uploads(parsed))
     if skipped:
         problems.append(f"{skipped} attachment(s) not attached to the message (too many or too large)")
@@ -130,8 +132,18 @@ def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route) -> st
             "processed_at": timezone.now(),
             "next_attempt_at": None,
             "last_error": "",
+            "decryption": unwrapped.decryption,
+            "signature": unwrapped.signature,
+            "signer_fingerprint": unwrapped.signer_fingerprint,
+            "signature_detail": unwrapped.signature_detail,
+            "signed_data": unwrapped.signed_data,
+            "detached_signature": unwrapped.detached_signature,
+            "authentication_results": unwrapped.authentication_results,
+            "sender_authenticated": unwrapped.sender_authenticated,
         }
-        if route.routed:
+        if unwrapped.decryption == InboundMessage.Decryption.FAILED:
+            fields["status"] = Status.FLAGGED  # kept, with the reason first; never posted unread
+        elif route.routed:
             assert route.participant is not None
             thread = private_thread(route.participant)
             message = post_message(
@@ -178,10 +190,10 @@ def process(inbound_id: int) -> str:
     if row is None:
         return ""
     try:
-        raw = parsing.decrypt_step(bytes(row.raw))
-        parsed = parsing.parse(raw, max_attachment_bytes=settings.MESSAGE_MAX_ATTACHMENT_BYTES)
+        unwrapped = unwrap_stored(bytes(row.raw))
+        parsed = parsing.parse(unwrapped.raw, max_attachment_bytes=settings.MESSAGE_MAX_ATTACHMENT_BYTES)
         route = find_route(parsed)
-        return _record(row, parsed, route)
+        return _record(row, parsed, route, unwrapped)
     except Exception as exc:  # kept with its reason and retried; never lost, never raised
         return _fail(row, exc)
 
