@@ -547,3 +547,51 @@ def test_reprocessing_is_not_needed_for_plain_mail(
     )
     assert labels(Viewer.coordinator(), the_message(pgp_world)) == ["by mail", "not encrypted"]
     assert process(row.pk) == ""
+
+
+def test_the_thread_reads_mail_state_in_constant_queries(  # type: ignore[no-untyped-def]
+    pgp_world: World, vendor_key, django_capture_on_commit_callbacks
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = pgp_world.case
+    assert case is not None
+    failed = "Authentication-Results: mx; dmarc=fail\r\n"
+
+    def deliver(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            entity = text_entity(
+                openpgp_clearsign(vendor_key, b"Signed.\n").decode() if i % 2 else "Plain.\n"
+            )
+            stored(
+                whole(subject_of(pgp_world), entity, f"<q{i}@vendor>", extra=failed),
+                django_capture_on_commit_callbacks,
+            )
+
+    def count(client: Client, url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    deliver(0, 2)
+    thread_id = the_messages_thread(pgp_world)
+    web, api = login(Client(), pgp_world.analyst), token_client(pgp_world.analyst)
+    urls = [
+        (web, f"/cases/{case.url_ref}/messages/{thread_id}/"),
+        (api, f"/api/v1/cases/{case.url_ref}/messages?thread=private&limit=50"),
+    ]
+    for client, url in urls:
+        count(client, url)  # a first visit marks the thread read
+    small = [count(client, url) for client, url in urls]
+    deliver(2, 6)
+    large = [count(client, url) for client, url in urls]
+    assert small == large
+    items = api.get(urls[1][1]).json()["items"]
+    assert len([m for m in items if m["mail"]]) == 8
+    assert {m["mail"]["signed_statement"] for m in items if m["mail"]} == {True, False}
+
+
+def the_messages_thread(world: World) -> int:
+    participant = world.case.participants.get(organization=world.vendor_org)  # type: ignore[union-attr]
+    return Message.objects.filter(thread__participant=participant).values_list("thread_id", flat=True)[0]
