@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from accord.lib import openpgp
 from accord.mailgate import parse as parsing
 from accord.mailgate.models import InboundMessage
 from accord.mailgate.route import Route, find_route
@@ -93,10 +94,15 @@ def _claim(inbound_id: int) -> InboundMessage | None:
     return row
 
 
-def _body(parsed: parsing.ParsedMail) -> str:
+def _body(parsed: parsing.ParsedMail, unwrapped: Unwrapped) -> str:
     from accord.conversation.actions import MAX_BODY
 
-    text = parsed.text.strip() or NO_TEXT
+    text = parsed.text
+    if unwrapped.signed_data is not None and not unwrapped.detached_signature:
+        # A clearsigned text reads as its words; the signed bytes stay with the received mail, and
+        # the message says whether the signature verified.
+        text = openpgp.without_signatures(text.encode("utf-8")).decode("utf-8", "replace")
+    text = text.strip() or NO_TEXT
     if len(text) > MAX_BODY:
         note = "\n\n(The mail is longer; its full text is kept with the received mail.)"
         text = text[: MAX_BODY - len(note)] + note
@@ -148,7 +154,7 @@ def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route, unwra
             thread = private_thread(route.participant)
             message = post_message(
                 thread,
-                _body(parsed),
+                _body(parsed, unwrapped),
                 speaker=Speaker(route.user, route.participant),
                 attachments=_uploads(parsed),  # type: ignore[arg-type]
                 mentions=False,
