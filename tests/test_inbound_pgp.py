@@ -595,3 +595,74 @@ def test_the_thread_reads_mail_state_in_constant_queries(  # type: ignore[no-unt
 def the_messages_thread(world: World) -> int:
     participant = world.case.participants.get(organization=world.vendor_org)  # type: ignore[union-attr]
     return Message.objects.filter(thread__participant=participant).values_list("thread_id", flat=True)[0]
+
+
+# --- Unwrapping, without the database ----------------------------------------------------------------
+
+
+def _keys(coordinator: Pair, vendor_key: Pair) -> unwrap.Keys:
+    return unwrap.Keys(coordinator=(coordinator.secret, None), pinned=[vendor_key.public])
+
+
+def test_a_signed_mail_delivered_with_bare_line_feeds_still_verifies(
+    coordinator: Pair, vendor_key: Pair
+) -> None:
+    """An MTA's pipe hands mail over with LF line ends; RFC 3156 signs the CRLF form."""
+    raw = whole("x", signed_entity(text_entity("Line one.\nLine two.\n"), vendor_key.secret))
+    for form in (raw, raw.replace(b"\r\n", b"\n")):
+        out = unwrap.unwrap(form, _keys(coordinator, vendor_key))
+        assert out.signature == "verified", out.signature_detail
+        assert out.signed_data is not None and b"\r\n" in out.signed_data and b"\n\n" not in out.signed_data
+        assert b"application/pgp-signature" not in out.raw  # the parser reads the signed entity alone
+    # A changed byte in the signed part: it did not verify, and says why.
+    changed = unwrap.unwrap(
+        raw.replace(b"Content-Transfer-Encoding: base64", b"Content-Transfer-Encoding: BASE64"),
+        _keys(coordinator, vendor_key),
+    )
+    assert changed.signature == "not_verified" and changed.signature_detail == openpgp.CHANGED
+
+
+def test_the_outer_headers_are_kept_over_the_decrypted_entity(coordinator: Pair, vendor_key: Pair) -> None:
+    extra = "In-Reply-To: <sent@accord>\r\nReferences: <a@accord> <sent@accord>\r\nAuthentication-Results: mx; dkim=pass\r\n"
+    raw = whole(
+        "Re: [VU#123456] x",
+        encrypted_entity(
+            text_entity("Inner.\n"), openpgp.inspect_secret_key(coordinator.secret).info.armored
+        ),
+        extra=extra,
+    )
+    out = unwrap.unwrap(raw, _keys(coordinator, vendor_key))
+    assert out.decryption == "decrypted" and out.signature == "" and out.sender_authenticated is True
+    head, body = unwrap.split_entity(out.raw)
+    for header in (
+        b"From: Vendor PSIRT",
+        b"Subject: Re: [VU#123456] x",
+        b"Message-ID: <pgp@vendor>",
+        b"In-Reply-To: <sent@accord>",
+        b"References: <a@accord>",
+        b"Authentication-Results: mx",
+    ):
+        assert header in head
+    assert b"multipart/encrypted" not in out.raw and b"text/plain" in head
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_damaged_encrypted_mail_never_raises(
+    coordinator: Pair, vendor_key: Pair, data: st.DataObject
+) -> None:
+    raw = bytearray(ENCRYPTED_SAMPLE.setdefault("raw", _sample(coordinator, vendor_key)))
+    for _ in range(data.draw(st.integers(1, 4))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    out = unwrap.unwrap(bytes(raw), _keys(coordinator, vendor_key))
+    assert out.decryption in ("", "decrypted", "failed")
+    if out.decryption == "failed":
+        assert out.problems and out.raw == bytes(raw)
+
+
+ENCRYPTED_SAMPLE: dict[str, bytes] = {}
+
+
+def _sample(coordinator: Pair, vendor_key: Pair) -> bytes:
+    public = openpgp.inspect_secret_key(coordinator.secret).info.armored
+    return whole("x", encrypted_entity(text_entity("Secret.\n"), public, vendor_key.secret))
