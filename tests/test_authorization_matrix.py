@@ -76,7 +76,7 @@ def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: 
             "file_id": "",
             "report_file_id": "",
             "report_message_id": "",
-            "inbound_id": "",
+            "mail_id": "",
         }
     thread = conversation.private_thread(vendor_participant)
     message = conversation.post_message(
@@ -110,7 +110,7 @@ def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: 
         ),
     )
     return {
-        "inbound_id": str(mail.pk),
+        "mail_id": str(mail.pk),
         "thread_id": str(thread.pk),
         "message_id": str(message.pk),
         "file_id": str(message.attachments.get().pk),
@@ -152,7 +152,7 @@ MISSING = {
     "file_id": "999999",
     "report_file_id": "999999",
     "report_message_id": "999999",
-    "inbound_id": "999999",
+    "mail_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.

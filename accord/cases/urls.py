@@ -84,7 +84,7 @@ urlpatterns = [
     path(_case + "messages/with/<str:participant_id>/", conversation.private_with, name="private_with"),
     path(_case + "messages/files/<str:file_id>/", conversation.attachment, name="message_attachment"),
     path(
-        _case + "messages/mail/<str:inbound_id>/statement/",
+        _case + "messages/mail/<str:mail_id>/statement/",
         conversation.statement_from_mail,
         name="statement_from_mail",
     ),

@@ -322,7 +322,7 @@ def report_file(report: Any, attachment_id: Any) -> FileResponse:
 
 
 @access("analyst")
-def statement_from_mail(request: HttpRequest, case: str, inbound_id: str) -> HttpResponse:
+def statement_from_mail(request: HttpRequest, case: str, mail_id: str) -> HttpResponse:
     """An analyst makes a vendor's signed mail its statement: GET shows what will happen and the
     signed text, POST (confirm=yes) does it (accord.answers.actions.statement_from_mail)."""
     from accord.answers.actions import ASK_CLEARSIGNED
@@ -330,7 +330,7 @@ def statement_from_mail(request: HttpRequest, case: str, inbound_id: str) -> Htt
     from accord.mailgate.models import InboundMessage
 
     standing = access_case(request.user, case, need="write")
-    number = parse_id(inbound_id)
+    number = parse_id(mail_id)
     inbound = (
         InboundMessage.objects.filter(pk=number, case=standing.case, posted_message__isnull=False)
         .select_related("participant__organization", "posted_message__thread")

@@ -49,7 +49,7 @@ class MailOut(BaseModel):
     """How a message came by mail, as you may see it."""
 
     inbound_id: int | None = Field(
-        None, description="The received mail (analysts only): POST …/mail/{inbound_id}/statement."
+        None, description="The received mail (analysts only): POST …/mail/{mail_id}/statement."
     )
     decrypted: bool
     signature: Literal["verified", "not_verified"] | None = Field(

@@ -360,10 +360,10 @@ def list_answers(
 
 
 @router.post(
-    "/cases/{case}/mail/{inbound_id}/statement",
+    "/cases/{case}/mail/{mail_id}/statement",
     response={201: StatementOut, 401: Error, 403: Error, 404: Error, 409: Error},
     summary="Make a vendor's signed mail its statement (analysts)",
-    description="The mail (its id is `mail.inbound_id` of the message in the vendor's private thread) "
+    description="The mail (`mail_id` is `mail.inbound_id` of the message in the vendor's private thread) "
     "becomes the vendor's next statement version: its signed bytes exactly (a clearsigned text, or a "
     "PGP/MIME signed part with its detached signature), verified again against the organisation's "
     "pinned keys, and marked as received by mail. 409 when the mail is not a vendor's in this case, "
@@ -371,11 +371,11 @@ def list_answers(
     "for a clearsigned statement).",
     auth=rule("analyst"),
 )
-def statement_by_mail(request: HttpRequest, case: str, inbound_id: str) -> Status[StatementOut]:
+def statement_by_mail(request: HttpRequest, case: str, mail_id: str) -> Status[StatementOut]:
     from accord.mailgate.models import InboundMessage
 
     standing = access_case(_user(request), case, need="write")
-    number = parse_id(inbound_id)
+    number = parse_id(mail_id)
     inbound = (
         InboundMessage.objects.filter(pk=number, case=standing.case, posted_message__isnull=False).first()
         if number
