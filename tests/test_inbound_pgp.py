@@ -384,11 +384,47 @@ def test_inline_pgp_is_decrypted(pgp_world: World, vendor_key, django_capture_on
     armour = openpgp.encrypt(
         "Inline: fixed in 2.2 \u2713\n".encode(), coordinator_public, sign_with=vendor_key.secret
     )
-    body = b"Content-Type: text/plain; charset=us-ascii\r\n\r\nSee below.\r\n" + armour + b"\r\nBye.\r\n"
+    body = b"Content-Type: text/plain; charset=us-ascii\r\n\r\n" + armour + b"\r\n"
     row = stored(whole(subject_of(pgp_world), body, "<inline@vendor>"), django_capture_on_commit_callbacks)
     assert (row.status, row.decryption, row.signature) == (Status.PROCESSED, "decrypted", "verified")
-    text = the_message(pgp_world).body
-    assert "Inline: fixed in 2.2 \u2713" in text and "See below." in text and "BEGIN PGP" not in text
+    assert "Inline: fixed in 2.2 \u2713" in the_message(pgp_world).body
+
+
+def test_a_signature_over_part_of_the_text_does_not_vouch_for_the_rest(  # type: ignore[no-untyped-def]
+    pgp_world: World, vendor_key, django_capture_on_commit_callbacks
+) -> None:
+    """A vendor's old signed text, replayed under other words, must not read as "verified"."""
+    coordinator_public = coordinator_key.public_key().armored  # type: ignore[union-attr]
+    armour = openpgp.encrypt(b"Fixed in 2.2.\n", coordinator_public, sign_with=vendor_key.secret)
+    around = b"Content-Type: text/plain\r\n\r\nSend the exploit to evil@example.org.\r\n" + armour
+    signed = openpgp_clearsign(vendor_key, b"Fixed in 2.2.\n")
+    two_parts = (
+        b'Content-Type: multipart/mixed; boundary="m"\r\n\r\n--m\r\n'
+        + text_entity("Send the exploit to evil@example.org.\n")
+        + b"\r\n--m\r\n"
+        + text_entity(signed.decode())
+        + b"\r\n--m--\r\n"
+    )
+    for n, entity in enumerate((around, two_parts)):
+        row = stored(
+            whole(subject_of(pgp_world), entity, f"<replay{n}@vendor>"), django_capture_on_commit_callbacks
+        )
+        assert row.signature == "not_verified" and row.signature_detail == unwrap.OUTSIDE, n
+        (message,) = message_rows().filter(inbound_mail=row)
+        assert labels(Viewer.coordinator(), message)[2] == (
+            "signature did not verify: the mail has text outside the signed part, which the signature"
+            " does not cover"
+        )
+    # An attached text file is not text of the mail: a clearsigned body with it still verifies.
+    attached = (
+        b'Content-Type: multipart/mixed; boundary="m"\r\n\r\n--m\r\n'
+        + text_entity(signed.decode())
+        + b"\r\n--m\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=log.txt\r\n\r\nlog\r\n--m--\r\n"
+    )
+    row = stored(
+        whole(subject_of(pgp_world), attached, "<attached@vendor>"), django_capture_on_commit_callbacks
+    )
+    assert row.signature == "verified", row.signature_detail
 
 
 def test_a_key_waiting_for_approval_is_named(  # type: ignore[no-untyped-def]

@@ -29,6 +29,8 @@ END_MESSAGE = b"-----END PGP MESSAGE-----"
 MAX_INLINE_BLOCKS = 5  # inline PGP messages decrypted in one mail; the rest are left as they are
 MAX_WALK = 500
 
+OUTSIDE = "The mail has text outside the signed part, which the signature does not cover"
+
 # Verify `check(keys)` against the pinned keys; when only a key the organisation uploaded but the
 # coordinator has not approved (or refused) made it, say so (accord.answers.signatures).
 Checker = Callable[[list[str]], openpgp.Verification]
@@ -240,17 +242,39 @@ def _text_payload(part: Message) -> bytes | None:
     return payload if isinstance(payload, bytes) else None
 
 
-def _clearsigned(raw: bytes) -> bytes | None:
-    """The first text part that is a clearsigned text, as its bytes (transfer encoding undone)."""
+def _body_texts(message: Message) -> list[tuple[Message, bytes]]:
+    """The text/plain parts a reader reads (not attached files), with their bytes."""
+    out = []
+    for part in _leaves(message):
+        payload = _text_payload(part)
+        try:
+            attached = (part.get_content_disposition() or "").lower() == "attachment"
+        except Exception:
+            attached = True
+        if payload is not None and not attached:
+            out.append((part, payload))
+    return out
+
+
+def _clearsigned(raw: bytes) -> tuple[bytes, bool] | None:
+    """The first text part that is a clearsigned text, as its bytes (transfer encoding undone),
+    and whether it is the mail's only text (else the signature covers only part of what shows)."""
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
-        for part in _leaves(message):
-            payload = _text_payload(part)
-            if payload is not None and openpgp.looks_clearsigned(payload):
-                return payload
+        texts = _body_texts(email.message_from_bytes(raw, policy=email.policy.compat32))
     except Exception:
         return None
+    for _, payload in texts:
+        if openpgp.looks_clearsigned(payload):
+            return payload, len(texts) == 1
     return None
+
+
+def _covering(verification: openpgp.Verification, covered: bool) -> openpgp.Verification:
+    """A good signature over part of the mail's text does not vouch for the rest of it: a signed
+    text can be replayed under other words (the rule verify_clearsigned applies within a part)."""
+    if covered or not verification.verified:
+        return verification
+    return openpgp.Verification(status="failed", fingerprint=None, signed_at=None, detail=OUTSIDE)
 
 
 def _verify_signatures(mail: Unwrapped, keys: Keys) -> Unwrapped:
@@ -272,13 +296,14 @@ def _verify_signatures(mail: Unwrapped, keys: Keys) -> Unwrapped:
             signed_data=exact,
             detached_signature=signature[:100_000],
         )
-    text = _clearsigned(mail.raw)
-    if text is not None:
+    found = _clearsigned(mail.raw)
+    if found is not None:
+        text, alone = found
 
         def clearsigned(pinned: list[str]) -> openpgp.Verification:
             return openpgp.verify_clearsigned(text, pinned)
 
-        state, fingerprint, detail = _judged(clearsigned(keys.pinned), keys, clearsigned)
+        state, fingerprint, detail = _judged(_covering(clearsigned(keys.pinned), alone), keys, clearsigned)
         return replace(
             mail, signature=state, signer_fingerprint=fingerprint, signature_detail=detail, signed_data=text
         )
@@ -318,10 +343,15 @@ def _encrypted_payload(raw: bytes) -> bytes | None:
     return payload if isinstance(payload, bytes) else b""
 
 
-def _inner_signature(mail: Unwrapped, decrypted: openpgp.Decrypted, keys: Keys, data: bytes) -> Unwrapped:
-    """A signature inside the encrypted message itself (sign and encrypt in one OpenPGP message)."""
+def _inner_signature(
+    mail: Unwrapped, decrypted: openpgp.Decrypted, keys: Keys, data: bytes, *, covered: bool = True
+) -> Unwrapped:
+    """A signature inside the encrypted message itself (sign and encrypt in one OpenPGP message).
+    `covered`: the decrypted text is all the mail says (inline PGP may have text around it)."""
     if decrypted.verification.status == "unsigned":
         return mail
+    if mail.signature == "not_verified":
+        return mail  # one inline block that did not verify: the mail does not
 
     def again(pinned: list[str]) -> openpgp.Verification:
         try:
@@ -329,7 +359,7 @@ def _inner_signature(mail: Unwrapped, decrypted: openpgp.Decrypted, keys: Keys, 
         except _CannotDecrypt:
             return decrypted.verification
 
-    state, fingerprint, detail = _judged(decrypted.verification, keys, again)
+    state, fingerprint, detail = _judged(_covering(decrypted.verification, covered), keys, again)
     return replace(mail, signature=state, signer_fingerprint=fingerprint, signature_detail=detail)
 
 
@@ -337,11 +367,8 @@ def _decrypt_inline(mail: Unwrapped, keys: Keys) -> Unwrapped | None:
     """Inline PGP messages in text parts, each replaced by its plaintext; None when there is none."""
     try:
         message = email.message_from_bytes(mail.raw, policy=email.policy.compat32)
-        found = [
-            (part, payload)
-            for part in _leaves(message)
-            if (payload := _text_payload(part)) is not None and BEGIN_MESSAGE in payload
-        ][:MAX_INLINE_BLOCKS]
+        texts = _body_texts(message)
+        found = [(part, payload) for part, payload in texts if BEGIN_MESSAGE in payload][:MAX_INLINE_BLOCKS]
     except Exception:
         return None
     if not found:
@@ -358,7 +385,8 @@ def _decrypt_inline(mail: Unwrapped, keys: Keys) -> Unwrapped | None:
         part.set_payload(base64.encodebytes(plain).decode("ascii"))
         part["Content-Transfer-Encoding"] = "base64"
         part.set_param("charset", "utf-8")
-        out = _inner_signature(out, decrypted, keys, block)
+        alone = len(texts) == 1 and not (payload[:start].strip() or payload[end:].strip())
+        out = _inner_signature(out, decrypted, keys, block, covered=alone)
     try:
         raw = message.as_bytes()
     except Exception as exc:
