@@ -299,6 +299,13 @@ IMAP_DONE_FOLDER = env_str(
 IMAP_INTERVAL = env_int("ACCORD_IMAP_INTERVAL", 60, "Seconds between two IMAP polls.", minimum=1)
 IMAP_TIMEOUT = env_int("ACCORD_IMAP_TIMEOUT", 30, "Seconds before an IMAP connection gives up.", minimum=1)
 
+MAIL_AUTHSERV_ID = env_str(
+    "ACCORD_MAIL_AUTHSERV_ID",
+    "",
+    "authserv-id of the receiving MTA whose Authentication-Results headers are trusted (RFC 8601);"
+    " empty: only the topmost such header.",
+)
+
 # The CVD process (process.md): identifiers and the instance's disclosure policy defaults.
 CASE_PREFIX = env_str("ACCORD_CASE_PREFIX", "VU#", "Prefix of case ids.")
 DISCLOSURE_DAYS = env_int(

@@ -89,6 +89,7 @@ def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: 
             "file_id": "",
             "report_file_id": "",
             "report_message_id": "",
+            "mail_id": "",
         }
     thread = conversation.private_thread(vendor_participant)
     message = conversation.post_message(
@@ -105,7 +106,24 @@ def _conversation(world: World, vendor_participant) -> dict[str, str]:  # type: 
         speaker=conversation.Speaker(world.analyst, staff=True),
         attachments=[conversation.Upload("notes.txt", b"notes")],
     )
+    from accord.mailgate.models import InboundMessage
+
+    # A mail of the vendor's, posted in its private thread (a factory: the gateway is tested elsewhere).
+    mail = InboundMessage.objects.create(
+        raw=b"Subject: status\r\n\r\nFixed.\r\n",
+        sha256="0" * 64,
+        size=28,
+        message_id="<matrix@vendor-one.test>",
+        received_via="smtp",
+        status=InboundMessage.Status.PROCESSED,
+        case=world.case,
+        participant=vendor_participant,
+        posted_message=conversation.post_message(
+            thread, "Fixed.", speaker=conversation.Speaker(None, vendor_participant), mentions=False
+        ),
+    )
     return {
+        "mail_id": str(mail.pk),
         "thread_id": str(thread.pk),
         "message_id": str(message.pk),
         "file_id": str(message.attachments.get().pk),
@@ -148,6 +166,7 @@ MISSING = {
     "report_file_id": "999999",
     "report_message_id": "999999",
     "inbound_id": "999999",
+    "mail_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.

@@ -26,6 +26,7 @@ from accord.answers.actions import (
     StatementInput,
     StatusInput,
     add_addendum,
+    statement_from_mail,
     submit_answer,
 )
 from accord.cases import actions
@@ -37,7 +38,7 @@ from accord.cases.states import EM
 from accord.conversation import actions as conversation
 from accord.core.actors import SYSTEM
 from accord.core.routes import all_routes
-from accord.mailgate.models import OutboundMessage
+from accord.mailgate.models import InboundMessage, OutboundMessage
 from accord.testing import (
     PASSWORD,
     World,
@@ -175,6 +176,25 @@ def build(world: World, key: SigningKey) -> Scene:
     anon.refresh_from_db()
     assert anon.statements.get().verification == "verified"
     add_addendum(anon, "Confirmed by the coordinator.", by=analyst)
+    # A clearsigned statement by mail, made the vendor's statement (a factory for the received
+    # mail: the gateway is tested in tests/test_inbound_pgp.py).
+    signed = key.clearsign(b"Fixed in 2.2.\n- Upgrade now.\n")  # the same words, signed again
+    mail = InboundMessage.objects.create(
+        raw=signed,
+        sha256="1" * 64,
+        size=len(signed),
+        message_id="<sweep@vendor-one.test>",
+        received_via="smtp",
+        status=InboundMessage.Status.PROCESSED,
+        case=case,
+        participant=anon,
+        signed_data=signed,
+        signature=InboundMessage.Signature.VERIFIED,
+        posted_message=conversation.post_message(
+            conversation.private_thread(anon), "Signed.", speaker=conversation.Speaker(None, anon)
+        ),
+    )
+    assert statement_from_mail(mail, by=analyst).verification == "verified"
     record("answer.info_answered", case=case, actor=analyst, participant=anon, request=1)  # as above
     # The conversation: the vendor's question answered in its private thread and closed; the
     # vendor and the analyst in the case discussion and in a topic, naming the vendor and its
@@ -225,7 +245,6 @@ def build(world: World, key: SigningKey) -> Scene:
     # spam, another flagged and processed again, and one turned into a report.
     from accord.mailgate import triage
     from accord.mailgate.inbound import process, receive
-    from accord.mailgate.models import InboundMessage
 
     def arrive(subject: str, sender: str, mid: str) -> InboundMessage:
         raw = f"From: {sender}\r\nSubject: {subject}\r\nMessage-ID: <{mid}@x>\r\n\r\nAbout the fix.\r\n"

@@ -115,6 +115,44 @@ def test_a_vendor_reply_with_the_case_id_lands_in_its_private_thread(live_world:
     assert all("Patched" not in m.body_text for m in told)
 
 
+def test_the_case_owner_is_notified_first(live_world: World, smtp) -> None:  # type: ignore[no-untyped-def]
+    """process.md "Routing inbound mail" step 4: the owner first, then the other analysts."""
+    from accord.cases.actions.cases import assign_analysts
+    from accord.testing import make_user
+
+    case = live_world.case
+    assert case is not None
+    owner = make_user("owner@coordinator.test", staff_role="analyst")  # made last: the highest id
+    assign_analysts(case, [live_world.analyst, live_world.publisher], owner=owner, by=live_world.analyst)
+    send(smtp, mail(f"Re: [VU#{case.number}] fix", body="Patched."))
+    staff = [
+        m.to_email for m in OutboundMessage.objects.order_by("id") if m.to_email.endswith("@coordinator.test")
+    ]
+    assert staff[0] == owner.email
+    assert set(staff) == {owner.email, live_world.analyst.email, live_world.publisher.email}
+
+
+def test_the_receiving_servers_verdict_is_recorded_and_shown(live_world: World, smtp, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    from accord.testing import login
+
+    settings.MAIL_AUTHSERV_ID = "mx.cert.test"
+    case = live_world.case
+    assert case is not None
+    raw = mail(f"Re: [VU#{case.number}] fix", body="Unsigned.", message_id="<auth@vendor>")
+    verdict = b"Authentication-Results: mx.cert.test;\r\n spf=fail smtp.mailfrom=vendor-one.test;\r\n dmarc=fail\r\n"
+    forged = b"Authentication-Results: elsewhere.test; dmarc=pass\r\n"
+    send(smtp, verdict + forged + raw)
+    row = InboundMessage.objects.get()
+    assert row.status == Status.PROCESSED and row.sender_authenticated is False
+    assert "spf=fail" in row.authentication_results and "elsewhere" not in row.authentication_results
+    (message,) = private_messages(live_world)
+    page = login(Client(), live_world.analyst).get(f"/cases/{case.url_ref}/messages/{message.thread_id}/")
+    html = page.content.decode()
+    assert "by mail" in html and "not encrypted" in html and "sender not authenticated" in html
+
+
 def test_a_member_sending_is_the_author(live_world: World, smtp) -> None:  # type: ignore[no-untyped-def]
     send(smtp, mail(f"[VU#{live_world.case.number}] status", sender=live_world.vendor.email))  # type: ignore[union-attr]
     (message,) = private_messages(live_world)
@@ -385,10 +423,44 @@ def _bad_headers() -> bytes:
     )
 
 
+def _broken_armour() -> bytes:
+    return mail(
+        "[VU#999999] secret",
+        body="-----BEGIN PGP MESSAGE-----\n\nhQ!!!not armour at all\n-----END PGP MESSAGE-----\n",
+        message_id="<armour@vendor>",
+    )
+
+
+def _encrypted_without_its_part() -> bytes:
+    return (
+        b"From: security@vendor-one.test\r\nSubject: enc\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="e"\r\n\r\n'
+        b"--e\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n--e--\r\n"
+    )
+
+
 @pytest.mark.parametrize(
     "make_raw",
-    [_boundary_broken, _unknown_charset, _deeply_nested, _huge_body, _bad_headers, lambda: b"\x00" * 10],
-    ids=["broken-boundary", "unknown-charset", "deeply-nested", "10MB-body", "bad-headers", "nul-bytes"],
+    [
+        _boundary_broken,
+        _unknown_charset,
+        _deeply_nested,
+        _huge_body,
+        _bad_headers,
+        lambda: b"\x00" * 10,
+        _broken_armour,
+        _encrypted_without_its_part,
+    ],
+    ids=[
+        "broken-boundary",
+        "unknown-charset",
+        "deeply-nested",
+        "10MB-body",
+        "bad-headers",
+        "nul-bytes",
+        "broken-armour",
+        "encrypted-without-its-part",
+    ],
 )
 def test_malformed_mail_is_stored_and_processed_or_flagged(
     vendor_world: World,
@@ -403,6 +475,9 @@ def test_malformed_mail_is_stored_and_processed_or_flagged(
     assert row.status in DONE, row.last_error
     if row.status == Status.FLAGGED:
         assert row.problems
+    if make_raw in (_broken_armour, _encrypted_without_its_part):  # kept, flagged with the reason
+        assert row.status == Status.FLAGGED and row.decryption == "failed"
+        assert row.problems.startswith("could not be decrypted: "), row.problems
 
 
 def test_malformed_mail_from_a_vendor_still_reaches_the_thread(

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from accord.cases.models import CaseEvent, Participant, Report
+from accord.cases.presenter import Viewer
 from accord.conversation.models import Message
 from accord.core.models import AuditEvent
 from accord.lib.errors import InvalidInput, RuleViolation
@@ -75,7 +76,12 @@ def test_link_posts_the_mail_into_the_vendors_thread(world: World) -> None:
     assert message.author == world.vendor and message.author_participant == participant
     assert "overflows" in message.body
     assert [a.name for a in message.attachments.all()] == ["trace.txt"]
-    assert triage.origin_note(row) == f"received by mail, linked by {world.analyst.display_name}"
+    # The thread says how it came, to the coordinator: by mail, and linked by whom.
+    shown = Viewer.coordinator().mail(message)
+    assert shown is not None and shown.labels[0] == "by mail"
+    assert shown.labels[-1] == f"linked by {world.analyst.display_name}"
+    vendor_view = Viewer.of_participant(participant).mail(message)
+    assert vendor_view is not None and not any(label.startswith("linked") for label in vendor_view.labels)
     event = CaseEvent.objects.get(kind="mail.linked")
     assert event.case == world.case and event.actor == world.analyst and event.data["mail"] == row.pk
     assert AuditEvent.objects.filter(kind="mail.linked", object_id=str(row.pk)).exists()

@@ -623,6 +623,23 @@ def test_decrypt_failures(keys: Keys) -> None:
         openpgp.decrypt(bytes(damaged), keys.a.secret)
 
 
+def test_decrypt_verify_judges_the_inner_signature(keys: Keys) -> None:
+    signed = openpgp.encrypt(b"case details", keys.a.public, sign_with=keys.b.secret)
+    out = openpgp.decrypt_verify(signed, keys.a.secret, None, [keys.b.public])
+    assert out.data == b"case details"
+    assert out.verification.verified and out.verification.fingerprint == keys.b.fingerprint
+    # Another organisation's keys: decrypted all the same, the signature does not count.
+    other = openpgp.decrypt_verify(signed, keys.a.secret, None, [keys.protected.public])
+    assert other.data == b"case details"
+    assert other.verification.status == "failed" and other.verification.detail == openpgp.NOT_PINNED
+    plain = openpgp.decrypt_verify(openpgp.encrypt(b"x", keys.a.public), keys.a.secret, None, [])
+    assert plain.data == b"x" and plain.verification.status == "unsigned"
+    with pytest.raises(OpenPGPError, match="not encrypted to this key"):
+        openpgp.decrypt_verify(signed, keys.b.secret, None, [keys.b.public])
+    with pytest.raises(OpenPGPError, match="not an encrypted OpenPGP message"):
+        openpgp.decrypt_verify(b"plain text", keys.a.secret, None, [])
+
+
 def test_protected_secret_key(keys: Keys) -> None:
     signature = openpgp.sign_detached(b"data", keys.protected.secret, PASSPHRASE)
     result = openpgp.verify_detached(b"data", signature, [keys.protected.public])

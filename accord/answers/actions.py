@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.answers.models import Addendum, Answer, Justification, Statement, Status, VexStatus
-from accord.answers.signatures import KEY_PENDING, KEY_REJECTED
+from accord.answers.signatures import unapproved_signer
 from accord.cases.access import standing_of
 from accord.cases.events import record
 from accord.cases.models import Participant, Vulnerability
@@ -195,24 +195,15 @@ def _verify(participant: Participant, text: bytes, signature: str) -> Checked:
 def _unapproved_signer(participant: Participant, text: bytes, signature: str) -> str | None:
     """Why a key that is not pinned made the signature, when it is one the organisation uploaded:
     waiting for the coordinator's approval, or refused. Runs gpg (outside any transaction)."""
-    from accord.vendors.models import ChangeStatus, PublicKey
-
-    if participant.organization is None:
+    if participant.organization_id is None:
         return None
-    for status, reason in ((ChangeStatus.PENDING, KEY_PENDING), (ChangeStatus.REJECTED, KEY_REJECTED)):
-        keys = [
-            key.armored
-            for key in PublicKey.objects.filter(organization=participant.organization, status=status)
-        ]
-        if not keys:
-            continue
+
+    def check(keys: list[str]) -> openpgp.Verification:
         if signature.strip():
-            again = openpgp.verify_detached(text, signature, keys)
-        else:
-            again = openpgp.verify_clearsigned(text, keys)
-        if again.verified:
-            return reason
-    return None
+            return openpgp.verify_detached(text, signature, keys)
+        return openpgp.verify_clearsigned(text, keys)
+
+    return unapproved_signer([participant.organization_id], check)
 
 
 def submit_answer(participant: Participant, data: AnswerInput, *, by: User) -> Answer:
@@ -424,3 +415,84 @@ def add_addendum(participant: Participant, text: str, *, by: User) -> Addendum:
     addendum = Addendum.objects.create(participant=participant, statement=latest, text=text, author=by)
     record("answer.addendum", case=participant.case, actor=by, participant=participant, addendum=addendum.pk)
     return addendum
+
+
+# --- A statement received by mail (issue 10, item 4) --------------------------------------------------
+
+ASK_CLEARSIGNED = (
+    "This mail was signed and encrypted in one OpenPGP message, whose signature Accord cannot keep"
+    " apart from the encryption: ask the vendor for a clearsigned statement"
+)
+
+
+def statement_from_mail(inbound: Any, *, by: User) -> Statement:
+    """Make the signed bytes of a vendor's mail, exactly as received, that vendor's next statement
+    version: a clearsigned text, or a PGP/MIME signed entity with its detached signature. The
+    signature is checked again here (gpg, before the transaction), with the words of
+    submit_answer, so that the statement verifies as any other."""
+    from accord.mailgate.models import InboundMessage
+
+    require_analyst(by)
+    inbound = InboundMessage.objects.select_related("participant__case", "participant__organization").get(
+        pk=inbound.pk
+    )
+    participant = inbound.participant
+    if (
+        participant is None
+        or participant.kind != Participant.Kind.VENDOR
+        or inbound.posted_message_id is None
+    ):
+        raise RuleViolation(
+            "mail-from-vendor", "This mail is not in the private thread of a vendor participant of a case"
+        )
+    if inbound.signed_data is None or not bytes(inbound.signed_data):
+        if inbound.signature and inbound.decryption == InboundMessage.Decryption.DECRYPTED:
+            raise RuleViolation("mail-signed-bytes", ASK_CLEARSIGNED)
+        raise RuleViolation(
+            "mail-signed-bytes",
+            "This mail carries no signed text: ask the vendor for a clearsigned statement",
+        )
+    text = bytes(inbound.signed_data)
+    if len(text) > statement_limit():
+        raise RuleViolation("mail-signed-bytes", f"A statement is limited to {statement_limit():,} bytes")
+    checked = _verify(participant, text, inbound.detached_signature)
+    return _record_mail_statement(participant, inbound, text, checked, by=by)
+
+
+@transaction.atomic
+def _record_mail_statement(
+    participant: Participant, inbound: Any, text: bytes, checked: Checked, *, by: User
+) -> Statement:
+    participant = (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("case", "organization")
+        .get(pk=participant.pk)
+    )
+    kind, verification, fingerprint, detail = checked
+    answer, _ = Answer.objects.get_or_create(participant=participant)
+    current = participant.statements.order_by("-version").first()
+    statement = Statement.objects.create(
+        participant=participant,
+        version=(current.version + 1) if current else 1,
+        text=text,
+        signature=inbound.detached_signature,
+        signature_kind=kind,
+        verification=verification,
+        fingerprint=fingerprint,
+        verification_detail=detail,
+        share=answer.share,
+        recorded_by=by,
+        on_behalf=False,  # the vendor's own signed words, not an analyst's note of them
+        received_by_mail=True,
+    )
+    answer.answered_at = timezone.now()
+    answer.save()
+    record(
+        "answer.statement_by_mail",
+        case=participant.case,
+        actor=by,
+        participant=participant,
+        statement={"version": statement.version, "verification": verification},
+        mail=inbound.pk,
+    )
+    return statement

@@ -111,6 +111,9 @@ class Statement(models.Model):
     share = models.BooleanField(default=False)
     recorded_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
     on_behalf = models.BooleanField(default=False)
+    received_by_mail = models.BooleanField(
+        default=False, help_text="Made from a signed mail of the vendor, its signed bytes exactly."
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

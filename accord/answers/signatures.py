@@ -8,6 +8,8 @@ organisation uploaded but the coordinator has not approved (or refused). The sto
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from accord.lib import openpgp
 
 KEY_PENDING = "The signature was made by a key of the organisation that waits for the coordinator's approval"
@@ -32,3 +34,25 @@ def in_plain_words(detail: str) -> str:
         return plain
     # The other verdicts are sentences already ("The signing key … has expired").
     return detail[:1].lower() + detail[1:]
+
+
+def unapproved_signer(
+    organizations: Iterable[int], check: Callable[[list[str]], openpgp.Verification]
+) -> str | None:
+    """KEY_PENDING or KEY_REJECTED when `check` verifies against the keys the organisations
+    uploaded that wait for the coordinator's approval, or that it refused; else None.
+    `check(keys)` runs gpg: call this outside any transaction."""
+    from accord.vendors.models import ChangeStatus, PublicKey
+
+    organizations = list(organizations)
+    if not organizations:
+        return None
+    for status, reason in ((ChangeStatus.PENDING, KEY_PENDING), (ChangeStatus.REJECTED, KEY_REJECTED)):
+        keys = list(
+            PublicKey.objects.filter(organization_id__in=organizations, status=status).values_list(
+                "armored", flat=True
+            )
+        )
+        if keys and check(keys).verified:
+            return reason
+    return None

@@ -134,6 +134,9 @@ class StatementOut(BaseModel):
     signature: str | None = Field(description="The raw detached signature, for privileged viewers only.")
     references: str
     on_behalf: bool
+    received_by_mail: bool = Field(
+        False, description="Made from the vendor's signed mail, its bytes exactly."
+    )
     created_at: Instant
 
 
@@ -212,6 +215,7 @@ def _statement_out(statement: Statement, participant: Participant, viewer: Viewe
         signature=shown.signature,
         references=statement.references,
         on_behalf=statement.on_behalf,
+        received_by_mail=statement.received_by_mail,
         created_at=statement.created_at,
     )
 

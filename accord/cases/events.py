@@ -130,6 +130,8 @@ KINDS: dict[str, EventKind] = {
         concerned=("statuses", "rm", "facts", "statement", "info_request", "share", "on_behalf"),
     ),
     "answer.addendum": EventKind("Coordinator's addendum", concerned=()),
+    # An analyst made a vendor's signed mail its statement (the mail's id is the coordinator's).
+    "answer.statement_by_mail": EventKind("Statement received by mail", concerned=("statement",)),
     "answer.info_answered": EventKind("Request for information answered", concerned=()),
     # The triage inbox (accord.mailgate.triage): the coordinator's own business. The mail's
     # sender and subject are for staff; a linked mail reaches its thread, which the gate guards.

@@ -412,7 +412,106 @@ class Viewer:
             body=render_tokens(message.body, message.mentions.all(), self),
             attachments=list(message.attachments.all()),
             mine=author.me,
+            mail=self.mail(message),
         )
+
+    def mail(self, message: Any) -> MailView | None:
+        """How a message came, when it came by mail: decrypted or not, its signature, and whether
+        the receiving server authenticated the sender (unsigned mail only: a signature verified
+        by a pinned key says more). Why a signature did not verify reaches only the coordinator
+        and the vendor itself; a key's fingerprint never unmasks an anonymous vendor."""
+        from accord.answers.signatures import in_plain_words
+
+        inbound = mail_of(message)
+        if inbound is None:
+            return None
+        participant = message.author_participant
+        privileged = self.staff or (inbound.participant_id or 0) in self.own_ids
+        labels = ["by mail"]
+        labels.append("decrypted" if inbound.decryption == "decrypted" else "not encrypted")
+        fingerprint = None
+        if inbound.signature == "verified":
+            if privileged or participant is None or not participant.anonymous:
+                fingerprint = inbound.signer_fingerprint
+                labels.append(f"verified by {fingerprint}")
+            else:
+                labels.append("signed; verified by the coordinator")
+        elif inbound.signature == "not_verified":
+            reason = in_plain_words(inbound.signature_detail) if privileged else ""
+            if not self.staff:
+                reason = reason.replace("the organisation's", "your organisation's")
+            labels.append(f"signature did not verify: {reason}" if reason else "signature did not verify")
+        if inbound.sender_authenticated is False and inbound.signature != "verified":
+            labels.append("sender not authenticated")
+        if self.staff and inbound.resolution == "linked":
+            # It reached the thread from the triage inbox, by an analyst's choice, not by routing.
+            who = inbound.resolved_by.display_name if inbound.resolved_by else "an analyst"
+            labels.append(f"linked by {who}")
+        return MailView(
+            inbound_id=inbound.pk if self.staff else None,
+            decrypted=inbound.decryption == "decrypted",
+            signature=inbound.signature or None,
+            fingerprint=fingerprint,
+            sender_authenticated=inbound.sender_authenticated,
+            labels=labels,
+            signed_statement=self.staff and _has_signed_data(inbound),
+        )
+
+
+# What the presenter reads of an inbound mail (prefetch with `mail_rows()`).
+MAIL_FIELDS = (
+    "posted_message",
+    "participant",
+    "decryption",
+    "signature",
+    "signer_fingerprint",
+    "signature_detail",
+    "sender_authenticated",
+    "resolution",
+    "resolved_by__name",
+    "resolved_by__email",
+)
+
+
+def mail_rows() -> QuerySet[Any]:
+    """The inbound mail behind messages, without its bytes, for Prefetch("inbound_mail", …)."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    from accord.mailgate.models import InboundMessage
+
+    signed = ExpressionWrapper(Q(signed_data__isnull=False), output_field=BooleanField())
+    return (
+        InboundMessage.objects.select_related("resolved_by")
+        .only(*MAIL_FIELDS)
+        .annotate(has_signed_data=signed)
+    )
+
+
+def mail_of(message: Any) -> Any:
+    """The inbound mail a message was posted from, or None; one query when not prefetched."""
+    relation = type(message).inbound_mail.related
+    if not relation.is_cached(message):
+        relation.set_cached_value(message, mail_rows().filter(posted_message=message.pk).first())
+    return relation.get_cached_value(message)
+
+
+def _has_signed_data(inbound: Any) -> bool:
+    known = getattr(inbound, "has_signed_data", None)  # annotated by mail_rows()
+    return bool(known) if known is not None else inbound.signed_data is not None
+
+
+@dataclass(frozen=True)
+class MailView:
+    """How a message came by mail, for this viewer. `labels`: "by mail", "decrypted" or "not
+    encrypted", then the signature's and the sender's state, in words."""
+
+    inbound_id: int | None  # the coordinator's only: the mail's own page and actions
+    decrypted: bool
+    signature: str | None  # "verified", "not_verified" or None (unsigned)
+    fingerprint: str | None
+    sender_authenticated: bool | None
+    labels: list[str]
+    signed_statement: bool  # staff: it carries signed bytes that can become the vendor's statement
 
 
 @dataclass(frozen=True)
@@ -423,6 +522,7 @@ class MessageView:
     body: str  # Markdown with mentions as this viewer may read them
     attachments: list[Any]
     mine: bool
+    mail: MailView | None = None  # set when the message came by mail
 
 
 def answer_of(participant: Participant) -> Answer | None:

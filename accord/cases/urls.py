@@ -83,6 +83,11 @@ urlpatterns = [
     path(_case + "messages/topics/", conversation.topic_new, name="topic_new"),
     path(_case + "messages/with/<str:participant_id>/", conversation.private_with, name="private_with"),
     path(_case + "messages/files/<str:file_id>/", conversation.attachment, name="message_attachment"),
+    path(
+        _case + "messages/mail/<str:mail_id>/statement/",
+        conversation.statement_from_mail,
+        name="statement_from_mail",
+    ),
     path(_case + "messages/<str:thread_id>/", conversation.thread_page, name="thread"),
     path(_case + "messages/<str:thread_id>/members/", conversation.topic_members, name="topic_members"),
     path(

@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 
 
 def _coordinators(thread: Thread) -> list[User]:
+    """In the order process.md gives ("Routing inbound mail"): the owner first, then the other
+    assigned analysts."""
     case = thread.case
     if case is not None:
-        people = list(case.analysts.filter(is_active=True))
-        if case.owner_id and case.owner not in people:
-            people.append(case.owner)
-        return people
+        people = [case.owner] if case.owner_id and case.owner.is_active else []  # type: ignore[union-attr]
+        people += [u for u in case.analysts.filter(is_active=True).order_by("pk") if u.pk != case.owner_id]
+        return people  # type: ignore[return-value]
     report = thread.report
     return [report.assigned_to] if report is not None and report.assigned_to_id else []  # type: ignore[list-item]
 
@@ -68,8 +69,9 @@ def new_message(message: Message, speaker: Speaker) -> None:
     readers = _participant_readers([p for p in audience(thread) if p.kind != Participant.Kind.REPORTER])
     staff = {u.pk: u for u in _coordinators(thread)}
     author_id = speaker.user.pk if speaker.user is not None else None
-    wanted = [uid for uid in {*readers, *staff} if uid != author_id]
-    users = {u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True)}
+    wanted = [uid for uid in dict.fromkeys([*staff, *readers]) if uid != author_id]  # owner first
+    found = {u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True)}
+    users = {uid: found[uid] for uid in wanted if uid in found}
     recipients = recipients_for(users.values())
     by_email = {r.email: r for r in recipients}
     case = thread.case

@@ -27,7 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accord.cases.presenter import Viewer
+from accord.cases.presenter import Viewer, mail_rows
 from accord.conversation.models import Mention, Message, Thread, ThreadRead
 
 MESSAGES_PER_PAGE = 50
@@ -68,6 +68,7 @@ def message_rows() -> QuerySet[Message]:
             queryset=Mention.objects.select_related("participant__organization", "participant__user", "user"),
         ),
         "attachments",
+        Prefetch("inbound_mail", queryset=mail_rows()),
     )
 
 

@@ -319,3 +319,51 @@ def report_file(report: Any, attachment_id: Any) -> FileResponse:
     if found is None:
         raise Http404("No such file.")
     return download(found.file, found.name)
+
+
+@access("analyst")
+def statement_from_mail(request: HttpRequest, case: str, mail_id: str) -> HttpResponse:
+    """An analyst makes a vendor's signed mail its statement: GET shows what will happen and the
+    signed text, POST (confirm=yes) does it (accord.answers.actions.statement_from_mail)."""
+    from accord.answers.actions import ASK_CLEARSIGNED
+    from accord.answers.actions import statement_from_mail as make_statement
+    from accord.mailgate.models import InboundMessage
+
+    standing = access_case(request.user, case, need="write")
+    number = parse_id(mail_id)
+    inbound = (
+        InboundMessage.objects.filter(pk=number, case=standing.case, posted_message__isnull=False)
+        .select_related("participant__organization", "posted_message__thread")
+        .defer("raw")
+        .first()
+        if number
+        else None
+    )
+    if inbound is None or inbound.posted_message is None:
+        raise Http404("No such mail in this case.")
+    back = thread_url(inbound.posted_message.thread, f"#m{inbound.posted_message_id}")
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            statement = make_statement(inbound, by=request.user)  # type: ignore[arg-type]
+        except RuleViolation as exc:
+            flash.error(request, f"Refused: {exc.message} (rule: {exc.rule}).")
+        else:
+            flash.success(request, f"The mail is now the vendor's statement, version {statement.version}.")
+        return redirect(back)
+    viewer = Viewer.of(standing)
+    signed = bytes(inbound.signed_data) if inbound.signed_data is not None else b""
+    blocked = ""
+    if not signed:
+        blocked = ASK_CLEARSIGNED if inbound.signature else "This mail carries no signed text."
+    context = workspace(request, standing, "conversation")
+    context.update(
+        {
+            "inbound": inbound,
+            "vendor": viewer.long_label(inbound.participant) if inbound.participant else "",
+            "mail": viewer.mail(inbound.posted_message),
+            "signed_text": signed.decode("utf-8", "replace"),
+            "blocked": blocked,
+            "back": back,
+        }
+    )
+    return render(request, "conversation/statement_from_mail.html", context)

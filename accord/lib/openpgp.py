@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import gnupg
 
@@ -33,6 +33,8 @@ __all__ = [
     "Verification",
     "clearsigned_body",
     "decrypt",
+    "decrypt_verify",
+    "Decrypted",
     "without_signatures",
     "encrypt",
     "fingerprint_of",
@@ -809,13 +811,53 @@ def decrypt(
         keywords = _status_keywords(result.stderr or "")
         if result.ok and "DECRYPTION_OKAY" in keywords and "DECRYPTION_FAILED" not in keywords:
             return bytes(result.data)
-        if problem := _passphrase_problem(result.stderr or "", passphrase):
-            raise OpenPGPError(problem)
-        if "NO_SECKEY" in keywords:
-            raise OpenPGPError("The message is not encrypted to this key")
-        if "BEGIN_DECRYPTION" not in keywords and "DECRYPTION_FAILED" not in keywords:
-            raise OpenPGPError("This is not an encrypted OpenPGP message")
-        raise OpenPGPError("The message could not be decrypted; it may be damaged")
+        _decryption_error(result.stderr or "", keywords, passphrase)
+
+
+@dataclass(frozen=True)
+class Decrypted:
+    """A decrypted message and what its inner signature (sign+encrypt in one message) says:
+    "unsigned" when it carried none."""
+
+    data: bytes
+    verification: Verification
+
+
+def decrypt_verify(
+    data: bytes,
+    secret_key: str,
+    passphrase: str | None,
+    pinned_keys: Iterable[str],
+    *,
+    gpg_binary: str = DEFAULT_GPG,
+) -> Decrypted:
+    """Decrypt with one secret key and judge a signature inside the message (RFC 4880 sign and
+    encrypt, as mail clients do for PGP/MIME) against exactly the pinned keys, in one gpg run.
+    Errors as ``decrypt``."""
+    passphrase = _passphrase(passphrase)
+    with _Home(gpg_binary) as home:
+        pinned = _import_pinned(home, pinned_keys)
+        home.import_secret(secret_key, passphrase)
+        result = home.gpg.decrypt(bytes(data), passphrase=passphrase)
+        stderr = result.stderr or ""
+        keywords = _status_keywords(stderr)
+        if not (result.ok and "DECRYPTION_OKAY" in keywords and "DECRYPTION_FAILED" not in keywords):
+            _decryption_error(stderr, keywords, passphrase)
+        if not keywords & _SIGNATURE_STATUS:
+            return Decrypted(bytes(result.data), _UNSIGNED)
+        # A bad or unknown signature makes gpg exit non-zero although it decrypted: judge the
+        # signature by its own status lines only.
+        return Decrypted(bytes(result.data), _judge(stderr, 0, pinned))
+
+
+def _decryption_error(stderr: str, keywords: set[str], passphrase: str | None) -> NoReturn:
+    if problem := _passphrase_problem(stderr, passphrase):
+        raise OpenPGPError(problem)
+    if "NO_SECKEY" in keywords:
+        raise OpenPGPError("The message is not encrypted to this key")
+    if "BEGIN_DECRYPTION" not in keywords and "DECRYPTION_FAILED" not in keywords:
+        raise OpenPGPError("This is not an encrypted OpenPGP message")
+    raise OpenPGPError("The message could not be decrypted; it may be damaged")
 
 
 # --------------------------------------------------------------------------------------------------

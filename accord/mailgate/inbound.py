@@ -3,10 +3,11 @@
 `receive(raw, via)` is the one way in, for the SMTP receiver, the IMAP poller and the MTA pipe:
 it stores the bytes in a short transaction of their own, then enqueues `process_inbound`.
 
-`process(id)` claims the row with a conditional UPDATE, decrypts and parses it outside any
-transaction (gpg must not run inside one), and records the outcome in one transaction: a
-message in the sender's private thread (processed), the triage inbox (triage), or a flag with
-the reason. An error marks it failed with the reason and a backoff; `retry_inbound` picks up
+`process(id)` claims the row with a conditional UPDATE, unwraps (decrypts, verifies: see
+accord.mailgate.unwrap) and parses it outside any transaction (gpg must not run inside one),
+and records the outcome in one transaction: a message in the sender's private thread
+(processed), the triage inbox (triage), or a flag with the reason (mail that could not be
+decrypted is flagged, never posted). An error marks it failed with the reason and a backoff; `retry_inbound` picks up
 due ones. Bad input never raises out of either function.
 """
 
@@ -22,10 +23,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from accord.lib import openpgp
 from accord.mailgate import bounce, deliver
 from accord.mailgate import parse as parsing
 from accord.mailgate.models import InboundMessage
 from accord.mailgate.route import Route, find_route
+from accord.mailgate.unwrap import Unwrapped, unwrap_stored
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +95,15 @@ def _claim(inbound_id: int) -> InboundMessage | None:
     return row
 
 
-def _body(parsed: parsing.ParsedMail) -> str:
+def _body(parsed: parsing.ParsedMail, unwrapped: Unwrapped) -> str:
     from accord.conversation.actions import MAX_BODY
 
-    text = parsed.text.strip() or NO_TEXT
+    text = parsed.text
+    if unwrapped.signed_data is not None and not unwrapped.detached_signature:
+        # A clearsigned text reads as its words; the signed bytes stay with the received mail, and
+        # the message says whether the signature verified.
+        text = openpgp.without_signatures(text.encode("utf-8")).decode("utf-8", "replace")
+    text = text.strip() or NO_TEXT
     if len(text) > MAX_BODY:
         note = "\n\n(The mail is longer; its full text is kept with the received mail.)"
         text = text[: MAX_BODY - len(note)] + note
@@ -109,11 +117,11 @@ def _uploads(parsed: parsing.ParsedMail) -> list[object]:
     return [Upload(a.name, a.content, a.content_type) for a in kept[: settings.MESSAGE_MAX_ATTACHMENTS]]
 
 
-def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route) -> str:
+def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route, unwrapped: Unwrapped) -> str:
     """Write the outcome of a run, in one transaction: post and mark processed, or file it."""
     from accord.conversation.actions import post_message
 
-    problems = list(parsed.problems)
+    problems = [*unwrapped.problems, *parsed.problems]
     skipped = len(parsed.attachments) - len(_uploads(parsed))
     if skipped:
         problems.append(f"{skipped} attachment(s) not attached to the message (too many or too large)")
@@ -132,12 +140,22 @@ def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route) -> st
             "processed_at": timezone.now(),
             "next_attempt_at": None,
             "last_error": "",
+            "decryption": unwrapped.decryption,
+            "signature": unwrapped.signature,
+            "signer_fingerprint": unwrapped.signer_fingerprint,
+            "signature_detail": unwrapped.signature_detail,
+            "signed_data": unwrapped.signed_data,
+            "detached_signature": unwrapped.detached_signature,
+            "authentication_results": unwrapped.authentication_results,
+            "sender_authenticated": unwrapped.sender_authenticated,
         }
-        if route.routed:
+        if unwrapped.decryption == InboundMessage.Decryption.FAILED:
+            fields["status"] = Status.FLAGGED  # kept, with the reason first; never posted unread
+        elif route.routed:
             thread, speaker = deliver.target(route)
             message = post_message(
                 thread,
-                _body(parsed),
+                _body(parsed, unwrapped),
                 speaker=speaker,
                 attachments=_uploads(parsed),  # type: ignore[arg-type]
                 mentions=False,
@@ -184,10 +202,10 @@ def process(inbound_id: int) -> str:
         dsn = bounce.read_dsn(bytes(row.raw))  # a bounce is not a message to anyone: before routing
         if dsn is not None:
             return bounce.record(row, dsn)
-        raw = parsing.decrypt_step(bytes(row.raw))
-        parsed = parsing.parse(raw, max_attachment_bytes=settings.MESSAGE_MAX_ATTACHMENT_BYTES)
+        unwrapped = unwrap_stored(bytes(row.raw))
+        parsed = parsing.parse(unwrapped.raw, max_attachment_bytes=settings.MESSAGE_MAX_ATTACHMENT_BYTES)
         route = find_route(parsed)
-        return _record(row, parsed, route)
+        return _record(row, parsed, route, unwrapped)
     except Exception as exc:  # kept with its reason and retried; never lost, never raised
         return _fail(row, exc)
 

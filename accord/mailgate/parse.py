@@ -1,4 +1,5 @@
-"""Reading a stored mail: `decrypt_step(raw) -> bytes`, then the pure `parse(raw) -> ParsedMail`.
+"""Reading a stored mail: the pure `parse(raw) -> ParsedMail`, after accord.mailgate.unwrap has
+decrypted it and checked its signature.
 
 Neither raises on bad input. What the parser finds wrong (MIME defects, an unknown charset, a
 part nested too deep, an attachment over the limit) is listed in `ParsedMail.problems`, and
@@ -44,13 +45,6 @@ class ParsedMail:
     text: str
     attachments: tuple[ParsedAttachment, ...] = ()
     problems: tuple[str, ...] = ()
-
-
-def decrypt_step(raw: bytes) -> bytes:
-    """The mail as the parser should read it. Decryption of PGP/MIME and inline PGP, and the
-    verification of signatures, belong here (issue 10, part C); until then the bytes pass
-    through unchanged. Runs before any database transaction, as gpg must."""
-    return raw
 
 
 # --- Small readers that never raise -----------------------------------------------------------------

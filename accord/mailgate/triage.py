@@ -28,6 +28,7 @@ from accord.core import audit
 from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.mailgate import parse as parsing
+from accord.mailgate import unwrap
 from accord.mailgate.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def parsed_mail(inbound: InboundMessage) -> parsing.ParsedMail | None:
     """The stored mail read again, decrypted as processing reads it; None when it cannot be.
     Runs gpg: call it outside any transaction."""
     try:
-        raw = parsing.decrypt_step(bytes(inbound.raw))
+        raw = unwrap.unwrap_stored(bytes(inbound.raw)).raw
         return parsing.parse(raw, max_attachment_bytes=settings.MESSAGE_MAX_ATTACHMENT_BYTES)
     except Exception:  # a mail processing could not read: its text is what we have
         log.warning("inbound %s could not be read again", inbound.pk, exc_info=True)
@@ -57,15 +58,6 @@ def parsed_mail(inbound: InboundMessage) -> parsing.ParsedMail | None:
 def reason_of(inbound: InboundMessage) -> str:
     """Why it waits in triage (the first line of its problems)."""
     return (inbound.problems or "").split("\n", 1)[0]
-
-
-def origin_note(inbound: InboundMessage) -> str:
-    """How a message posted from mail came, for its thread: "received by mail", and who linked
-    it when an analyst did (for the presenter's display of mail, accord.cases.presenter)."""
-    if inbound.resolution == Resolution.LINKED:
-        who = inbound.resolved_by.display_name if inbound.resolved_by else "an analyst"
-        return f"received by mail, linked by {who}"
-    return "received by mail"
 
 
 def from_non_participant(inbound: InboundMessage) -> bool:

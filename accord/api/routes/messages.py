@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest
@@ -44,6 +45,29 @@ class AttachmentOut(BaseModel):
     url: str
 
 
+class MailOut(BaseModel):
+    """How a message came by mail, as you may see it."""
+
+    inbound_id: int | None = Field(
+        None, description="The received mail (analysts only): POST …/mail/{mail_id}/statement."
+    )
+    decrypted: bool
+    signature: Literal["verified", "not_verified"] | None = Field(
+        None, description="Checked against the pinned keys of the sender's organisation; null: unsigned."
+    )
+    fingerprint: str | None = Field(None, description="The pinned key that verified it, where shown.")
+    sender_authenticated: bool | None = Field(
+        None, description="The receiving server's DKIM/DMARC verdict; null when it gave none."
+    )
+    labels: list[str] = Field(
+        description='In words: "by mail", "decrypted" or "not encrypted", "verified by <fingerprint>", '
+        '"signature did not verify[: why]", "sender not authenticated".'
+    )
+    signed_statement: bool = Field(
+        False, description="Analysts: it carries signed bytes that can become the vendor's statement."
+    )
+
+
 class MessageOut(BaseModel):
     id: int
     thread: str = Field(description='"case", "private" or the topic\'s id.')
@@ -60,6 +84,7 @@ class MessageOut(BaseModel):
         None, description="Set on a request for information: its state."
     )
     attachments: list[AttachmentOut]
+    mail: MailOut | None = Field(None, description="Set when the message came by mail.")
     created_at: Instant
 
 
@@ -147,6 +172,7 @@ def message_out(shown: MessageView, case_ref: str, staff: bool) -> MessageOut:
             )
             for a in shown.attachments
         ],
+        mail=MailOut(**dataclasses.asdict(shown.mail)) if shown.mail else None,
         created_at=m.created_at,
     )
 

@@ -11,11 +11,17 @@ from typing import Any, Literal
 
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
 
 from accord.accounts.models import Organization, User
-from accord.answers.actions import AnswerInput, StatementInput, StatusInput, submit_answer
+from accord.answers.actions import (
+    AnswerInput,
+    StatementInput,
+    StatusInput,
+    statement_from_mail,
+    submit_answer,
+)
 from accord.api.answer_schemas import (
     AddedOut,
     AnswerBody,
@@ -23,6 +29,8 @@ from accord.api.answer_schemas import (
     NotifiedOut,
     NotifyBody,
     ParticipantsAdd,
+    StatementOut,
+    _statement_out,
     answer_out,
     may_see_answer,
     prefetch_answers,
@@ -349,3 +357,31 @@ def list_answers(
         return [answer_out(standing.case, p, viewer) for p in page if may_see_answer(p, viewer)]
 
     return paginate(queryset, ordering=("id",), cursor=cursor, limit=limit, serialize=serialize)
+
+
+@router.post(
+    "/cases/{case}/mail/{mail_id}/statement",
+    response={201: StatementOut, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Make a vendor's signed mail its statement (analysts)",
+    description="The mail (`mail_id` is `mail.inbound_id` of the message in the vendor's private thread) "
+    "becomes the vendor's next statement version: its signed bytes exactly (a clearsigned text, or a "
+    "PGP/MIME signed part with its detached signature), verified again against the organisation's "
+    "pinned keys, and marked as received by mail. 409 when the mail is not a vendor's in this case, "
+    "or carries no signed bytes (a mail signed and encrypted in one OpenPGP message: ask the vendor "
+    "for a clearsigned statement).",
+    auth=rule("analyst"),
+)
+def statement_by_mail(request: HttpRequest, case: str, mail_id: str) -> Status[StatementOut]:
+    from accord.mailgate.models import InboundMessage
+
+    standing = access_case(_user(request), case, need="write")
+    number = parse_id(mail_id)
+    inbound = (
+        InboundMessage.objects.filter(pk=number, case=standing.case, posted_message__isnull=False).first()
+        if number
+        else None
+    )
+    if inbound is None:
+        raise Http404("No such mail in this case.")
+    statement = statement_from_mail(inbound, by=_user(request))
+    return Status(201, _statement_out(statement, statement.participant, Viewer.of(standing)))
