@@ -152,7 +152,10 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
 def _record_order(vendor: ArchiveVendor) -> tuple[dt.datetime, str]:
     # The record updated last comes last: its status is the participant's.
     floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return (vendor.date_last_updated or vendor.date_responded or vendor.date_notified or floor, vendor.source.path)
+    return (
+        vendor.date_last_updated or vendor.date_responded or vendor.date_notified or floor,
+        vendor.source.path,
+    )
 
 
 def _case_created(report: ArchiveReport, vendors: list[ArchiveVendor], now: dt.datetime) -> dt.datetime:
@@ -197,7 +200,9 @@ def _event_data(folder: Folder, case: Case, participants: int, vulnerabilities: 
 
 
 class _Loader:
-    def __init__(self, root: Path, out: Callable[[str], None], err: Callable[[str], None], quiet: bool) -> None:
+    def __init__(
+        self, root: Path, out: Callable[[str], None], err: Callable[[str], None], quiet: bool
+    ) -> None:
         self.root = root
         self.out = out
         self.err = err
@@ -251,7 +256,9 @@ class _Loader:
     # One batch ---------------------------------------------------------------------------------
     @transaction.atomic
     def load(self, batch: list[Folder]) -> None:
-        paths = [f.report.source.path for f in batch if f.report] + [v.source.path for f in batch for v in f.vendors]
+        paths = [f.report.source.path for f in batch if f.report] + [
+            v.source.path for f in batch for v in f.vendors
+        ]
         known: dict[str, tuple[str, int, int]] = {}  # path -> (sha256, case id, record id)
         for chunk in _chunks(paths):
             for pk, path, sha, case_id in ArchiveRecord.objects.filter(path__in=chunk).values_list(
@@ -271,7 +278,11 @@ class _Loader:
             mine = known.get(report.source.path)
             if report.number in seen or (mine is None and report.number in taken):
                 self.problem(
-                    Problem(report.source.path, "ID", f"{case_label(report.number)} is already a case; not imported")
+                    Problem(
+                        report.source.path,
+                        "ID",
+                        f"{case_label(report.number)} is already a case; not imported",
+                    )
                 )
                 self.report.skipped += 1
                 continue
@@ -298,7 +309,11 @@ class _Loader:
             org_id = self.orgs.vendor_id(vendor.vendor)
             if org_id is None:
                 self.problem(
-                    Problem(vendor.source.path, "Vendor", f"{vendor.vendor!r} names an organisation that is no vendor")
+                    Problem(
+                        vendor.source.path,
+                        "Vendor",
+                        f"{vendor.vendor!r} names an organisation that is no vendor",
+                    )
                 )
                 continue
             groups[org_id].append(vendor)
@@ -309,7 +324,13 @@ class _Loader:
         cases = []
         for folder in folders:
             assert folder.report is not None
-            cases.append(Case(number=folder.report.number, quiet=True, **_case_fields(folder.report, folder.vendors, now)))
+            cases.append(
+                Case(
+                    number=folder.report.number,
+                    quiet=True,
+                    **_case_fields(folder.report, folder.vendors, now),
+                )
+            )
         cases = bulk_create(Case, cases)
         vulnerabilities: list[Vulnerability] = []
         by_case: dict[int, list[Vulnerability]] = {}
@@ -319,7 +340,13 @@ class _Loader:
             assert folder.report is not None
             cves = folder.report.cve_ids or [""]
             own = [
-                Vulnerability(case=case, seq=seq, title=case.title if not cve else "", cve=cve, created_at=case.created_at)
+                Vulnerability(
+                    case=case,
+                    seq=seq,
+                    title=case.title if not cve else "",
+                    cve=cve,
+                    created_at=case.created_at,
+                )
                 for seq, cve in enumerate(cves, start=1)
             ]
             by_case[case.pk] = own
@@ -329,7 +356,11 @@ class _Loader:
                 groups_of.append(group)
         bulk_create(Vulnerability, vulnerabilities)
         participants = bulk_create(Participant, participants)
-        published = {case.pk: folder.report.published for folder, case in zip(folders, cases, strict=True) if folder.report}
+        published = {
+            case.pk: folder.report.published
+            for folder, case in zip(folders, cases, strict=True)
+            if folder.report
+        }
         answers, statuses, statements, addenda_of = [], [], [], []
         for participant, group in zip(participants, groups_of, strict=True):
             share = published[participant.case_id]
@@ -363,11 +394,20 @@ class _Loader:
             assert folder.report is not None
             records.append(self._record(case, None, folder.report.source, ArchiveRecord.Kind.REPORT, "", now))
             records.extend(
-                self._record(case, participant_of.get(v.source.path), v.source, ArchiveRecord.Kind.VENDOR, v.record_id, now)
+                self._record(
+                    case,
+                    participant_of.get(v.source.path),
+                    v.source,
+                    ArchiveRecord.Kind.VENDOR,
+                    v.record_id,
+                    now,
+                )
                 for v in folder.vendors
             )
             count = sum(1 for p in participants if p.case_id == case.pk)
-            events.append(self._event(IMPORTED, case, _event_data(folder, case, count, len(by_case[case.pk])), now))
+            events.append(
+                self._event(IMPORTED, case, _event_data(folder, case, count, len(by_case[case.pk])), now)
+            )
         bulk_create(ArchiveRecord, records)
         bulk_create(CaseEvent, events)
         self.report.imported += len(cases)
@@ -394,10 +434,14 @@ class _Loader:
 
     @staticmethod
     def _answer(participant: Participant, group: list[ArchiveVendor], share: bool) -> Answer:
-        return Answer(participant=participant, share=share, answered_at=_last(v.date_responded for v in group))
+        return Answer(
+            participant=participant, share=share, answered_at=_last(v.date_responded for v in group)
+        )
 
     @staticmethod
-    def _statuses(participant: Participant, vendor: ArchiveVendor, vulnerabilities: list[Vulnerability]) -> list[Status]:
+    def _statuses(
+        participant: Participant, vendor: ArchiveVendor, vulnerabilities: list[Vulnerability]
+    ) -> list[Status]:
         at = vendor.date_responded or vendor.date_last_updated or participant.created_at
         return [
             Status(
@@ -469,9 +513,16 @@ class _Loader:
         if added:
             vulns += bulk_create(
                 Vulnerability,
-                [Vulnerability(case=case, seq=next_seq + i, cve=cve, created_at=now) for i, cve in enumerate(added)],
+                [
+                    Vulnerability(case=case, seq=next_seq + i, cve=cve, created_at=now)
+                    for i, cve in enumerate(added)
+                ],
             )
-        changed_paths = [s.path for s in [report.source, *(v.source for v in folder.vendors)] if known.get(s.path, ("",))[0] != s.sha256]
+        changed_paths = [
+            s.path
+            for s in [report.source, *(v.source for v in folder.vendors)]
+            if known.get(s.path, ("",))[0] != s.sha256
+        ]
         touched = set(changed_paths)
         aliases = set(case.participants.values_list("alias", flat=True))
         published = report.published
@@ -520,13 +571,15 @@ class _Loader:
                 if vendor.addendum.strip() and vendor.addendum not in notes:
                     self._addendum(participant, vendor, statement).save()
                     notes.add(vendor.addendum)
-                self._save_record(case, participant, vendor.source, ArchiveRecord.Kind.VENDOR, vendor.record_id, known, now)
+                self._save_record(
+                    case, participant, vendor.source, ArchiveRecord.Kind.VENDOR, vendor.record_id, known, now
+                )
             self.report.vendor_records += len(group)
         self._save_record(case, None, report.source, ArchiveRecord.Kind.REPORT, "", known, now)
         count = case.participants.count()
-        data = _event_data(folder, case, count, len(vulns))
-        data["changed"] = changed_paths[:100]
-        self._event(REIMPORTED, case, data, now).save()
+        event = _event_data(folder, case, count, len(vulns))
+        event["changed"] = changed_paths[:100]
+        self._event(REIMPORTED, case, event, now).save()
         self.report.updated += 1
 
     def _save_record(
@@ -544,7 +597,11 @@ class _Loader:
             self._record(case, participant, source, kind, record_id, now).save()
         elif mine[0] != source.sha256:
             ArchiveRecord.objects.filter(pk=mine[2]).update(
-                sha256=source.sha256, raw=source.text, participant=participant, record_id=record_id[:64], updated_at=now
+                sha256=source.sha256,
+                raw=source.text,
+                participant=participant,
+                record_id=record_id[:64],
+                updated_at=now,
             )
 
 

@@ -117,7 +117,9 @@ def _decode(path: str, data: bytes, problems: list[Problem]) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problems.append(Problem(path, "(encoding)", f"not UTF-8 ({exc.reason} at byte {exc.start}); read as Windows-1252"))
+        problems.append(
+            Problem(path, "(encoding)", f"not UTF-8 ({exc.reason} at byte {exc.start}); read as Windows-1252")
+        )
         return data.decode("cp1252", errors="replace")
 
 
@@ -169,7 +171,9 @@ def _strings(doc: dict[str, Any], name: str, path: str, problems: list[Problem])
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        problems.append(Problem(path, name, f"expected text or a list of texts, found {type(value).__name__}"))
+        problems.append(
+            Problem(path, name, f"expected text or a list of texts, found {type(value).__name__}")
+        )
         return []
     out = []
     for index, item in enumerate(value):
@@ -274,7 +278,9 @@ def read_vendor(path: str, data: bytes, problems: list[Problem]) -> ArchiveVendo
     status = STATUS_WORDS.get(" ".join(word.split()).casefold())
     if status is None:
         if word:
-            problems.append(Problem(path, "Status", f"not an archive status word: {word[:40]!r}; read as unknown"))
+            problems.append(
+                Problem(path, "Status", f"not an archive status word: {word[:40]!r}; read as unknown")
+            )
         status = "unknown"
     return ArchiveVendor(
         source=source,
@@ -346,7 +352,9 @@ def read_folder(folder: Path, root: Path) -> Folder:
         out.report = read_report(rel(folder / report_name), data, out.problems)
     if out.report is not None and match and int(match.group(1)) != out.report.number:
         out.problems.append(
-            Problem(out.report.source.path, "ID", f"VU#{out.report.number} is not this folder's {folder.name}")
+            Problem(
+                out.report.source.path, "ID", f"VU#{out.report.number} is not this folder's {folder.name}"
+            )
         )
         out.report = None
     if out.report is None:

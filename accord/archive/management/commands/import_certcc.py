@@ -34,8 +34,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("path", help="The archive folder (with data/ inside) or its data/ folder")
-        parser.add_argument("--quiet", action="store_true", help="No progress lines (errors and summary still)")
-        parser.add_argument("--batch", type=int, default=BATCH, help=f"Reports per transaction (default {BATCH})")
+        parser.add_argument(
+            "--quiet", action="store_true", help="No progress lines (errors and summary still)"
+        )
+        parser.add_argument(
+            "--batch", type=int, default=BATCH, help=f"Reports per transaction (default {BATCH})"
+        )
 
     def handle(self, *args: Any, path: str, quiet: bool, batch: int, **options: Any) -> None:
         root = Path(path)
