@@ -28,7 +28,7 @@ from accord.archive.reader import Problem, parse_datetime, read_folder, read_rep
 from accord.cases.actions import send_due_reminders
 from accord.cases.models import Case, CaseEvent, Participant, Vulnerability
 from accord.mailgate.models import OutboundMessage
-from accord.testing import World, login
+from accord.testing import World, login, token_client
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "certcc-vda"
 needs_sample = pytest.mark.skipif(
@@ -201,8 +201,11 @@ def test_an_imported_case_page_opens_for_an_analyst_in_constant_queries(world: W
     for suffix in ("", "vendors/", "timeline/"):
         queries(small, suffix)  # warm caches
         assert queries(big, suffix) == queries(small, suffix), suffix
-    page = client.get(f"/cases/{big.url_ref}/vendors/", {"per": 100}).content.decode()
-    assert "Hitachi" in page or "Vendor" in page
+    page = client.get(f"/cases/{big.url_ref}/vendors/", {"per": 100, "q": "Hitachi"}).content.decode()
+    assert "Hitachi" in page
+    api = token_client(world.analyst)
+    for url in (f"/api/v1/cases/{big.url_ref}", f"/api/v1/cases/{big.url_ref}/participants?limit=100"):
+        assert api.get(url).status_code == 200, url
 
 
 # Small archives: bad files, changed files, exit status -----------------------------------------------
@@ -271,6 +274,7 @@ def test_bad_files_are_reported_with_path_and_field_and_the_rest_imports(tmp_pat
                 _vendor(1600833, "Latin GmbH", VendorStatement="Grüße"), ensure_ascii=False
             ).encode("cp1252"),
             "broken": b"\xff\xfe{",
+            "long": _vendor(1600833, "Long  name " * 30),  # 330 characters
         },
     )
     out, err = _import(tmp_path, "--quiet")
@@ -302,6 +306,8 @@ def test_bad_files_are_reported_with_path_and_field_and_the_rest_imports(tmp_pat
     assert typed.v_at is None and list(typed.statuses.values_list("status", "source_word")) == [
         ("unknown", "")
     ]
+    long = odd.participants.get(organization__name__startswith="Long name Long")
+    assert long.organization is not None and len(long.organization.name) == 200
     latin = odd.participants.get(organization__name="Latin GmbH")
     assert latin.statements.get().text_bytes == "Grüße".encode()
     good = Case.objects.get(number=123456).participants.get()

@@ -127,16 +127,22 @@ class _Organisations:
     def ensure(self, names: Iterable[str]) -> None:
         """Create, in one insert, the vendor organisations not known yet."""
         new: dict[str, str] = {}
+        taken: set[str] = set()
         for name in names:
             key = name_key(name)
             self._spelling(key, name)
             if key not in self.by_key and key not in new:
-                new[key] = " ".join(name.split())[:200]
+                short = " ".join(name.split())[:200]
+                if short in taken:  # two long names alike in their first 200 characters
+                    short = f"{short[:190]} ({len(taken)})"
+                taken.add(short)
+                new[key] = short
         created = bulk_create(
             Organization, [Organization(name=n, kind=Organization.Kind.VENDOR) for n in new.values()]
         )
-        for org in created:
-            self.by_key[name_key(org.name)] = (org.pk, Organization.Kind.VENDOR)
+        # By the key of the name as read: a name cut at 200 characters keeps its own key.
+        for key, org in zip(new, created, strict=True):
+            self.by_key[key] = (org.pk, Organization.Kind.VENDOR)
         self.report.organisations += len(created)
 
     def vendor_id(self, name: str) -> int | None:
