@@ -509,3 +509,37 @@ def test_datetimes_blank_offsets_and_naive() -> None:
         "v.json", json.dumps(_vendor(6733, "X", DateNotified="", DateResponded=" ")).encode(), problems
     )
     assert vendor is not None and vendor.number == 6733 and vendor.date_notified is None and not problems
+
+
+@pytest.mark.django_db
+def test_a_folder_the_database_refuses_is_reported_and_the_rest_of_its_batch_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import IntegrityError
+
+    from accord.archive import load
+
+    for number in (100001, 100002, 100003):
+        _write(
+            tmp_path,
+            number,
+            _report(number),
+            {"a": _vendor(number, "Shared Vendor"), "b": _vendor(number, f"Own {number}")},
+        )
+    real = load._case_fields
+
+    def refuse(report: Any, *args: Any) -> dict[str, Any]:
+        if report.number == 100002:
+            raise IntegrityError("simulated")
+        return real(report, *args)
+
+    monkeypatch.setattr(load, "_case_fields", refuse)
+    report = load_archive(tmp_path)
+    assert (report.imported, report.skipped) == (2, 1)
+    assert report.errors == ["data/2/vu_100002/vu_100002.json: (database): refused: simulated"]
+    assert set(Case.objects.values_list("number", flat=True)) == {100001, 100003}
+    # The vendor created in the batch that rolled back was created again, once.
+    shared = Organization.objects.get(name="Shared Vendor")
+    assert shared.participations.count() == 2
+    assert report.organisations == Organization.objects.count() == 3
+    assert report.participants == Participant.objects.count() == 4

@@ -32,6 +32,7 @@ size of the archive. Updates of changed cases cost a few queries per changed fil
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections import defaultdict
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -116,8 +117,11 @@ class _Organisations:
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         self.by_key: dict[str, tuple[int, str]] = {}
+        self.names: set[str] = set()  # exact names (unique in the table)
+        self.added: list[tuple[str, str]] = []  # (key, name) created in this batch, until it commits
         for pk, name, kind in Organization.objects.values_list("id", "name", "kind").order_by("id"):
             self.by_key.setdefault(name_key(name), (pk, kind))
+            self.names.add(name)
             self._spelling(name_key(name), name)
 
     def _spelling(self, key: str, name: str) -> None:
@@ -125,19 +129,24 @@ class _Organisations:
         if name not in names and len(names) < 20:
             names.append(name)
 
+    def _free_name(self, name: str) -> str:
+        short = " ".join(name.split())[:200]
+        number = 1
+        while short in self.names:  # two long names alike in their first 200 characters
+            number += 1
+            short = f"{' '.join(name.split())[:185]} ({number})"
+        return short
+
     def ensure(self, names: Iterable[str]) -> None:
         """Create, in one insert, the vendor organisations not known yet."""
         new: dict[str, str] = {}
-        taken: set[str] = set()
         for name in names:
             key = name_key(name)
             self._spelling(key, name)
             if key not in self.by_key and key not in new:
-                short = " ".join(name.split())[:200]
-                if short in taken:  # two long names alike in their first 200 characters
-                    short = f"{short[:190]} ({len(taken)})"
-                taken.add(short)
-                new[key] = short
+                new[key] = self._free_name(name)
+                self.names.add(new[key])
+                self.added.append((key, new[key]))
         created = bulk_create(
             Organization, [Organization(name=n, kind=Organization.Kind.VENDOR) for n in new.values()]
         )
@@ -145,6 +154,12 @@ class _Organisations:
         for key, org in zip(new, created, strict=True):
             self.by_key[key] = (org.pk, Organization.Kind.VENDOR)
         self.report.organisations += len(created)
+
+    def forget_added(self) -> None:
+        for key, name in self.added:
+            self.by_key.pop(key, None)
+            self.names.discard(name)
+        self.added = []
 
     def vendor_id(self, name: str) -> int | None:
         pk, kind = self.by_key[name_key(name)]
@@ -247,14 +262,12 @@ class _Loader:
                 batch.append(folder)
             at_progress = self.report.reports % PROGRESS_EVERY == 0
             if batch and (len(batch) >= batch_size or at_progress):
-                self.load(batch)
+                self.load_safely(batch)
                 batch = []
-                _forget_queries()
             if at_progress:
                 self.progress()
         if batch:
-            self.load(batch)
-            _forget_queries()
+            self.load_safely(batch)
         self.report.seconds = time.monotonic() - self.started
         return self.report
 
@@ -270,6 +283,38 @@ class _Loader:
         )
 
     # One batch ---------------------------------------------------------------------------------
+    def load_safely(self, batch: list[Folder]) -> None:
+        """Load a batch; if the database refuses it, load its folders one by one, so that the
+        folder it refuses is reported and skipped and the others import."""
+        try:
+            self._attempt(batch)
+        except DatabaseError:
+            if len(batch) == 1:
+                raise
+            for folder in batch:
+                try:
+                    self._attempt([folder])
+                except DatabaseError as exc:
+                    assert folder.report is not None
+                    self.problem(Problem(folder.report.source.path, "(database)", f"refused: {exc}"[:300]))
+                    self.report.skipped += 1
+        finally:
+            self.orgs.added = []
+            _forget_queries()
+
+    def _attempt(self, batch: list[Folder]) -> None:
+        # The counters and the organisation index go back as they were if the batch rolls back.
+        saved = dataclasses.replace(self.report)
+        try:
+            self.load(batch)
+        except DatabaseError:
+            for name in ("imported", "updated", "unchanged", "skipped", "vendor_records", "participants"):
+                setattr(self.report, name, getattr(saved, name))
+            self.report.organisations, self.report.statements = saved.organisations, saved.statements
+            self.orgs.forget_added()
+            raise
+        self.orgs.added = []
+
     @transaction.atomic
     def load(self, batch: list[Folder]) -> None:
         paths = [f.report.source.path for f in batch if f.report] + [
