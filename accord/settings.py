@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "accord.cases",
     "accord.vendors",
     "accord.answers",
+    "accord.archive",
     "accord.conversation",
     "accord.notifications",
     "accord.api",

@@ -196,6 +196,10 @@ def build(world: World, key: SigningKey) -> Scene:
     )
     assert statement_from_mail(mail, by=analyst).verification == "verified"
     record("answer.info_answered", case=case, actor=analyst, participant=anon, request=1)  # as above
+    # The archive import (accord.archive.load) writes these in bulk, by Accord, on the cases it
+    # creates or updates; here on the busy case, as the importer's data would read.
+    for kind in ("case.imported", "case.reimported"):
+        record(kind, case=case, actor=SYSTEM, source="data/6/vu_854306/vu_854306.json", vendor_records=2)
     # The conversation: the vendor's question answered in its private thread and closed; the
     # vendor and the analyst in the case discussion and in a topic, naming the vendor and its
     # member (each reader sees only the names the presenter allows).

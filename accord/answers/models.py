@@ -62,6 +62,9 @@ class Status(models.Model):
     version_range = models.CharField(max_length=200, blank=True)
     purl = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=24, choices=VexStatus.choices, default=VexStatus.UNKNOWN)
+    # An imported status keeps the archive's own word beside Accord's ("Vulnerable", "Not
+    # Affected", …); blank for statuses given in Accord.
+    source_word = models.CharField(max_length=40, blank=True)
     justification = models.CharField(max_length=64, choices=Justification.choices, blank=True)
     impact_statement = models.TextField(blank=True)
     fixed_version = models.CharField(max_length=200, blank=True)

@@ -59,6 +59,9 @@ KINDS: dict[str, EventKind] = {
     "report.credit": EventKind("Credit preference changed", concerned=STATE),
     "report.assigned": EventKind("Report assigned"),
     # The case and its vulnerabilities.
+    # Imports by Accord (accord.archive.load): one event per case, for the coordinator's staff.
+    "case.imported": EventKind("Imported from CERT/CC's Vulnerability Data Archive"),
+    "case.reimported": EventKind("Updated from a changed file of CERT/CC's Vulnerability Data Archive"),
     "case.updated": EventKind("Case edited", participants=("changes",)),
     "case.analysts": EventKind("Analysts assigned"),
     "case.vendor_texts": EventKind("Vendor-facing texts edited", participants=("changed",)),

@@ -190,6 +190,11 @@ class Participant(models.Model):
     )
     seen_at = models.DateTimeField(null=True, blank=True)
     tracking_id = models.CharField(max_length=100, blank=True, help_text="The vendor's own id for the case.")
+    # The coordinator's own information about this vendor in this case (the archive's
+    # VendorInformation): never the vendor's statement, which is verbatim in answers.Statement.
+    vendor_information = models.TextField(
+        blank=True, help_text="The coordinator's information about the vendor in this case."
+    )
     # Reminders (process.md "Disclosure policy"; accord.cases.reminders): muting stops the
     # automatic ones; each automatic kind goes at most once, and these keep when it went.
     reminders_muted = models.BooleanField(default=False, help_text="No automatic reminders to this vendor.")
