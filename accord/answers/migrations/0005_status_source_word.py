@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('answers', '0003_delete_inforequest'),
+        ('answers', '0004_statement_received_by_mail'),
     ]
 
     operations = [
