@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "accord.vendors",
     "accord.answers",
     "accord.archive",
+    "accord.publication",
     "accord.conversation",
     "accord.notifications",
     "accord.api",
