@@ -26,7 +26,7 @@ class Job:
 
 
 JOBS: list[Job] = [
-    Job("outbox.requeue_stuck", dt.timedelta(minutes=5), "accord.mailgate.tasks.requeue_stuck"),
+    Job("outbox.requeue_stuck", dt.timedelta(minutes=5), "accord.mailgate.tasks.requeue_outbox"),
     Job("inbound.retry", dt.timedelta(minutes=1), "accord.mailgate.inbound.retry_inbound"),
     Job("api.prune_idempotency", dt.timedelta(hours=1), "accord.api.tasks.prune_idempotency"),
     Job(

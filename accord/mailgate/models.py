@@ -5,7 +5,9 @@ from django.utils import timezone
 class OutboundMessage(models.Model):
     """The outbox. Every mail Accord sends is first a row here, then `send_outbound` sends it.
 
-    One row has one recipient address, so that no mail ever exposes one recipient to another.
+    One row goes to one recipient organisation (or one person): `to_email` and, for an
+    organisation's other contacts, `also_to`, so that no mail shows one organisation to another
+    and no encrypted mail names two organisations' keys.
 
     `body_text` is what may travel in plaintext: the VU#, a neutral line and a link, never case
     details (process.md "Mail and confidentiality"). A row may also carry `sealed_text`, the full
@@ -22,6 +24,9 @@ class OutboundMessage(models.Model):
         BOUNCED = "bounced", "bounced"  # a delivery status notification came back for it
 
     to_email = models.EmailField()
+    also_to = models.JSONField(
+        default=list, blank=True, help_text="The recipient organisation's other addresses, on the same mail."
+    )
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
