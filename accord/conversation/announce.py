@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 
 from accord.accounts.models import Membership, User
-from accord.cases import report_mails
 from accord.cases.models import CaseMemberAccess, Participant
 from accord.cases.presenter import Viewer
 from accord.conversation.models import Message, Thread
+from accord.mailgate import kinds
 from accord.notifications.send import Recipient, notify, recipients_for
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def new_message(message: Message, speaker: Speaker) -> None:
     author_id = speaker.user.pk if speaker.user is not None else None
     wanted = [uid for uid in {*readers, *staff} if uid != author_id]
     users = {u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True)}
-    recipients = recipients_for(users.values())
+    recipients = recipients_for(users.values(), case=thread.case)
     by_email = {r.email: r for r in recipients}
     case = thread.case
 
@@ -117,7 +117,7 @@ def _tell_reporter(message: Message, thread: Thread) -> None:
     viewer = Viewer(
         False, None, frozenset({participant.pk}) if participant else frozenset(), reporter_view=True
     )
-    report_mails.report_message(report, follow_link(report), full_text=_text(message, viewer))
+    kinds.report_message(report, follow_link(report), full_text=_text(message, viewer))
 
 
 def _text(message: Message, viewer: Viewer) -> str:

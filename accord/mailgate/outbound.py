@@ -50,9 +50,9 @@ class Mail:
     encrypt_to: tuple[str, ...] = ()
     also_to: tuple[str, ...] = ()
     kind: str = ""
-    case: Any = None
-    report: Any = None
-    organization: Any = None
+    case_id: int | None = None
+    report_id: str | None = None  # reports have unguessable string ids
+    organization_id: int | None = None  # the recipient organisation, whose keys encrypt_to are
     refused: str = ""
 
 
@@ -79,9 +79,9 @@ def queue_mails(mails: Sequence[Mail]) -> list[OutboundMessage]:
                 encrypt_to=list(mail.encrypt_to) if mail.sealed_text and not mail.refused else [],
                 message_id=make_msgid(domain=domain),
                 kind=mail.kind,
-                case=mail.case,
-                report=mail.report,
-                organization=mail.organization,
+                case_id=mail.case_id,
+                report_id=mail.report_id,
+                organization_id=mail.organization_id,
                 status=OutboundMessage.Status.FAILED if mail.refused else OutboundMessage.Status.QUEUED,
                 last_error=mail.refused[:2000],
                 created_at=now,

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
-
 import smtplib
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -107,7 +106,9 @@ def _requires_encryption(message: OutboundMessage) -> bool:
 
     return bool(
         message.organization_id
-        and VendorProfile.objects.filter(organization=message.organization_id, require_encryption=True).exists()
+        and VendorProfile.objects.filter(
+            organization=message.organization_id, require_encryption=True
+        ).exists()
     )
 
 
@@ -134,7 +135,9 @@ def render(message: OutboundMessage, signer: Signer | None) -> tuple[bytes, str,
     try:
         signature = openpgp.sign_mime(entity, *signer)
     except Exception as exc:  # OpenPGPError says why; anything else is named, never sent unsigned
-        reason = str(exc) if isinstance(exc, openpgp.OpenPGPError) else f"signing failed ({type(exc).__name__})"
+        reason = (
+            str(exc) if isinstance(exc, openpgp.OpenPGPError) else f"signing failed ({type(exc).__name__})"
+        )
         raise _NotSendable(f"Not sent: the coordinator's key cannot sign: {reason}")
     return signed_bytes(message, entity, signature.armored, signature.micalg), "", note
 
