@@ -5,6 +5,7 @@ from accord.api import errors
 from accord.api.auth import UNDECLARED
 from accord.api.routes import (
     cases,
+    mail,
     me,
     messages,
     notifications,
@@ -38,4 +39,5 @@ api.add_router("", participants.router)
 api.add_router("", reminders.router)
 api.add_router("", vendors.router)
 api.add_router("", messages.router)
+api.add_router("", mail.router)
 api.add_router("", notifications.router)
