@@ -51,6 +51,22 @@ REPORT_MESSAGE = "report_message"
 REPORT_ACCEPTED = "report_accepted"
 INVITATION = "invitation"
 PASSWORD_RESET = "password_reset"
+KINDS = (
+    NOTIFICATION,
+    CLAIM_LINK,
+    REMINDER_UNOPENED,
+    REMINDER_DEADLINE,
+    FINAL_REMINDER,
+    NOTICE,
+    DIGEST,
+    ANALYST_NOTICE,
+    EMBARGO_DECLINED,
+    REPORT_RECEIVED,
+    REPORT_MESSAGE,
+    REPORT_ACCEPTED,
+    INVITATION,
+    PASSWORD_RESET,
+)
 
 
 # --- Rendering ------------------------------------------------------------------------------------
