@@ -11,9 +11,12 @@ class OutboundMessage(models.Model):
 
     `body_text` is what may travel in plaintext: the VU#, a neutral line and a link, never case
     details (process.md "Mail and confidentiality"). A row may also carry `sealed_text`, the full
-    text, with `encrypt_to`, the armoured public keys to encrypt it to (tried in order; one
-    recipient key per message). `send_outbound` then sends the full text as PGP/MIME (RFC 3156),
-    or, when no key can be used, `body_text` alone: the sealed text never leaves unencrypted.
+    text, with `encrypt_to`, the armoured public keys of the recipient organisation to encrypt it
+    to (tried in order; one recipient key per message). `send_outbound` then sends the full text
+    as PGP/MIME (RFC 3156), or, when no key can be used, `body_text` alone (never for a vendor that
+    requires encryption): the sealed text never leaves unencrypted. The rows are written by the
+    kinds of mail in accord.mailgate.kinds and sent by accord.mailgate.tasks.send_outbound, which
+    claims each row (QUEUED -> SENDING) so that two workers never send it twice.
     """
 
     class Status(models.TextChoices):

@@ -66,4 +66,6 @@ def test_an_analyst_notifies_a_demo_vendor_on_a_fresh_demo_database(page, live_s
 
     participant = Participant.objects.get(case=case, organization__name="Globex Software")
     assert participant.first_contact_at is not None
-    assert OutboundMessage.objects.filter(to_email="security@globex.example").count() == 1
+    assert (
+        OutboundMessage.objects.filter(to_email="security@globex.example", kind="notification").count() == 1
+    )
