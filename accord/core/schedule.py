@@ -26,8 +26,8 @@ class Job:
 
 
 JOBS: list[Job] = [
-    # Due retries (backoff from 1 minute) and expired claims; the job name is kept for old schedules.
-    Job("outbox.requeue_stuck", dt.timedelta(minutes=1), "accord.mailgate.tasks.requeue_outbox"),
+    # Due retries (after their backoff) and expired claims; the job's name is kept for old schedules.
+    Job("outbox.requeue_stuck", dt.timedelta(minutes=2), "accord.mailgate.tasks.requeue_outbox"),
     Job("inbound.retry", dt.timedelta(minutes=1), "accord.mailgate.inbound.retry_inbound"),
     Job("api.prune_idempotency", dt.timedelta(hours=1), "accord.api.tasks.prune_idempotency"),
     Job(
