@@ -288,3 +288,19 @@ def test_every_kind_renders_a_neutral_subject_and_body(world: World) -> None:
         subject, body, _ = kinds.render(kind, context)
         assert subject and body and "\n" not in subject, kind
         assert case.title not in subject + body, kind
+
+
+def test_the_vendors_tab_says_why_a_vendor_requiring_encryption_was_not_mailed(world: World) -> None:
+    assert world.case is not None
+    strict = keyed_vendor(world, "Strict Corp", None, "psirt@strict.test", strict=True)
+    participant_actions.add_vendors(world.case, [strict], by=world.analyst)
+    client = login(Client(), world.analyst)
+    response = client.post(
+        f"/cases/{world.case.url_ref}/vendors/notify/",
+        {"participant": [str(world.case.participants.get(organization=strict).pk)]},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Not mailed:" in html and "Strict Corp" in html and "encrypted mail only" in html
+    assert "Nobody was notified" not in html  # it has a contact: the message says the real reason
+    assert OutboundMessage.objects.get(organization=strict).status == "failed"

@@ -111,7 +111,9 @@ def _claim_url(secret: str) -> str:
 
 @transaction.atomic
 def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User) -> dict[str, Any]:
-    """Notify vendors that were not notified yet. Returns who was notified and who has no address.
+    """Notify vendors that were not notified yet. Returns who was notified and who has no address
+    ("unreachable"), among them the vendors that require encryption and have no usable key ("held":
+    their mail is stored as failed with the reason, and sent to nobody).
 
     A notification that reaches nobody is no contact attempt: it starts no clock and no embargo
     (process.md "Disclosure policy"), and the timeline tells the analysts who could not be reached.
@@ -129,6 +131,7 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
         (org, [c.email for c in contacts]) for _, org, contacts in found if contacts
     )
     refused: list[Mail] = []
+    held: list[Participant] = []
     for participant, org, contacts in found:
         address = addresses.get(org.pk)
         if address is not None and address.refusal:
@@ -136,6 +139,7 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
             # tells the case's Mail page why; the vendor counts as not reached.
             refused.append(kinds.notification(case, address, claimable=False))
             unreachable.append(participant)
+            held.append(participant)
         elif contacts:
             reachable.append((participant, contacts))
         else:
@@ -149,7 +153,7 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
             unreachable=[p.pk for p in unreachable],
             aliases=[p.alias for p in unreachable],
         )
-        return {"notified": [], "unreachable": unreachable, "case": case}
+        return {"notified": [], "unreachable": unreachable, "held": held, "case": case}
     # The first contact attempt fixes the target date and starts the default embargo.
     case, contact_attempt = apply_contact_attempt(case, at=now, note="notification")
     if case.embargo_state == EM.NONE and not (case.p_at or case.x_at or case.a_at):
@@ -197,7 +201,7 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
         unreachable=[p.pk for p in unreachable],
         contact=contact_attempt,
     )
-    return {"notified": notified, "unreachable": unreachable, "case": case}
+    return {"notified": notified, "unreachable": unreachable, "held": held, "case": case}
 
 
 def find_claim(secret: str) -> ClaimLink | None:
