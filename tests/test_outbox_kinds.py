@@ -304,3 +304,17 @@ def test_the_vendors_tab_says_why_a_vendor_requiring_encryption_was_not_mailed(w
     assert "Not mailed:" in html and "Strict Corp" in html and "encrypted mail only" in html
     assert "Nobody was notified" not in html  # it has a contact: the message says the real reason
     assert OutboundMessage.objects.get(organization=strict).status == "failed"
+
+
+def test_the_api_answers_held_vendors(world: World) -> None:
+    assert world.case is not None
+    strict = keyed_vendor(world, "Strict Corp", None, "psirt@strict.test", strict=True)
+    [participant] = participant_actions.add_vendors(world.case, [strict], by=world.analyst)
+    response = token_client(world.analyst).post(
+        f"/api/v1/cases/{world.case.url_ref}/notify",
+        {"participants": [participant.pk]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["notified"] == [] and [p["id"] for p in body["held"]] == [participant.pk]
