@@ -288,7 +288,7 @@ def test_the_api_mutes_and_unmutes(world: World) -> None:
 def test_recipients_carry_their_organisations_usable_keys(
     world: World, vendor_key: SigningKey, other_key: SigningKey, expired_key: str
 ) -> None:
-    assert recipient_for(world.vendor) == Recipient(world.vendor.email, world.vendor, ())
+    assert recipient_for(world.vendor) == Recipient(world.vendor.email, world.vendor, (), world.vendor_org.pk)
     pin(world, vendor_key)
     pin(world, expired_key)  # pinned, but cannot be used: never offered for encryption
     # A key a vendor admin uploaded waits for an analyst's approval: not used either.

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accord.mailgate.models import OutboundMessage
 from accord.mailgate.outbound import queue_mail
-from accord.mailgate.tasks import requeue_stuck, send_outbound
+from accord.mailgate.tasks import BACKOFF, MAX_ATTEMPTS, requeue_outbox, requeue_stuck, send_outbound
 
 pytestmark = pytest.mark.django_db
 
@@ -131,19 +131,41 @@ def test_each_recipient_gets_their_own_mail(
         assert received["Cc"] is None
 
 
-def test_a_closed_smtp_port_marks_the_message_failed_and_keeps_it(
-    settings, django_capture_on_commit_callbacks
+def test_a_closed_smtp_port_retries_with_backoff_then_fails_and_keeps_it(
+    settings, time_machine, django_capture_on_commit_callbacks
 ) -> None:  # type: ignore[no-untyped-def]
+    start = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
+    time_machine.move_to(start, tick=False)
     settings.SMTP_URL = f"smtp://127.0.0.1:{free_port()}"
     settings.SMTP_TIMEOUT = 5
     with django_capture_on_commit_callbacks(execute=True):
         message = queue_mail("vendor@example.test", "Will not arrive", "…")
     message.refresh_from_db()
-    assert message.status == OutboundMessage.Status.FAILED
+    # A failed delivery goes back to the queue with a backoff, its reason kept.
+    assert message.status == OutboundMessage.Status.QUEUED
     assert message.attempts == 1
     assert "Connection" in message.last_error or "refused" in message.last_error.lower()
+    assert message.next_attempt_at == start + BACKOFF[0]
     assert message.sent_at is None
+    assert requeue_outbox.call() == 0  # not due yet
+    waited = start
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        waited += BACKOFF[attempt - 2]
+        time_machine.move_to(waited, tick=False)
+        assert requeue_outbox.call() == 1
+        message.refresh_from_db()
+        assert message.attempts == attempt
+        if attempt < MAX_ATTEMPTS:
+            assert message.status == OutboundMessage.Status.QUEUED
+            assert message.next_attempt_at == waited + BACKOFF[attempt - 1]
+    # After the last attempt it is failed for good, kept with its reason, and never tried again.
+    assert message.status == OutboundMessage.Status.FAILED
+    assert message.next_attempt_at is None
+    assert "refused" in message.last_error.lower() or "Connection" in message.last_error
     assert OutboundMessage.objects.filter(pk=message.pk, body_text="…").exists()
+    time_machine.move_to(waited + dt.timedelta(days=1), tick=False)
+    assert requeue_outbox.call() == 0
+    assert send_outbound.call(message.pk) == "skipped"
 
 
 def test_sending_a_sent_message_again_does_nothing(django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]

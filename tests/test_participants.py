@@ -68,14 +68,20 @@ def test_notification_carries_no_details_and_starts_the_clock(world):
     assert world.case.target_publication_at is None
     result = actions.notify_vendors(world.case, [participant], by=world.analyst)
     assert result["notified"] == [participant]
-    mails = list(OutboundMessage.objects.filter(to_email__endswith="@keyless.test"))
-    assert sorted(m.to_email for m in mails) == ["cc@keyless.test", "psirt@keyless.test"]
+    mails = list(OutboundMessage.objects.filter(organization=org).order_by("id"))
+    # One notification to the organisation, all its contacts on it; then each contact's own claim link.
+    assert [(m.kind, m.to_email, m.also_to) for m in mails] == [
+        ("notification", "psirt@keyless.test", ["cc@keyless.test"]),
+        ("claim_link", "psirt@keyless.test", []),
+        ("claim_link", "cc@keyless.test", []),
+    ]
+    assert all(m.case_id == world.case.pk for m in mails)
     for mail in mails:
         text = mail.subject + mail.body_text
         assert world.case.label in mail.subject
         for secret in ("Widget Server", "Heap overflow", world.case.title, "2.1"):
             assert secret not in text
-        assert "/policy/" in mail.body_text and "/claim/" in mail.body_text
+        assert "/policy/" in mail.body_text and ("/claim/" in mail.body_text) == (mail.kind == "claim_link")
     participant.refresh_from_db()
     world.case.refresh_from_db()
     assert participant.v_at and participant.first_contact_at and participant.rm_state == RM.RECEIVED

@@ -260,14 +260,17 @@ def test_a_vendor_without_a_contact_is_skipped_until_it_has_one(scene: Scene) ->
     assert [m.to_email for m in reminder_mails("new@vendor-three.test")] == ["new@vendor-three.test"]
 
 
-def test_reminder_mails_are_neutral_and_each_has_one_recipient(scene: Scene) -> None:
+def test_reminder_mails_are_neutral_and_each_goes_to_one_organisation(scene: Scene) -> None:
     vendor_actions.add_contact(
         scene.world.vendor_org, "cc@vendor-one.test", role="cc", by=scene.world.analyst
     )
     scene.at(scene.target - 6 * DAY)
     reminder_actions.send_due_reminders()
     mails = reminder_mails()
-    assert len(mails) == 8  # 2 reminders to each of 4 addresses
+    assert len(mails) == 6  # 2 reminders to each of 3 organisations, all its contacts on one mail
+    one = [m for m in mails if m.to_email == "psirt@vendor-one.test"]
+    assert len(one) == 2 and all(m.also_to == ["cc@vendor-one.test"] for m in one)
+    assert all(m.organization_id is not None and m.case_id == scene.case.pk for m in mails)
     link = f"/cases/{scene.case.url_ref}/"
     for mail in mails:
         text = f"{mail.subject}\n{mail.body_text}"

@@ -22,7 +22,7 @@ from accord.core import audit
 from accord.lib.errors import InvalidInput, RuleViolation, storable
 from accord.lib.reasons import required_reason
 from accord.lib.time import is_timezone
-from accord.mailgate.outbound import queue_mail
+from accord.mailgate import kinds
 
 INVITATION_DAYS = 14
 
@@ -175,15 +175,7 @@ def invite_member(org: Organization, email: str, role: str, *, by: User) -> tupl
         expires_at=timezone.now() + dt.timedelta(days=INVITATION_DAYS),
     )
     link = settings.SITE_URL + reverse("accounts:invitation", kwargs={"token": secret})
-    queue_mail(
-        email,
-        f"[{settings.INSTANCE_NAME}] Invitation to join {org.name}",
-        (
-            f"{by.display_name} invited you to join {org.name} on {settings.INSTANCE_NAME}"
-            f" as {role}.\n\nAccept the invitation here (valid for {INVITATION_DAYS} days):\n{link}\n\n"
-            "If you did not expect this, ignore this message.\n"
-        ),
-    )
+    kinds.invitation(email, org, by=by, role=role, link=link, days=INVITATION_DAYS)
     audit.record(by, "invitation.sent", invitation, email=email, organization=org.pk, role=role)
     return invitation, secret
 

@@ -1,7 +1,10 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.urls import reverse
 
 from accord.accounts.models import Membership
 from accord.lib.time import timezone_names
@@ -72,3 +75,23 @@ class AcceptInvitationForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validators_help_text_html(),
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's password reset, its mail sent as Accord's `password_reset` kind (accord.mailgate.kinds)."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        from accord.mailgate import kinds
+
+        path = reverse(
+            "accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]}
+        )
+        kinds.password_reset(to_email, settings.SITE_URL + path)

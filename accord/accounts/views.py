@@ -22,6 +22,7 @@ from accord.accounts.forms import (
     InviteForm,
     LoginForm,
     MemberRoleForm,
+    PasswordResetForm,
     ProfileForm,
     TokenForm,
 )
@@ -128,10 +129,8 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 password_reset = access("public")(
     auth_views.PasswordResetView.as_view(
         template_name="accounts/password_reset.html",
-        email_template_name="accounts/password_reset_email.txt",
-        subject_template_name="accounts/password_reset_subject.txt",
+        form_class=PasswordResetForm,  # its mail is the kind `password_reset` (accord.mailgate.kinds)
         success_url=reverse_lazy("accounts:password_reset_done"),
-        extra_email_context={"site_url": settings.SITE_URL},
     )
 )
 password_reset_done = access("public")(

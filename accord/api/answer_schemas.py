@@ -101,7 +101,14 @@ class AddedOut(BaseModel):
 
 class NotifiedOut(BaseModel):
     notified: list[ParticipantOutRef]
-    unreachable: list[ParticipantOutRef] = Field(description="Vendors with no active contact address.")
+    unreachable: list[ParticipantOutRef] = Field(
+        description="Vendors not reached: no active contact address, or `held`."
+    )
+    held: list[ParticipantOutRef] = Field(
+        default_factory=list,
+        description="Vendors that require encrypted mail and have no valid pinned key: their mail "
+        "is held back (failed, with the reason, in GET /cases/{case}/mail) and nobody is mailed.",
+    )
 
 
 class StatusOut(BaseModel):

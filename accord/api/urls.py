@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from accord.api import errors
 from accord.api.auth import UNDECLARED
 from accord.api.routes import (
+    case_mail,
     cases,
     mail,
     me,
@@ -39,5 +40,6 @@ api.add_router("", participants.router)
 api.add_router("", reminders.router)
 api.add_router("", vendors.router)
 api.add_router("", messages.router)
+api.add_router("", case_mail.router)
 api.add_router("", notifications.router)
 api.add_router("", mail.router)

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from accord.cases.views import cases, claims, confirm, policy, portal, reminders, reports, triage, vendors
+from accord.cases.views import (
+    cases,
+    claims,
+    confirm,
+    mail,
+    policy,
+    portal,
+    reminders,
+    reports,
+    triage,
+    vendors,
+)
 from accord.conversation import views as conversation
 
 app_name = "cases"
@@ -61,6 +72,7 @@ urlpatterns = [
     # Cases
     path(_case, cases.case_detail, name="case_detail"),
     path(_case + "timeline/", cases.case_timeline, name="case_timeline"),
+    path(_case + "mail/", mail.case_mail, name="case_mail"),
     path(_case + "edit/", cases.case_edit, name="case_edit"),
     path(_case + "analysts/", cases.case_analysts, name="case_analysts"),
     path(_case + "vulnerabilities/add/", cases.vulnerability_add, name="vulnerability_add"),

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 
 from accord.accounts.models import Membership, User
-from accord.cases import report_mails
 from accord.cases.models import CaseMemberAccess, Participant
 from accord.cases.presenter import Viewer
 from accord.conversation.models import Message, Thread
+from accord.mailgate import kinds
 from accord.notifications.send import Recipient, notify, recipients_for
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def new_message(message: Message, speaker: Speaker) -> None:
     wanted = [uid for uid in dict.fromkeys([*staff, *readers]) if uid != author_id]  # owner first
     found = {u.pk: u for u in User.objects.filter(pk__in=wanted, is_active=True)}
     users = {uid: found[uid] for uid in wanted if uid in found}
-    recipients = recipients_for(users.values())
+    recipients = recipients_for(users.values(), case=thread.case)
     by_email = {r.email: r for r in recipients}
     case = thread.case
 
@@ -119,7 +119,7 @@ def _tell_reporter(message: Message, thread: Thread) -> None:
     viewer = Viewer(
         False, None, frozenset({participant.pk}) if participant else frozenset(), reporter_view=True
     )
-    report_mails.report_message(report, follow_link(report), full_text=_text(message, viewer))
+    kinds.report_message(report, follow_link(report), full_text=_text(message, viewer))
 
 
 def _text(message: Message, viewer: Viewer) -> str:

@@ -26,7 +26,8 @@ class Job:
 
 
 JOBS: list[Job] = [
-    Job("outbox.requeue_stuck", dt.timedelta(minutes=5), "accord.mailgate.tasks.requeue_stuck"),
+    # Due retries (after their backoff) and expired claims; the job's name is kept for old schedules.
+    Job("outbox.requeue_stuck", dt.timedelta(minutes=2), "accord.mailgate.tasks.requeue_outbox"),
     Job("inbound.retry", dt.timedelta(minutes=1), "accord.mailgate.inbound.retry_inbound"),
     Job("api.prune_idempotency", dt.timedelta(hours=1), "accord.api.tasks.prune_idempotency"),
     Job(

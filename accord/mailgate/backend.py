@@ -7,7 +7,8 @@ from accord.mailgate.outbound import queue_mail
 
 
 class OutboxBackend(BaseEmailBackend):
-    """Django's own mail (password reset) goes through the outbox too: one row per recipient."""
+    """Mail that Django itself sends goes through the outbox too: one row per recipient. Accord's
+    own mail does not come this way; it is one of the kinds in accord.mailgate.kinds."""
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         count = 0

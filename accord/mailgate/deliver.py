@@ -43,7 +43,7 @@ def analysts(case: Case) -> list[User]:
     return people
 
 
-def tell_analysts_of_stranger(case: Case, parsed: ParsedMail) -> None:
+def tell_analysts_of_stranger(case: Case, parsed: ParsedMail, inbound_id: int) -> None:
     """Mail naming the case from a non-participant waits for the case's analysts: tell them,
     neutrally in plaintext, in full only to their keys."""
     people = analysts(case)
@@ -53,7 +53,7 @@ def tell_analysts_of_stranger(case: Case, parsed: ParsedMail) -> None:
         f"Mail from a non-participant: {parsed.from_address or '(no sender address)'}\n"
         f"Subject: {parsed.subject}\n\n{parsed.text.strip()[:5000]}"
     )
-    link = reverse("cases:case_detail", kwargs={"case": case.url_ref})
+    link = reverse("mailgate:detail", kwargs={"inbound_id": inbound_id})  # where they act on it
     notify(
         case,
         recipients_for(people),

@@ -168,7 +168,7 @@ def _record(row: InboundMessage, parsed: parsing.ParsedMail, route: Route, unwra
             problems.insert(0, route.reason)
             fields["status"] = Status.TRIAGE
             if route.non_participant and route.case is not None:
-                deliver.tell_analysts_of_stranger(route.case, parsed)
+                deliver.tell_analysts_of_stranger(route.case, parsed, current.pk)
         fields["problems"] = "\n".join(p for p in problems if p)[:10_000]
         for name, value in fields.items():
             setattr(current, name, value)

@@ -5,13 +5,18 @@ from django.utils import timezone
 class OutboundMessage(models.Model):
     """The outbox. Every mail Accord sends is first a row here, then `send_outbound` sends it.
 
-    One row has one recipient address, so that no mail ever exposes one recipient to another.
+    One row goes to one recipient organisation (or one person): `to_email` and, for an
+    organisation's other contacts, `also_to`, so that no mail shows one organisation to another
+    and no encrypted mail names two organisations' keys.
 
     `body_text` is what may travel in plaintext: the VU#, a neutral line and a link, never case
     details (process.md "Mail and confidentiality"). A row may also carry `sealed_text`, the full
-    text, with `encrypt_to`, the armoured public keys to encrypt it to (tried in order; one
-    recipient key per message). `send_outbound` then sends the full text as PGP/MIME (RFC 3156),
-    or, when no key can be used, `body_text` alone: the sealed text never leaves unencrypted.
+    text, with `encrypt_to`, the armoured public keys of the recipient organisation to encrypt it
+    to (tried in order; one recipient key per message). `send_outbound` then sends the full text
+    as PGP/MIME (RFC 3156), or, when no key can be used, `body_text` alone (never for a vendor that
+    requires encryption): the sealed text never leaves unencrypted. The rows are written by the
+    kinds of mail in accord.mailgate.kinds and sent by accord.mailgate.tasks.send_outbound, which
+    claims each row (QUEUED -> SENDING) so that two workers never send it twice.
     """
 
     class Status(models.TextChoices):
@@ -22,6 +27,9 @@ class OutboundMessage(models.Model):
         BOUNCED = "bounced", "bounced"  # a delivery status notification came back for it
 
     to_email = models.EmailField()
+    also_to = models.JSONField(
+        default=list, blank=True, help_text="The recipient organisation's other addresses, on the same mail."
+    )
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     headers = models.JSONField(default=dict, blank=True)

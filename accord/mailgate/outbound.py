@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import SafeMIMEMultipart, make_msgid
 from django.db import transaction
+from django.utils import timezone
 
 from accord.core.bulk import bulk_create
 from accord.mailgate.models import OutboundMessage
@@ -31,11 +32,14 @@ from accord.mailgate.models import OutboundMessage
 
 @dataclass(frozen=True)
 class Mail:
-    """One mail for one recipient, as `queue_mails` stores it.
+    """One mail for one recipient organisation (or one person), as `queue_mails` stores it.
+    The kinds of mail (accord.mailgate.kinds) build these; nothing else should.
 
     `body_text` goes out in plaintext, so it holds only the VU#, neutral words and links.
     `sealed_text` (the full text) goes out only encrypted to one of `encrypt_to` (armoured public
-    keys, tried in order); without keys it is not stored at all.
+    keys of ONE organisation, tried in order); without keys it is not stored at all.
+    `refused` is why the mail must not leave at all (a vendor requiring encryption without a
+    usable key): the row is stored as failed with that reason, so that the case shows it.
     """
 
     to_email: str
@@ -44,6 +48,12 @@ class Mail:
     headers: Mapping[str, str] = field(default_factory=dict)
     sealed_text: str = ""
     encrypt_to: tuple[str, ...] = ()
+    also_to: tuple[str, ...] = ()
+    kind: str = ""
+    case_id: int | None = None
+    report_id: str | None = None  # reports have unguessable string ids
+    organization_id: int | None = None  # the recipient organisation, whose keys encrypt_to are
+    refused: str = ""
 
 
 def _domain() -> str:
@@ -55,22 +65,31 @@ def queue_mails(mails: Sequence[Mail]) -> list[OutboundMessage]:
     from accord.mailgate.tasks import send_outbound
 
     domain = _domain()
+    now = timezone.now()
     rows = bulk_create(
         OutboundMessage,
         [
             OutboundMessage(
                 to_email=mail.to_email,
+                also_to=[a for a in dict.fromkeys(mail.also_to) if a.lower() != mail.to_email.lower()],
                 subject=mail.subject,
                 body_text=mail.body_text,
                 headers=dict(mail.headers),
-                sealed_text=mail.sealed_text if mail.encrypt_to else "",
-                encrypt_to=list(mail.encrypt_to) if mail.sealed_text else [],
+                sealed_text=mail.sealed_text if mail.encrypt_to and not mail.refused else "",
+                encrypt_to=list(mail.encrypt_to) if mail.sealed_text and not mail.refused else [],
                 message_id=make_msgid(domain=domain),
+                kind=mail.kind,
+                case_id=mail.case_id,
+                report_id=mail.report_id,
+                organization_id=mail.organization_id,
+                status=OutboundMessage.Status.FAILED if mail.refused else OutboundMessage.Status.QUEUED,
+                last_error=mail.refused[:2000],
+                created_at=now,
             )
             for mail in mails
         ],
     )
-    ids = [row.pk for row in rows]
+    ids = [row.pk for row in rows if row.status == OutboundMessage.Status.QUEUED]
 
     def enqueue() -> None:
         for message_id in ids:
@@ -90,9 +109,15 @@ def queue_mail(
     sealed_text: str = "",
     encrypt_to: Sequence[str] = (),
 ) -> OutboundMessage:
-    """Store one mail for one recipient and send it once the transaction commits."""
+    """Store one mail for one recipient and send it once the transaction commits (for mail that
+    is no kind of its own, such as Django's; Accord's own mail goes through accord.mailgate.kinds)."""
     mail = Mail(to_email, subject, body_text, dict(headers or {}), sealed_text, tuple(encrypt_to))
     return queue_mails([mail])[0]
+
+
+def recipients(message: OutboundMessage) -> list[str]:
+    """Every address the row goes to: `to_email` first, then the organisation's other contacts."""
+    return [message.to_email, *(str(a) for a in message.also_to or [])]
 
 
 def _headers(message: OutboundMessage) -> dict[str, str]:
@@ -113,7 +138,7 @@ def render_bytes(message: OutboundMessage) -> bytes:
         subject=message.subject,
         body=message.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.to_email],
+        to=recipients(message),
         headers=_headers(message),
     )
     return _flatten(email_message.message())
@@ -152,7 +177,7 @@ def pgp_mime_bytes(message: OutboundMessage, armour: bytes) -> bytes:
     email_message = _PgpMimeMessage(
         subject=message.subject,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.to_email],
+        to=recipients(message),
         headers=_headers(message),
         armour=armour,
     )
@@ -209,7 +234,7 @@ def signed_bytes(message: OutboundMessage, entity: bytes, signature: str, micalg
     email_message = _SignedMessage(
         subject=message.subject,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.to_email],
+        to=recipients(message),
         headers=_headers(message),
         entity=entity,
         signature=signature,

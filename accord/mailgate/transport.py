@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -51,9 +52,17 @@ def parse_smtp_url(url: str) -> Transport:
 
 
 def deliver(
-    transport: Transport, sender: str, recipient: str, data: bytes, *, name: str, timeout: int
+    transport: Transport,
+    sender: str,
+    recipients: str | Sequence[str],
+    data: bytes,
+    *,
+    name: str,
+    timeout: int,
 ) -> None:
-    """Send `data` or raise. `name` names the file in the file sink."""
+    """Send `data` to `recipients` (one organisation's addresses) or raise. `name` names the file
+    in the file sink."""
+    to = [recipients] if isinstance(recipients, str) else list(recipients)
     if transport.scheme == "file":
         assert transport.directory is not None
         transport.directory.mkdir(parents=True, exist_ok=True)
@@ -73,4 +82,4 @@ def deliver(
             client.starttls(context=context)
         if transport.username:
             client.login(transport.username, transport.password)
-        client.sendmail(sender, [recipient], data)
+        client.sendmail(sender, to, data)

@@ -23,8 +23,8 @@ from django.utils import timezone
 from accord.accounts.models import User
 from accord.cases.access import standing_of
 from accord.lib.errors import RuleViolation
+from accord.mailgate import kinds
 from accord.mailgate.outbound import Mail, queue_mails
-from accord.notifications import mails
 from accord.notifications.models import CaseMute, DigestItem
 from accord.notifications.send import recipients_for
 
@@ -90,17 +90,8 @@ def send_digests(now: dt.datetime | None = None) -> int:
             dropped += len(waiting) - len(keep)
             if not keep:
                 continue
-            told = [mails.Item(i.case, i.neutral, i.full_text, i.link, i.created_at) for i in keep]
-            recipient = recipients[user_id]
-            outgoing.append(
-                Mail(
-                    to_email=recipient.email,
-                    subject=mails.digest_subject(told),
-                    body_text=mails.digest_body(told),
-                    sealed_text=mails.digest_sealed(told) if recipient.keys else "",
-                    encrypt_to=recipient.keys,
-                )
-            )
+            told = [kinds.Item(i.case, i.neutral, i.full_text, i.link, i.created_at) for i in keep]
+            outgoing.append(kinds.digest(recipients[user_id], told))
         queue_mails(outgoing)
         DigestItem.objects.filter(pk__in=[item.pk for item in items]).update(sent_at=now)
     if dropped:

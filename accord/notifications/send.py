@@ -35,10 +35,10 @@ from django.db.models import F
 from accord.accounts.models import Membership, Organization, User
 from accord.cases.models import Case, Report
 from accord.core.bulk import bulk_create
+from accord.mailgate import kinds
 from accord.mailgate.outbound import Mail, queue_mails
-from accord.notifications import mails
 from accord.notifications.models import CaseMute, DigestItem
-from accord.vendors.models import ChangeStatus, PublicKey
+from accord.vendors.models import ChangeStatus, PublicKey, VendorProfile
 
 Mode = User.NotifyMode
 MAX_NEUTRAL = 200
@@ -50,12 +50,16 @@ class Recipient:
 
     `user` is None for a reporter without an account, who always gets immediate mail. `keys`
     are the armoured public keys to encrypt the full text to, in order of preference (the
-    newest first); () means none on file, and then only the neutral text is mailed.
+    newest first), all of ONE organisation (`organization_id`) or of the reporter; () means
+    none on file, and then only the neutral text is mailed. `requires_encryption`: that
+    organisation wants no mail that is not encrypted, so without keys it gets none.
     """
 
     email: str
     user: User | None = None
     keys: tuple[str, ...] = ()
+    organization_id: int | None = None
+    requires_encryption: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,11 +74,13 @@ class Outcome:
 # --- Recipients ---------------------------------------------------------------------------------
 
 
-def recipients_for(users: Iterable[User]) -> list[Recipient]:
-    """Recipients for these users, in their order, in two queries whatever their number.
+def recipients_for(users: Iterable[User], case: Case | None = None) -> list[Recipient]:
+    """Recipients for these users, in their order, in three queries whatever their number.
 
-    A user's keys are the pinned keys usable now (`PublicKey.usable`) of the vendor
-    organisations they are a member of, the newest first. Coordinator staff have none.
+    A vendor member's keys are the pinned keys usable now (`PublicKey.usable`) of their vendor
+    organisation, the newest first. Keys of two organisations never go together: a member of
+    several vendors gets the keys of the one taking part in `case`, and none (neutral mail only)
+    when that is not exactly one. Coordinator staff have none.
     """
     people = list({user.pk: user for user in users}.values())
     keyed = [u.pk for u in people if not u.is_coordinator_staff]
@@ -84,8 +90,16 @@ def recipients_for(users: Iterable[User]) -> list[Recipient]:
             user_id__in=keyed, organization__kind=Organization.Kind.VENDOR
         ).values_list("user_id", "organization_id"):
             orgs_of.setdefault(user_id, []).append(org_id)
+    if case is not None and any(len(orgs) > 1 for orgs in orgs_of.values()):
+        taking_part = set(case.participants.values_list("organization_id", flat=True))
+        orgs_of = {
+            user_id: [o for o in orgs if o in taking_part] if len(orgs) > 1 else orgs
+            for user_id, orgs in orgs_of.items()
+        }
+    org_of = {user_id: orgs[0] for user_id, orgs in orgs_of.items() if len(orgs) == 1}
     keys_of: dict[int, list[str]] = {}
-    org_ids = {org for orgs in orgs_of.values() for org in orgs}
+    strict: set[int] = set()
+    org_ids = set(org_of.values())
     if org_ids:
         pinned = PublicKey.objects.filter(organization_id__in=org_ids, status=ChangeStatus.ACTIVE).only(
             "organization", "armored", "status", "can_encrypt", "revoked", "expires_at"
@@ -94,11 +108,18 @@ def recipients_for(users: Iterable[User]) -> list[Recipient]:
         for key in pinned.order_by(*newest):
             if key.usable:
                 keys_of.setdefault(key.organization_id, []).append(key.armored)
+        strict = set(
+            VendorProfile.objects.filter(organization_id__in=org_ids, require_encryption=True).values_list(
+                "organization_id", flat=True
+            )
+        )
     return [
         Recipient(
             email=user.email,
             user=user,
-            keys=tuple(dict.fromkeys(k for org in orgs_of.get(user.pk, []) for k in keys_of.get(org, []))),
+            keys=tuple(dict.fromkeys(keys_of.get(org_of[user.pk], []))) if user.pk in org_of else (),
+            organization_id=org_of.get(user.pk),
+            requires_encryption=org_of.get(user.pk) in strict,
         )
         for user in people
     ]
@@ -205,17 +226,7 @@ def notify(
                 )
             )
         else:
-            sealed = mails.notice_sealed(case, line, full_text_for(recipient), url) if recipient.keys else ""
-            outgoing.append(
-                Mail(
-                    to_email=recipient.email,
-                    subject=mails.notice_subject(case, line),
-                    body_text=mails.notice_body(case, line, url),
-                    headers={"X-Accord-Case": case.label} if case is not None else {},
-                    sealed_text=sealed,
-                    encrypt_to=recipient.keys,
-                )
-            )
+            outgoing.append(kinds.notice(case, recipient, line, url, full_text_for))
     with transaction.atomic():
         bulk_create(DigestItem, waiting)
         queue_mails(outgoing)

@@ -66,4 +66,19 @@ def test_an_analyst_notifies_a_demo_vendor_on_a_fresh_demo_database(page, live_s
 
     participant = Participant.objects.get(case=case, organization__name="Globex Software")
     assert participant.first_contact_at is not None
-    assert OutboundMessage.objects.filter(to_email="security@globex.example").count() == 1
+    assert (
+        OutboundMessage.objects.filter(to_email="security@globex.example", kind="notification").count() == 1
+    )
+
+    # The case's Mail tab shows the notification: to Globex, its status, and no error.
+    tabs.get_by_role("link", name="Mail").click()
+    expect(tabs.get_by_role("link", name="Mail")).to_have_attribute("aria-current", "page")
+    row = (
+        page.locator("#mail-table tbody tr")
+        .filter(has_text="Globex Software")
+        .filter(has_text="notification")
+    )
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("security@globex.example")
+    assert_accessible(page)
+    _screenshots(page, "mail")

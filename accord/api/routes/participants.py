@@ -185,9 +185,10 @@ def list_participants(
     "/cases/{case}/notify",
     response={200: NotifiedOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
     summary="Notify vendors (all not yet notified when `participants` is omitted)",
-    description="One neutral mail per contact address, never details in plaintext. The first "
-    "notification is the case's first contact attempt (target date, default embargo). Vendors "
-    "without an active contact address are answered as `unreachable`.",
+    description="One mail per vendor organisation to all its contacts, encrypted to its pinned key "
+    "when it has one, never details in plaintext; while it has no account, each contact also gets "
+    "its own claim link. The first notification is the case's first contact attempt (target date, "
+    "default embargo). Vendors without an active contact address are answered as `unreachable`.",
     auth=rule("analyst"),
 )
 def notify(request: HttpRequest, case: str, payload: NotifyBody | None = None) -> NotifiedOut:
@@ -213,6 +214,7 @@ def notify(request: HttpRequest, case: str, payload: NotifyBody | None = None) -
     return NotifiedOut(
         notified=[ref_out(p, viewer) for p in result["notified"]],
         unreachable=[ref_out(p, viewer) for p in result["unreachable"]],
+        held=[ref_out(p, viewer) for p in result["held"]],
     )
 
 

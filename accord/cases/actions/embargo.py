@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.models import User
@@ -21,7 +19,7 @@ from accord.core.actors import SYSTEM, person
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.reasons import required_reason
 from accord.lib.time import rfc3339
-from accord.mailgate.outbound import queue_mail
+from accord.mailgate import kinds
 
 
 def _locked(case: Case) -> Case:
@@ -34,15 +32,8 @@ def tell_analysts(case: Case, what: str, *, by: Any) -> None:
     Neutral mail: the VU#, a few words and a link, never case details (process.md, "Mail and
     confidentiality").
     """
-    link = settings.SITE_URL + reverse("cases:case_detail", kwargs={"case": case.url_ref})
-    for analyst in sorted(case.analysts.all(), key=lambda a: (a.pk != case.owner_id, a.pk)):
-        if analyst.pk == getattr(by, "pk", None):
-            continue
-        queue_mail(
-            analyst.email,
-            f"[{case.label}] {what}",
-            f"{what} in {case.label}. The details are in the portal:\n{link}\n",
-        )
+    analysts = sorted(case.analysts.all(), key=lambda a: (a.pk != case.owner_id, a.pk))
+    kinds.analyst_notice(case, [a for a in analysts if a.pk != getattr(by, "pk", None)], what)
 
 
 def _check_end(ends_at: Any) -> dt.datetime:

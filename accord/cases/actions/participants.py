@@ -1,7 +1,7 @@
 """Vendors in a case (process.md "Joining an embargo", "Mail and confidentiality", "Anonymity").
 
-Adding vendors gives each an alias; notifying them sends one neutral mail per contact address
-(never details in plaintext, never one mail to several organisations), records the contact
+Adding vendors gives each an alias; notifying them sends one mail per organisation to all its contacts
+(accord.mailgate.kinds: neutral in plaintext, sealed to its key, never one mail to several organisations), records the contact
 attempt (which fixes the target date and the default embargo) and sets V and Received.
 """
 
@@ -26,7 +26,8 @@ from accord.cases.models import Case, CaseMemberAccess, ClaimLink, Participant
 from accord.cases.states import EM, RM, rm_next
 from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
-from accord.mailgate.outbound import queue_mail
+from accord.mailgate import kinds
+from accord.mailgate.outbound import Mail, queue_mails
 
 MAX_VENDORS_AT_ONCE = 2000
 
@@ -108,36 +109,11 @@ def _claim_url(secret: str) -> str:
     return settings.SITE_URL + reverse("cases:claim", kwargs={"key": secret})
 
 
-def notification_body(case: Case, participant: Participant, claim_url: str | None) -> str:
-    """The plaintext notification: the VU#, neutral words and links, never any case detail."""
-    lines = [
-        f"{settings.INSTANCE_NAME} is coordinating the disclosure of a vulnerability report that may concern",
-        f"your organisation. The case is {case.label}.",
-        "",
-        "The report and the coordinator's questions are in the portal (details are never sent by plain mail):",
-        settings.SITE_URL + reverse("cases:case_detail", kwargs={"case": case.url_ref}),
-        "",
-    ]
-    if case.embargo_state in (EM.ACTIVE, EM.REVISE) and case.embargo_ends_at:
-        lines += [
-            f"The case is under embargo until {case.embargo_ends_at:%Y-%m-%d %H:%M} UTC. Receiving this report",
-            "under the coordinator's published policy means accepting it; you can accept or decline in the portal.",
-            "",
-        ]
-    if claim_url:
-        lines += ["Your organisation has no account yet. This link creates one for you:", claim_url, ""]
-    lines += [
-        "Our disclosure policy:",
-        settings.SITE_URL + reverse("cases:policy"),
-        "",
-        f"Reply by email with {case.label} in the subject, encrypted with our OpenPGP key when you can.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
 @transaction.atomic
 def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User) -> dict[str, Any]:
-    """Notify vendors that were not notified yet. Returns who was notified and who has no address.
+    """Notify vendors that were not notified yet. Returns who was notified and who has no address
+    ("unreachable"), among them the vendors that require encryption and have no usable key ("held":
+    their mail is stored as failed with the reason, and sent to nobody).
 
     A notification that reaches nobody is no contact attempt: it starts no clock and no embargo
     (process.md "Disclosure policy"), and the timeline tells the analysts who could not be reached.
@@ -150,13 +126,25 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
     targets = [p for p in participants if p.kind == Participant.Kind.VENDOR and p.case_id == case.pk]
     reachable: list[tuple[Participant, list[Any]]] = []
     unreachable: list[Participant] = []
-    for participant in targets:
-        assert participant.organization is not None
-        contacts = notification_contacts(participant.organization)
-        if contacts:
+    found = [(p, p.organization, notification_contacts(p.organization)) for p in targets if p.organization]
+    addresses = kinds.org_addresses(
+        (org, [c.email for c in contacts]) for _, org, contacts in found if contacts
+    )
+    refused: list[Mail] = []
+    held: list[Participant] = []
+    for participant, org, contacts in found:
+        address = addresses.get(org.pk)
+        if address is not None and address.refusal:
+            # It requires encryption and has no usable key: no mail at all. The failed row
+            # tells the case's Mail page why; the vendor counts as not reached.
+            refused.append(kinds.notification(case, address, claimable=False))
+            unreachable.append(participant)
+            held.append(participant)
+        elif contacts:
             reachable.append((participant, contacts))
         else:
             unreachable.append(participant)
+    queue_mails(refused)
     if not reachable:
         record(
             "vendors.unreachable",
@@ -165,7 +153,7 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
             unreachable=[p.pk for p in unreachable],
             aliases=[p.alias for p in unreachable],
         )
-        return {"notified": [], "unreachable": unreachable, "case": case}
+        return {"notified": [], "unreachable": unreachable, "held": held, "case": case}
     # The first contact attempt fixes the target date and starts the default embargo.
     case, contact_attempt = apply_contact_attempt(case, at=now, note="notification")
     if case.embargo_state == EM.NONE and not (case.p_at or case.x_at or case.a_at):
@@ -180,28 +168,29 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
             "organization_id", flat=True
         )
     )
+    outgoing: list[Mail] = []
     for participant, contacts in reachable:
-        for contact in contacts:
-            claim_url = None
-            if participant.organization_id not in members:
-                secret = secrets.token_urlsafe(24)
-                ClaimLink.objects.create(
-                    participant=participant,
-                    email=contact.email,
-                    role=contact.role,
-                    token_hash=hash_secret(secret),
-                )
-                claim_url = _claim_url(secret)
-            queue_mail(
-                contact.email,
-                f"[{case.label}] New vulnerability report",
-                notification_body(case, participant, claim_url),
+        assert participant.organization_id is not None
+        address = addresses[participant.organization_id]
+        claimable = participant.organization_id not in members
+        # One mail to the organisation (all its contacts, sealed to its key); then, while it has
+        # no account, each contact's own claim link, to that address alone.
+        outgoing.append(kinds.notification(case, address, claimable=claimable))
+        for contact in contacts if claimable else ():
+            secret = secrets.token_urlsafe(24)
+            ClaimLink.objects.create(
+                participant=participant,
+                email=contact.email,
+                role=contact.role,
+                token_hash=hash_secret(secret),
             )
+            outgoing.append(kinds.claim_link(case, address, contact.email, _claim_url(secret)))
         participant.v_at = participant.v_at or now
         participant.first_contact_at = participant.first_contact_at or now
         if participant.rm_state == RM.START:
             participant.rm_state = rm_next(RM.START, "receive")
         notified.append(participant)
+    queue_mails(outgoing)
     Participant.objects.bulk_update(notified, ["v_at", "first_contact_at", "rm_state"])
     record(
         "vendors.notified",
@@ -212,7 +201,7 @@ def notify_vendors(case: Case, participants: Iterable[Participant], *, by: User)
         unreachable=[p.pk for p in unreachable],
         contact=contact_attempt,
     )
-    return {"notified": notified, "unreachable": unreachable, "case": case}
+    return {"notified": notified, "unreachable": unreachable, "held": held, "case": case}
 
 
 def find_claim(secret: str) -> ClaimLink | None:
@@ -318,15 +307,7 @@ def answer_embargo(participant: Participant, *, accept: bool, by: User) -> Parti
         ends_at=case.embargo_ends_at.isoformat() if case.embargo_ends_at else None,
     )
     if not accept:
-        for analyst in case.analysts.all():
-            queue_mail(
-                analyst.email,
-                f"[{case.label}] A participant declined the embargo",
-                f"A participant declined the embargo of {case.label}. See the case:\n"
-                + settings.SITE_URL
-                + reverse("cases:case_detail", kwargs={"case": case.url_ref})
-                + "\n",
-            )
+        kinds.embargo_declined(case, case.analysts.all())
     return participant
 
 

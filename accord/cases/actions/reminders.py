@@ -2,8 +2,8 @@
 case and per vendor, and the analyst's final reminder to an unresponsive vendor.
 
 The rules (when a reminder is due, what "unresponsive" means) live in accord.cases.reminders;
-the mails in accord.cases.reminder_mails. Mail goes to the vendor's active "to" and "cc"
-contacts, as notifications do, one mail per address.
+the mails in accord.mailgate.kinds. Mail goes to the vendor's active "to" and "cc"
+contacts, as notifications do: one mail per organisation, sealed to its key.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.accounts.models import User
-from accord.cases import reminder_mails, reminders
+from accord.cases import reminders
 from accord.cases.events import record
 from accord.cases.models import Case, Participant
 from accord.core.access import require_analyst
@@ -23,6 +23,9 @@ from accord.core.actors import SYSTEM
 from accord.lib.errors import RuleViolation
 from accord.lib.reasons import required_reason
 from accord.lib.time import rfc3339
+from accord.mailgate import kinds
+from accord.mailgate.kinds import final_reminder as final_reminder_mail
+from accord.mailgate.kinds import reminder as reminder_mail
 
 
 def _contacts(participant: Participant) -> list[Any]:
@@ -31,6 +34,11 @@ def _contacts(participant: Participant) -> list[Any]:
     if participant.organization is None:
         return []
     return notification_contacts(participant.organization)
+
+
+def _address(participant: Participant, contacts: list[Any]) -> kinds.OrgAddress:
+    assert participant.organization is not None
+    return kinds.org_address(participant.organization, [c.email for c in contacts])
 
 
 # --- Muting ---------------------------------------------------------------------------------------
@@ -99,9 +107,9 @@ def _remind(case_id: int, reminder: str, now: dt.datetime) -> int:
     reached = []
     for participant in due:
         contacts = _contacts(participant)
-        for contact in contacts:
-            reminder_mails.reminder(case, participant, reminder, contact.email)
         if contacts:
+            # A vendor requiring encryption without a key gets a failed row (shown on the case), no mail.
+            reminder_mail(case, participant, reminder, _address(participant, contacts))
             reached.append(participant)
     if not reached:
         return 0
@@ -159,8 +167,7 @@ def send_final_reminder(participant: Participant, *, by: User, reason: str) -> P
             "final-reminder-contact",
             "The vendor has no active “to” or “cc” contact: add one on its directory page first",
         )
-    for contact in contacts:
-        reminder_mails.final_reminder(case, contact.email)
+    final_reminder_mail(case, _address(participant, contacts))
     Participant.objects.filter(pk=participant.pk).update(final_reminder_at=now)
     participant.final_reminder_at = now
     record(

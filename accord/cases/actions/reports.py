@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accord.accounts.models import Organization, User, hash_secret
-from accord.cases import report_mails, search, ssvc
+from accord.cases import search, ssvc
 from accord.cases.access import ReporterKey
 from accord.cases.events import record
 from accord.cases.models import (
@@ -35,6 +35,7 @@ from accord.core.access import require_analyst
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.lib.ids import new_case_number, new_report_id
 from accord.lib.reasons import required_reason
+from accord.mailgate import kinds
 
 # Field limits shared by the form and the API.
 LIMITS = {
@@ -209,7 +210,7 @@ def submit_report(data: ReportInput, *, by: User | None, client: str = "") -> tu
         new=report.state,
         attachments=len(data.attachments),
     )
-    report_mails.report_received(report, follow_url(key))
+    kinds.report_received(report, follow_url(key))
     return report, key
 
 
@@ -299,7 +300,7 @@ def accept_report(report: Report, *, by: User) -> Case:
         # Accepted, then deferred: accepting again resumes its own case (Deferred -> Accepted).
         case = Case.objects.get(pk=report.case_id)
         report = _move(report, "accept", by=by, case_number=case.number)
-        report_mails.report_accepted(report, case, follow_link(report))
+        kinds.report_accepted(report, case, follow_link(report))
         return case
     case = Case.objects.create(number=_new_case_number(), title=report.title[:300], owner=by)
     case.analysts.add(by)
@@ -369,7 +370,7 @@ def accept_report(report: Report, *, by: User) -> Case:
         case_number=case.number,
         claims=[str(fact) for fact, _ in claims],
     )
-    report_mails.report_accepted(report, case, follow_link(report))
+    kinds.report_accepted(report, case, follow_link(report))
     return case
 
 

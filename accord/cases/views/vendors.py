@@ -394,20 +394,22 @@ def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
         messages.error(request, refusal(exc))
         return redirect(vendors_url(obj))
     notified: list[Participant] = result["notified"]
-    unreachable: list[Participant] = result["unreachable"]
+    held: list[Participant] = result.get("held", [])
+    unreachable: list[Participant] = [p for p in result["unreachable"] if p not in held]
     # A notification that reached nobody is never shown as a success.
     if not notified:
-        messages.error(
-            request,
-            format_html(
-                "Nobody was notified: {} no active “to” or “cc” contact address. {} {}",
-                _linked_names(unreachable, verb=True),
-                _how_to_reach(unreachable),
-                ""
-                if obj.first_contact_at
-                else "No vendor was contacted, so the target date and the default embargo have not started.",
-            ),
-        )
+        if unreachable or not held:
+            messages.error(
+                request,
+                format_html(
+                    "Nobody was notified: {} no active “to” or “cc” contact address. {} {}",
+                    _linked_names(unreachable, verb=True),
+                    _how_to_reach(unreachable),
+                    ""
+                    if obj.first_contact_at
+                    else "No vendor was contacted, so the target date and the default embargo have not started.",
+                ),
+            )
     else:
         messages.success(request, f"Notified {_plain_names(notified)}.")
         if unreachable:
@@ -419,6 +421,15 @@ def vendors_notify(request: HttpRequest, case: str) -> HttpResponse:
                     _how_to_reach(unreachable),
                 ),
             )
+    if held:
+        messages.warning(
+            request,
+            format_html(
+                "Not mailed: {} (encrypted mail only, and no valid key is pinned). Pin a key on the "
+                "directory page, then notify again; the case's Mail tab shows the mail held back.",
+                _linked_names(held, verb=False),
+            ),
+        )
     return redirect(vendors_url(obj, "#unreachable" if unreachable else "#list"))
 
 
