@@ -202,7 +202,7 @@ def test_an_encrypted_and_signed_reply_lands_decrypted_and_verified(
     assert f"verified by {vendor_key.fingerprint}" in item["mail"]["labels"]
 
     # The case's analysts hear of it, the owner first, neutrally.
-    told = list(OutboundMessage.objects.filter(kind__in=["", "notification"]).order_by("id"))
+    told = list(OutboundMessage.objects.filter(kind="notice").order_by("id"))
     staff = [m.to_email for m in told if m.to_email.endswith("@coordinator.test")]
     assert staff[:2] == [owner.email, live_world.analyst.email], staff
     assert all("Patched" not in m.body_text for m in told)
