@@ -5,12 +5,15 @@ written here for bad files and changes. The reader's own properties are at the e
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import shutil
+import types
+import typing
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints, is_typeddict
 
 import pytest
 from django.core.management import call_command
@@ -28,6 +31,9 @@ from accord.archive.reader import Problem, parse_datetime, read_folder, read_rep
 from accord.cases.actions import send_due_reminders
 from accord.cases.models import Case, CaseEvent, Participant, Vulnerability
 from accord.mailgate.models import OutboundMessage
+from accord.publication.models import Note, Revision
+from accord.publication.snapshot_text import search_text
+from accord.publication.snapshot_types import Snapshot
 from accord.testing import World, login, token_client
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "certcc-vda"
@@ -45,6 +51,8 @@ MODELS = (
     Addendum,
     ArchiveRecord,
     CaseEvent,
+    Note,
+    Revision,
 )
 
 
@@ -206,6 +214,187 @@ def test_an_imported_case_page_opens_for_an_analyst_in_constant_queries(world: W
     api = token_client(world.analyst)
     for url in (f"/api/v1/cases/{big.url_ref}", f"/api/v1/cases/{big.url_ref}/participants?limit=100"):
         assert api.get(url).status_code == 200, url
+
+
+# Published reports become notes --------------------------------------------------------------------
+
+STATUS_OF = {
+    "Unknown": "unknown",
+    "Vulnerable": "affected",
+    "Affected": "affected",
+    "Not Vulnerable": "not_affected",
+    "Not Affected": "not_affected",
+}
+
+
+def _check(value: Any, hint: Any, where: str = "snapshot") -> None:
+    """`value` has every key of the TypedDict `hint` (and no other), each of the right type."""
+    origin = get_origin(hint)
+    if is_typeddict(hint):
+        assert isinstance(value, dict), where
+        hints = get_type_hints(hint)
+        assert set(value) == set(hints), (where, set(value) ^ set(hints))
+        for key, sub in hints.items():
+            _check(value[key], sub, f"{where}.{key}")
+    elif origin is Literal:
+        assert value in get_args(hint), (where, value)
+    elif origin in (typing.Union, types.UnionType):
+        assert any(_fits(value, option) for option in get_args(hint)), (where, value, hint)
+    elif origin is list:
+        assert isinstance(value, list), where
+        for index, item in enumerate(value):
+            _check(item, get_args(hint)[0], f"{where}[{index}]")
+    elif hint is type(None):
+        assert value is None, where
+    elif hint is float:
+        assert isinstance(value, int | float) and not isinstance(value, bool), (where, value)
+    elif hint is int:
+        assert isinstance(value, int) and not isinstance(value, bool), (where, value)
+    else:
+        assert isinstance(value, hint), (where, hint, value)
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    try:
+        _check(value, hint)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_the_snapshot_checker_catches_a_missing_key_and_a_wrong_type() -> None:
+    good = {"version": "2.0", "vector": "AV:N/AC:L/Au:N/C:C/I:C/A:C", "score": None}
+    from accord.publication.snapshot_types import Cvss
+
+    _check(good, Cvss)
+    assert not _fits({k: v for k, v in good.items() if k != "score"}, Cvss)
+    assert not _fits({**good, "score": "9.3"}, Cvss)
+    assert not _fits({**good, "extra": 1}, Cvss)
+
+
+def _iso(value: str) -> str:
+    return parse_datetime(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@needs_sample
+@pytest.mark.django_db
+def test_the_sample_s_published_reports_become_notes_with_one_revision_holding_every_vendor_record() -> None:
+    load_archive(SAMPLE)
+    reports = {}
+    for path in (SAMPLE / "data").glob("*/vu_*/vu_*.json"):
+        doc = json.loads(path.read_bytes())
+        reports[int(doc["ID"][3:])] = doc
+    published = {n for n, doc in reports.items() if doc["DateFirstPublished"]}
+    assert len(published) == 200
+    assert Note.objects.count() == 200 and Revision.objects.count() == 200
+    assert set(Note.objects.values_list("case__number", flat=True)) == published  # unpublished: no note
+    for note in Note.objects.select_related("case"):
+        doc = reports[note.case.number]
+        assert note.state == "published"
+        assert note.first_published_at == parse_datetime(doc["DateFirstPublished"])
+        # DateLastUpdated, or the first publication when it is blank or earlier (VU#169: by 19 s).
+        last = parse_datetime(doc["DateLastUpdated"] or doc["DateFirstPublished"])
+        assert note.last_published_at == max(last, note.first_published_at)
+        assert note.overview == doc["Overview"]  # the draft starts as what was published
+    for revision in Revision.objects.select_related("note__case"):
+        doc = reports[revision.note.case.number]
+        assert (revision.number, revision.state, revision.published_by) == (1, "published", None)
+        assert revision.published_at == parse_datetime(doc["DateFirstPublished"])
+        assert revision.change_summary == "Imported from the CERT/CC Vulnerability Data Archive"
+        snapshot = revision.snapshot
+        _check(snapshot, Snapshot)
+        assert (
+            snapshot["source"] == "certcc-archive" and snapshot["case"] == f"VU#{revision.note.case.number}"
+        )
+        assert snapshot["first_published_at"] == _iso(doc["DateFirstPublished"])
+        sections = snapshot["sections"]
+        assert sections["overview"] == doc["Overview"] and sections["impact"] == doc["Impact"]
+        assert sections["solution"] == doc["Resolution"] and sections["workarounds"] == doc["Workarounds"]
+        assert doc["Description"] in sections["description"]
+        references = doc["References"] if isinstance(doc["References"], list) else [doc["References"]]
+        for reference in filter(str.strip, references):
+            assert reference.strip() in sections["references"]
+        if doc["ThanksAndCredit"].strip():
+            assert doc["ThanksAndCredit"] in sections["credit"]
+        assert revision.search_text == search_text(snapshot)
+        assert snapshot["title"] in revision.search_text
+        whats = [item["what"] for item in snapshot["timeline"]]
+        assert "publication" in whats
+        assert [item["at"] for item in snapshot["timeline"]] == sorted(
+            item["at"] for item in snapshot["timeline"]
+        )
+
+    # Every statement in every snapshot is the archive's text exactly, its row's bytes hashed.
+    records = {
+        f"a{pk}": json.loads(raw)
+        for pk, raw in ArchiveRecord.objects.filter(kind="vendor", case__note__isnull=False).values_list(
+            "id", "raw"
+        )
+    }
+    rows = {s.pk: s for s in Statement.objects.all()}
+    seen = 0
+    for snapshot in Revision.objects.values_list("snapshot", flat=True):
+        ids = [v["id"] for v in snapshot["vulnerabilities"]]
+        for vendor in snapshot["vendors"]:
+            record = records[vendor["key"]]
+            assert vendor["name"] == record["Vendor"]
+            assert [(s["vulnerability"], s["status"], s["source_word"]) for s in vendor["statuses"]] == [
+                (vid, STATUS_OF[record["Status"]], record["Status"]) for vid in ids
+            ]
+            assert vendor["addendum"] == record["Addendum"]
+            assert vendor["information"] == record["VendorInformation"]
+            assert vendor["notified_at"] == (_iso(record["DateNotified"]) if record["DateNotified"] else None)
+            statement = vendor["statement"]
+            if not record["VendorStatement"].strip():
+                assert statement is None
+                continue
+            assert statement is not None and statement["text"] == record["VendorStatement"]
+            row = rows[statement["id"]]
+            assert row.text_bytes == record["VendorStatement"].encode("utf-8")
+            assert statement["sha256"] == hashlib.sha256(row.text_bytes).hexdigest()
+            assert (statement["version"], statement["signature_state"]) == (row.version, "unsigned")
+            assert statement["text"].strip() in search_text(snapshot)
+            seen += 1
+    assert seen == sum(1 for r in records.values() if r["VendorStatement"].strip()) > 0
+
+    # VU#854306: 285 entries, one per vendor record (Hitachi's two records are two entries).
+    case = Case.objects.get(number=854306)
+    snapshot = case.note.revisions.get().snapshot
+    assert len(snapshot["vendors"]) == 285 == case.archive_records.filter(kind="vendor").count()
+    assert {v["key"] for v in snapshot["vendors"]} == {
+        f"a{pk}" for pk in case.archive_records.filter(kind="vendor").values_list("id", flat=True)
+    }
+    hitachi = [v["statuses"][0]["source_word"] for v in snapshot["vendors"] if v["name"] == "Hitachi"]
+    assert sorted(hitachi) == ["Unknown", "Vulnerable"]  # each record's own word
+    assert [(v["id"], v["cve"]) for v in snapshot["vulnerabilities"]] == [("VU#854306.1", "CVE-2002-0013")]
+    assert snapshot["number"] == 854306
+    assert not any(v["anonymous"] for v in snapshot["vendors"])
+
+    # A second run: no new note, revision or event, and revision 1 is as it was.
+    before = _counts()
+    kept = dict(Revision.objects.values_list("id", "snapshot"))
+    report = load_archive(SAMPLE)
+    assert (report.unchanged, report.notes, report.revisions) == (500, 0, 0)
+    assert _counts() == before and dict(Revision.objects.values_list("id", "snapshot")) == kept
+
+
+@needs_sample
+@pytest.mark.django_db
+def test_cases_imported_before_notes_get_their_note_on_the_next_run_and_nothing_else(tmp_path: Path) -> None:
+    root = tmp_path / "vda"
+    shutil.copytree(SAMPLE / "data" / "6", root / "data" / "6")
+    load_archive(root)
+    notes = Note.objects.count()
+    assert notes > 0
+    Note.objects.all().delete()  # as if imported before the loader made notes
+    before = _counts()
+    with CaptureQueriesContext(connection) as ctx:
+        report = load_archive(root)
+    assert report.notes == notes and report.unchanged == report.reports and report.revisions == 0
+    assert Note.objects.count() == Revision.objects.count() == notes
+    assert CaseEvent.objects.count() == before["CaseEvent"]
+    assert len(ctx.captured_queries) < 40  # in bulk: not per case
+    assert load_archive(root).notes == 0 and Note.objects.count() == notes
 
 
 # Small archives: bad files, changed files, exit status -----------------------------------------------
@@ -405,6 +594,139 @@ def test_a_changed_file_updates_its_case_and_keeps_history(tmp_path: Path) -> No
     assert load_archive(tmp_path).unchanged == 1 and _counts() == before
 
 
+@pytest.mark.django_db
+def test_a_changed_published_report_adds_revision_2_and_never_rewrites_revision_1(tmp_path: Path) -> None:
+    published = {
+        "DateFirstPublished": "2019-03-01T10:00:00-05:00",
+        "DatePublic": "2019-03-01T00:00:00",
+        "References": "https://example.org/a",
+        "CERTAdvisory": "CA-2019-01",
+        "CVSS_BaseVector": "AV:N/AC:L/Au:N/C:C/I:C/A:C",
+        "CVSS_BaseScore": "10",
+    }
+    acme = _vendor(777002, "Acme", Revision=3)
+    _write(
+        tmp_path,
+        777002,
+        _report(
+            777002,
+            **published,
+        ),
+        {"a": acme, "b": _vendor(777002, "Beta", Status="Unknown", VendorStatement="", DateResponded="")},
+    )
+    assert load_archive(tmp_path).notes == 1
+    note = Note.objects.get(case__number=777002)
+    first = note.revisions.get()
+    kept = json.dumps(first.snapshot, sort_keys=True)
+    snapshot = first.snapshot
+    _check(snapshot, Snapshot)
+    # Texts as given: the archive's HTML escapes stay, the renderer escapes HTML itself.
+    assert snapshot["sections"]["overview"] == "An overview &amp; more"
+    assert snapshot["sections"]["references"] == "- <https://example.org/a>\n- CERT Advisory CA-2019-01"
+    assert snapshot["sections"]["credit"] == ""
+    assert [v["cvss"] for v in snapshot["vulnerabilities"]] == [
+        [{"version": "2.0", "vector": "AV:N/AC:L/Au:N/C:C/I:C/A:C", "score": 10.0}]
+    ] * 2
+    beta = next(v for v in snapshot["vendors"] if v["name"] == "Beta")
+    assert beta["statement"] is None and {s["status"] for s in beta["statuses"]} == {"unknown"}
+    assert [t["what"] for t in snapshot["timeline"]] == [
+        "report created",
+        "first contact attempt",
+        "first vendor response",
+        "made public",
+        "publication",
+    ]
+
+    # A change the note does not show (the record's own revision counter): no new revision.
+    _write(
+        tmp_path,
+        777002,
+        _report(
+            777002,
+            **published,
+        ),
+        {"a": {**acme, "Revision": 4}},
+    )
+    report = load_archive(tmp_path)
+    assert (report.updated, report.revisions) == (1, 0)
+    assert note.revisions.count() == 1
+    reimported = CaseEvent.objects.get(kind="case.reimported")
+    assert "note_revision" not in reimported.data
+
+    # Acme's new statement: revision 2, revision 1 as it was.
+    _write(
+        tmp_path,
+        777002,
+        _report(
+            777002,
+            **published,
+            DateLastUpdated="2019-04-01T00:00:00Z",
+        ),
+        {"a": {**acme, "Revision": 5, "VendorStatement": "Fixed in 1.3 &amp; later.\n"}},
+    )
+    report = load_archive(tmp_path)
+    assert (report.updated, report.revisions, report.notes) == (1, 1, 0)
+    first.refresh_from_db()
+    assert json.dumps(first.snapshot, sort_keys=True) == kept and first.number == 1
+    second = note.revisions.get(number=2)
+    assert second.state == "published" and second.change_summary == "Updated from the archive"
+    assert second.published_at == dt.datetime(2019, 4, 1, tzinfo=dt.UTC) and second.published_by is None
+    _check(second.snapshot, Snapshot)
+    statement = next(v for v in second.snapshot["vendors"] if v["name"] == "Acme")["statement"]
+    assert statement["text"] == "Fixed in 1.3 &amp; later.\n" and statement["version"] == 2
+    assert Statement.objects.get(pk=statement["id"]).text_bytes == b"Fixed in 1.3 &amp; later.\n"
+    # Search reads the words people read: not hashes, keys or dates.
+    assert "Fixed in 1.3 &amp; later." in second.search_text and "Acme" in second.search_text
+    assert statement["sha256"] not in second.search_text and "2019-04-01" not in second.search_text
+    assert [v["key"] for v in second.snapshot["vendors"]] == [v["key"] for v in first.snapshot["vendors"]]
+    note.refresh_from_db()
+    assert note.last_published_at == second.published_at and note.state == "published"
+    assert CaseEvent.objects.filter(kind="case.reimported").last().data["note_revision"] == 2
+    before = _counts()
+    assert load_archive(tmp_path).unchanged == 1 and _counts() == before
+
+
+@pytest.mark.django_db
+def test_an_unpublished_report_has_no_note_until_the_archive_publishes_it(tmp_path: Path) -> None:
+    _write(tmp_path, 4321, _report(4321), {"a": _vendor(4321, "Acme")})
+    assert load_archive(tmp_path).notes == 0 and not Note.objects.exists()
+    _write(tmp_path, 4321, _report(4321, DateFirstPublished="2019-05-01T00:00:00Z"), {})
+    report = load_archive(tmp_path)
+    assert (report.updated, report.notes) == (1, 1)
+    revision = Revision.objects.get()
+    assert revision.number == 1 and revision.change_summary.startswith("Imported from")
+    assert revision.published_at == dt.datetime(2019, 5, 1, tzinfo=dt.UTC)
+    assert [v["name"] for v in revision.snapshot["vendors"]] == ["Acme"]
+
+
+def _published_archive(root: Path, first: int, vendors: int) -> None:
+    for number in range(first, first + 3):
+        _write(
+            root,
+            number,
+            _report(number, DateFirstPublished="2019-03-01T10:00:00Z"),
+            {
+                f"v{k}": _vendor(number, f"Vendor {number} {k}", VendorStatement=f"Statement {k}")
+                for k in range(vendors)
+            },
+        )
+
+
+@pytest.mark.django_db
+def test_notes_are_made_in_a_constant_number_of_queries_per_batch(tmp_path: Path) -> None:
+    _published_archive(tmp_path / "small", 300001, 1)
+    _published_archive(tmp_path / "large", 400001, 40)
+
+    def queries(root: Path) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            report = load_archive(root)
+        assert report.notes == 3
+        return len(ctx.captured_queries)
+
+    assert queries(tmp_path / "small") == queries(tmp_path / "large")
+    assert Revision.objects.filter(note__case__number=400001).get().snapshot["vendors"][39]["statement"]
+
+
 @needs_sample
 @pytest.mark.django_db
 def test_a_copy_of_the_sample_imports_in_small_batches_the_same(tmp_path: Path) -> None:
@@ -437,6 +759,10 @@ FIELDS = [
     "DateNotified",
     "DateResponded",
     "VendorRecordID",
+    "CVSS_BaseVector",
+    "CVSS_BaseScore",
+    "CERTAdvisory",
+    "SystemsAffectedPreamble",
 ]
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -456,6 +782,8 @@ VALUES = st.one_of(
             "2019-01-02T03:04:05-05:00",
             "2019-13-02T00:00:00",
             "Not Vulnerable",
+            "AV:N/AC:L/Au:N/C:C/I:C/A:C",
+            "9.3",
             "\ud800",
             "a\x00b",
         ]

@@ -25,6 +25,11 @@ participant's dates, information and statuses, and a statement or addendum whose
 added as a new version (statements are never rewritten). Nothing is deleted: a vulnerability or a
 vendor record gone from the archive stays. The case gets one "case.reimported" event.
 
+A published report (`DateFirstPublished`) becomes the case's Vulnerability Note with one
+published revision (accord.archive.notes); a changed file whose published content changed adds
+a revision ("Updated from the archive"), never rewriting one. An unchanged published report whose
+case has no note yet (imported before notes were) gets its note on the next run.
+
 Reading and writing go in batches of report folders, each in one transaction with a fixed
 number of queries for new cases (bulk inserts): memory stays that of one batch, whatever the
 size of the archive. Updates of changed cases cost a few queries per changed file.
@@ -48,6 +53,7 @@ from django.utils import timezone
 
 from accord.accounts.models import Organization
 from accord.answers.models import Addendum, Answer, Statement, Status
+from accord.archive import notes as archive_notes
 from accord.archive.models import ArchiveRecord
 from accord.archive.reader import ArchiveReport, ArchiveVendor, Folder, Problem, iter_folders, read_folder
 from accord.cases.actions.participants import alias_letters
@@ -56,6 +62,7 @@ from accord.cases.models import Case, CaseEvent, Participant, Vulnerability
 from accord.cases.states import RM
 from accord.core.bulk import bulk_create
 from accord.lib.ids import case_label
+from accord.publication.models import Note
 
 IMPORTED = "case.imported"
 REIMPORTED = "case.reimported"
@@ -81,6 +88,8 @@ class ImportReport:
     participants: int = 0
     organisations: int = 0  # organisations created
     statements: int = 0
+    notes: int = 0  # Vulnerability Notes created
+    revisions: int = 0  # revisions added to notes by changed files
     error_count: int = 0
     errors: list[str] = field(default_factory=list)
     # Organisations whose records spelt their name more than one way: key -> the spellings.
@@ -101,6 +110,7 @@ class ImportReport:
             f"unchanged {self.unchanged:,}, skipped {self.skipped:,}",
             f"vendor records {self.vendor_records:,}, participants {self.participants:,}, "
             f"organisations created {self.organisations:,}, statements {self.statements:,}",
+            f"notes published {self.notes:,}, revisions added {self.revisions:,}",
             f"errors {self.error_count:,}, in {self.seconds:.1f} s",
         ]
         merged = self.merged
@@ -311,6 +321,7 @@ class _Loader:
             for name in ("imported", "updated", "unchanged", "skipped", "vendor_records", "participants"):
                 setattr(self.report, name, getattr(saved, name))
             self.report.organisations, self.report.statements = saved.organisations, saved.statements
+            self.report.notes, self.report.revisions = saved.notes, saved.revisions
             self.orgs.forget_added()
             raise
         self.orgs.added = []
@@ -332,6 +343,7 @@ class _Loader:
             taken.update(Case.objects.filter(number__in=chunk).values_list("number", "id"))
         new: list[Folder] = []
         changed: list[tuple[Folder, int]] = []
+        waiting: list[int] = []  # unchanged published reports' cases: do they have their note?
         seen: set[int] = set()
         for folder in batch:
             report = folder.report
@@ -354,6 +366,8 @@ class _Loader:
             files = [report.source] + [v.source for v in folder.vendors]
             if all(known.get(s.path, ("",))[0] == s.sha256 for s in files):
                 self.report.unchanged += 1
+                if report.published:
+                    waiting.append(mine[1])
             else:
                 changed.append((folder, mine[1]))
         if new or changed:
@@ -362,6 +376,21 @@ class _Loader:
             self.create(new)
         for folder, case_id in changed:
             self.update(folder, case_id, known)
+        if waiting:
+            self.backfill(waiting)
+
+    def backfill(self, case_ids: list[int]) -> None:
+        """Notes for published cases imported before notes were: one query when all have one."""
+        have: set[int] = set()
+        for chunk in _chunks(case_ids):
+            have.update(Note.objects.filter(case_id__in=chunk).values_list("case_id", flat=True))
+        missing = [pk for pk in case_ids if pk not in have]
+        if missing:
+            self.count(archive_notes.write(archive_notes.from_database(missing), timezone.now()))
+
+    def count(self, outcome: archive_notes.Outcome) -> None:
+        self.report.notes += outcome.notes
+        self.report.revisions += outcome.revisions
 
     def _participant_groups(self, folder: Folder) -> dict[int, list[ArchiveVendor]]:
         """The case's vendor records by organisation, each group in record order."""
@@ -471,6 +500,34 @@ class _Loader:
             )
         bulk_create(ArchiveRecord, records)
         bulk_create(CaseEvent, events)
+        # The published reports' notes, from what was just inserted: no query but the inserts.
+        record_of = {r.path: r.pk for r in records}
+        statement_index = archive_notes.statement_index(statements)
+        sources = []
+        for folder, case in zip(folders, cases, strict=True):
+            assert folder.report is not None
+            if not folder.report.published:
+                continue
+            vendors = []
+            for v in folder.vendors:
+                holder = participant_of.get(v.source.path)
+                vendors.append(
+                    archive_notes.VendorSource(
+                        record_of[v.source.path[:300]], v, holder.pk if holder else None
+                    )
+                )
+            sources.append(
+                archive_notes.NoteSource(
+                    case_id=case.pk,
+                    number=case.number,
+                    title=case.title,
+                    report=folder.report,
+                    vulnerabilities=by_case[case.pk],
+                    vendors=vendors,
+                    statements=statement_index,
+                )
+            )
+        self.count(archive_notes.write(sources, now))
         self.report.imported += len(cases)
         self.report.vendor_records += sum(len(f.vendors) for f in folders)
         self.report.participants += len(participants)
@@ -640,6 +697,11 @@ class _Loader:
         count = case.participants.count()
         event = _event_data(folder, case, count, len(vulns))
         event["changed"] = changed_paths[:100]
+        if report.published:
+            outcome = archive_notes.write(archive_notes.from_database([case.pk]), now)
+            self.count(outcome)
+            if case.pk in outcome.numbers:
+                event["note_revision"] = outcome.numbers[case.pk]
         self._event(REIMPORTED, case, event, now).save()
         self.report.updated += 1
 

@@ -30,6 +30,7 @@ from typing import Any
 _VU_ID = re.compile(r"VU#(\d{1,7})", re.ASCII)
 _FOLDER = re.compile(r"vu_(\d{1,7})", re.ASCII)
 _CVE = re.compile(r"CVE-\d{4}-\d{4,19}", re.ASCII)
+_CVSS2 = re.compile(r"AV:[LAN]/AC:[HML]/Au:[MSN]/C:[NPC]/I:[NPC]/A:[NPC]", re.ASCII)
 
 # The archive's status words, mapped to Accord's vocabulary (process.md "Vendor answers").
 STATUS_WORDS = {
@@ -70,8 +71,13 @@ class ArchiveReport:
     workarounds: str = ""
     thanks: str = ""
     author: str = ""
+    preamble: str = ""  # SystemsAffectedPreamble: a preamble to the list of vendors
     references: list[str] = field(default_factory=list)
+    # "CERT Advisory CA-2002-03", "US-CERT Technical Alert TA09-187A"
+    advisories: list[str] = field(default_factory=list)
     cve_ids: list[str] = field(default_factory=list)
+    cvss2_vector: str = ""  # a complete CVSS 2.0 base vector, "" when blank or partial ("AV:--/…")
+    cvss2_score: float | None = None
     date_created: dt.datetime | None = None
     date_public: dt.datetime | None = None
     date_first_published: dt.datetime | None = None
@@ -227,6 +233,28 @@ def _number(doc: dict[str, Any], path: str, problems: list[Problem]) -> int | No
     return number
 
 
+def _cvss2(doc: dict[str, Any], path: str, problems: list[Problem]) -> tuple[str, float | None]:
+    """The report's CVSS 2.0 base vector and score, when it was scored ("--" parts: it was not)."""
+    vector = " ".join(_text(doc, "CVSS_BaseVector", path, problems).split())
+    if not _CVSS2.fullmatch(vector):
+        return "", None
+    value = doc.get("CVSS_BaseScore")
+    score: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        score = float(value)
+    elif isinstance(value, str):
+        try:
+            score = float(value)
+        except ValueError:
+            score = None
+    elif value is not None:
+        problems.append(Problem(path, "CVSS_BaseScore", f"expected a number, found {type(value).__name__}"))
+    if score is not None and not 0 <= score <= 10:
+        problems.append(Problem(path, "CVSS_BaseScore", f"not a CVSS score: {score}"))
+        score = None
+    return vector, score
+
+
 def read_report(path: str, data: bytes, problems: list[Problem]) -> ArchiveReport | None:
     """One `vu_<ID>.json`. None when it has no usable id or is no JSON object."""
     source, doc = _load(path, data, problems)
@@ -241,6 +269,7 @@ def read_report(path: str, data: bytes, problems: list[Problem]) -> ArchiveRepor
         if not found:
             problems.append(Problem(path, "CVEIDs", f"no CVE id in {item[:40]!r}"))
         cves.extend(c for c in found if c not in cves)
+    vector, score = _cvss2(doc, path, problems)
     return ArchiveReport(
         source=source,
         number=number,
@@ -252,8 +281,13 @@ def read_report(path: str, data: bytes, problems: list[Problem]) -> ArchiveRepor
         workarounds=_text(doc, "Workarounds", path, problems),
         thanks=_text(doc, "ThanksAndCredit", path, problems),
         author=_text(doc, "Author", path, problems),
+        preamble=_text(doc, "SystemsAffectedPreamble", path, problems),
         references=_strings(doc, "References", path, problems),
+        advisories=[f"CERT Advisory {a}" for a in _strings(doc, "CERTAdvisory", path, problems)]
+        + [f"US-CERT Technical Alert {a}" for a in _strings(doc, "US-CERTTechnicalAlert", path, problems)],
         cve_ids=cves,
+        cvss2_vector=vector,
+        cvss2_score=score,
         date_created=_datetime(doc, "DateCreated", path, problems),
         date_public=_datetime(doc, "DatePublic", path, problems),
         date_first_published=_datetime(doc, "DateFirstPublished", path, problems),
