@@ -229,6 +229,11 @@ def open_requests_of(participant: Any) -> Any:
 # --- Published notes (the public site's tests; the publishing actions build real ones) ----------
 
 # A statement's bytes as a vendor may send them: CRLF, a tab, 8-bit text and HTML-like text.
+# An anonymous vendor's clearsigned statement: the public never sees its signature block.
+ANONYMOUS_CLEARSIGNED = (
+    b"-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nNot affected.\r\n"
+    b"-----BEGIN PGP SIGNATURE-----\r\n\r\nSIGNERKEYID\r\n-----END PGP SIGNATURE-----\r\n"
+)
 RAW_STATEMENT = b"Acme statement\r\n\tWe fixed it in 2.1.\r\nCaf\xc3\xa9 <script>alert(1)</script>\r\n"
 
 
@@ -246,12 +251,15 @@ def _statement(participant: Participant, raw: bytes, **fields: Any) -> Any:
     import hashlib
 
     from accord.answers.models import Statement
+    from accord.lib.openpgp import without_signatures
 
     statement = Statement.objects.create(participant=participant, version=1, text=raw, share=True, **fields)
+    # The public reads an anonymous vendor's statement without its armour (process.md "Anonymity").
+    shown = without_signatures(raw) if participant.anonymous else raw
     item = {
         "id": statement.pk,
         "version": 1,
-        "text": raw.decode("utf-8", errors="replace"),
+        "text": shown.decode("utf-8", errors="replace"),
         "sha256": hashlib.sha256(raw).hexdigest(),
         "signature_state": statement.verification,
         "fingerprint": "" if participant.anonymous else statement.fingerprint,
@@ -341,7 +349,7 @@ def sample_snapshot(
         "not_affected",
         _statement(
             hidden,
-            b"-----BEGIN PGP SIGNED MESSAGE-----\r\nNot affected.\r\n",
+            ANONYMOUS_CLEARSIGNED,
             verification=V.VERIFIED,
             signature_kind=K.CLEARSIGNED,
             fingerprint="B" * 40,

@@ -37,9 +37,7 @@ def _leaky_cases():  # type: ignore[no-untyped-def]
     case, snapshot, _ = _published(333333)
     for state in (Revision.State.PENDING, Revision.State.DISCARDED):
         leaked = {**snapshot, "title": SECRET, "sections": {**snapshot["sections"], "overview": SECRET}}
-        Revision.objects.create(
-            note=case.note, state=state, snapshot=leaked, search_text=search_text(leaked)
-        )
+        Revision.objects.create(note=case.note, state=state, snapshot=leaked, search_text=search_text(leaked))
     return draft_case, case
 
 
@@ -138,7 +136,9 @@ def test_public_json() -> None:
     vendors = data["vendors"]
     assert len(vendors) == 5
     silent = [v for v in vendors if v["statement"] is None]
-    assert silent and all(v["statuses"] and {s["status"] for s in v["statuses"]} == {"unknown"} for v in silent)
+    assert silent and all(
+        v["statuses"] and {s["status"] for s in v["statuses"]} == {"unknown"} for v in silent
+    )
     named = vendors[0]["statement"]
     assert named["text"] == RAW_STATEMENT.decode()
     assert named["raw_url"].endswith(f"/vuls/VU{case.number}/statements/{named['id']}.txt")
@@ -169,7 +169,9 @@ def test_revisions_history_and_older_revisions() -> None:
     assert "Heap overflow, corrected" in page and "/vuls/VU854306/revisions/1/" in page
     old = client.get("/vuls/854306/revisions/1/").content.decode()
     assert "Heap overflow in the widget parser" in old and "not the latest" in old
-    assert client.get("/api/v1/notes/854306?revision=1").json()["title"] == "Heap overflow in the widget parser"
+    assert (
+        client.get("/api/v1/notes/854306?revision=1").json()["title"] == "Heap overflow in the widget parser"
+    )
     feed = client.get("/vuls/feed.atom")
     assert feed["Content-Type"].startswith("application/atom+xml")
     assert feed.content.decode().count("<entry>") == 2
@@ -251,3 +253,47 @@ def test_constant_queries_whatever_the_number_of_vendors() -> None:
     after = [_queries(client, url.replace("100020", "100021")) for url in urls]
     assert before == after
     assert "Silent Vendor 296" in client.get("/vuls/100021/").content.decode()
+
+
+def test_an_anonymous_vendors_statement_never_shows_its_signature() -> None:
+    _, snapshot, _ = _published()
+    hidden = snapshot["vendors"][1]
+    assert hidden["anonymous"] and hidden["name"] == "Vendor 2"
+    client = Client()
+    raw = client.get(f"/vuls/854306/statements/{hidden['statement']['id']}.txt")
+    assert raw.status_code == 200
+    assert b"Not affected." in raw.content and b"SIGNERKEYID" not in raw.content
+    assert b"PGP" not in raw.content
+    page = client.get("/vuls/854306/").content.decode()
+    assert "SIGNERKEYID" not in page and "Signed; verified by the coordinator" in page
+    api = client.get("/api/v1/notes/854306").content.decode()
+    assert "SIGNERKEYID" not in api and "Hidden Corp" not in api
+
+
+def test_every_public_note_route_answers_every_persona(world) -> None:  # type: ignore[no-untyped-def]
+    """The note routes are public: with a published note, every persona reads the same thing."""
+    from accord.core.routes import all_routes
+    from accord.testing import PERSONAS
+
+    _, snapshot, _ = _published()
+    values = {
+        "case": "VU854306",
+        "revision_number": "1",
+        "statement_id": str(snapshot["vendors"][0]["statement"]["id"]),
+    }
+    routes = [
+        r for r in all_routes() if r.name.startswith("publication:") or r.name in ("list_notes", "get_note")
+    ]
+    assert len(routes) == 10
+    for route in routes:
+        assert route.rule == "public", route.pattern
+        url = "/" + route.pattern
+        for name, value in values.items():
+            url = url.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
+            url = url.replace("<" + name + ">", value)
+        answers = set()
+        for persona in PERSONAS:
+            response = login(Client(), world.persona(persona)).get(url)
+            assert response.status_code == 200, (url, persona, response.status_code)
+            answers.add(response.status_code)
+        assert answers == {200}

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
 
 from accord.answers.models import Statement
+from accord.lib import openpgp
 from accord.lib.ids import find_case_number, parse_case_ref
 from accord.publication.models import Note, Revision
 
@@ -95,7 +96,7 @@ class PublicNote:
     @property
     def snapshot(self) -> dict[str, Any]:
         assert self.revision is not None
-        return self.revision.snapshot  # type: ignore[no-any-return]
+        return self.revision.snapshot
 
 
 def case_number(ref: str) -> int | None:
@@ -130,9 +131,14 @@ def note_for(ref: str, revision: int | None = None, *, staff: bool = False) -> P
     return PublicNote(note=note, number=number, revision=shown, history=history)
 
 
-def statement_for(ref: str, statement_id: int) -> tuple[Statement, dict[str, Any]] | None:
-    """A statement and its snapshot item, only when a public revision of that note publishes it
-    (the same bytes: the sha256 must match). Never a statement of another case or an unpublished one."""
+def statement_for(ref: str, statement_id: int) -> tuple[bytes, Statement, dict[str, Any]] | None:
+    """The bytes the public may read of a statement, the statement and its snapshot item, only when
+    a public revision of that note publishes it (with the same bytes: the sha256 must match).
+    Never a statement of another case or an unpublished one.
+
+    A named vendor's statement is served exactly as stored. An anonymous vendor's is served without
+    any OpenPGP armour (process.md "Anonymity"): a clearsigned block carries the signer's key id
+    and user id, which would unmask it."""
     number = case_number(ref)
     if number is None:
         return None
@@ -146,9 +152,14 @@ def statement_for(ref: str, statement_id: int) -> tuple[Statement, dict[str, Any
     if item is None:
         return None
     row = Statement.objects.filter(pk=statement_id, participant__case__number=number).first()
-    if row is None or hashlib.sha256(row.text_bytes).hexdigest() != item.get("sha256"):
+    if row is None:
         return None
-    return row, item
+    exact = row.text_bytes
+    shown = openpgp.without_signatures(exact) if item["anonymous"] else exact
+    # The snapshot's hash is of the stored bytes (or, for an anonymous vendor, of what it publishes).
+    if item.get("sha256") not in {hashlib.sha256(exact).hexdigest(), hashlib.sha256(shown).hexdigest()}:
+        return None
+    return shown, row, item
 
 
 # --- Search text -------------------------------------------------------------------------------

@@ -96,8 +96,8 @@ def statement_raw(request: HttpRequest, case: str, statement_id: int) -> HttpRes
     found = public.statement_for(case, statement_id)
     if found is None:
         raise Http404("No published statement")
-    statement, _ = found
-    response = HttpResponse(statement.text_bytes, content_type="text/plain; charset=utf-8")
+    shown, _, _ = found
+    response = HttpResponse(shown, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="statement-{statement_id}.txt"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -110,7 +110,7 @@ def statement_signature(request: HttpRequest, case: str, statement_id: int) -> H
     found = public.statement_for(case, statement_id)
     if found is None:
         raise Http404("No published statement")
-    statement, item = found
+    _, statement, item = found
     if item["anonymous"] or item.get("signature_kind") != "detached" or not statement.signature:
         raise Http404("No published signature")
     response = HttpResponse(statement.signature, content_type="application/pgp-signature")
@@ -118,7 +118,7 @@ def statement_signature(request: HttpRequest, case: str, statement_id: int) -> H
     return response
 
 
-class NoteFeed(Feed):  # type: ignore[type-arg]
+class NoteFeed(Feed):
     feed_type = Atom1Feed
     description_template = None
 
@@ -165,7 +165,7 @@ class NoteFeed(Feed):  # type: ignore[type-arg]
 note_feed = access("public")(require_safe(NoteFeed()))
 
 
-class NoteSitemap(Sitemap):  # type: ignore[type-arg]
+class NoteSitemap(Sitemap):
     changefreq = "monthly"
     limit = 5000
 
@@ -182,7 +182,7 @@ class NoteSitemap(Sitemap):  # type: ignore[type-arg]
 @access("public")
 @require_safe
 def sitemap(request: HttpRequest) -> HttpResponse:
-    return sitemap_view(request, sitemaps={"notes": NoteSitemap()})  # type: ignore[no-any-return]
+    return sitemap_view(request, sitemaps={"notes": NoteSitemap()})
 
 
 @access("public")

@@ -16,6 +16,7 @@ from accord.api.base import paginate
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, Instant, page_of
 from accord.lib.ids import case_label
+from accord.lib.time import rfc3339
 from accord.publication import public
 from accord.publication.models import Revision
 
@@ -222,7 +223,7 @@ def get_note(request: HttpRequest, case: str, revision: int | None = None) -> No
         raise ApiError(404, "No published note has this id.")
     label = case_label(found.number)
     if found.withdrawn:
-        withdrawn = found.note.withdrawn_at.isoformat() if found.note.withdrawn_at else "unknown"
+        withdrawn = rfc3339(found.note.withdrawn_at) if found.note.withdrawn_at else "unknown"
         raise ApiError(
             410, f"{label} was withdrawn ({withdrawn}): {found.note.withdrawn_reason or 'no reason given'}"
         )
@@ -239,7 +240,7 @@ def get_note(request: HttpRequest, case: str, revision: int | None = None) -> No
         change_summary=found.revision.change_summary,
         sections=dict(snapshot.get("sections") or {}),
         vulnerabilities=snapshot.get("vulnerabilities", []),
-        vendors=[_vendor(ref, v, ids) for v in snapshot.get("vendors", [])],
+        vendors=[VendorOut.model_validate(_vendor(ref, v, ids)) for v in snapshot.get("vendors", [])],
         timeline=snapshot.get("timeline", []),
         source=snapshot.get("source", "accord"),
         revisions=[
