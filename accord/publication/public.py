@@ -167,7 +167,7 @@ def statement_for(ref: str, statement_id: int) -> tuple[bytes, Statement, dict[s
 
 def vendor_marker(name: str) -> str:
     """The line of `search_text` that names a vendor publicly (the list's vendor filter)."""
-    return f"\nvendor: {' '.join(name.split()).casefold()}\n"
+    return f"\nvendor: {' '.join(name.split()).lower()}\n"
 
 
 def search_text(snapshot: dict[str, Any]) -> str:
