@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accord.publication.models import Note, Revision
 from accord.publication.public import search_text
@@ -297,3 +300,19 @@ def test_every_public_note_route_answers_every_persona(world) -> None:  # type: 
             assert response.status_code == 200, (url, persona, response.status_code)
             answers.add(response.status_code)
         assert answers == {200}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    q=st.text(max_size=300),
+    vendor=st.text(max_size=300),
+    year=st.text(max_size=6),
+    ref=st.text(max_size=12),
+)
+def test_any_query_or_ref_answers_without_a_server_error(q: str, vendor: str, year: str, ref: str) -> None:
+    client = Client()
+    params = {"q": q, "vendor": vendor, "year": year, "page": year}
+    assert client.get("/vuls/", params).status_code == 200
+    assert client.get("/api/v1/notes", params).status_code in (200, 400)
+    assert client.get("/api/v1/notes/" + quote(ref, safe="")).status_code in (404, 400)
+    assert client.get("/vuls/" + quote(ref, safe="") + "/").status_code in (404, 400)
