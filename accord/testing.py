@@ -224,3 +224,205 @@ def open_requests_of(participant: Any) -> Any:
     from accord.conversation.models import Message
 
     return Message.objects.filter(thread__participant=participant, request=Message.Request.OPEN)
+
+
+# --- Published notes (the public site's tests; the publishing actions build real ones) ----------
+
+# A statement's bytes as a vendor may send them: CRLF, a tab, 8-bit text and HTML-like text.
+# An anonymous vendor's clearsigned statement: the public never sees its signature block.
+ANONYMOUS_CLEARSIGNED = (
+    b"-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nNot affected.\r\n"
+    b"-----BEGIN PGP SIGNATURE-----\r\n\r\nSIGNERKEYID\r\n-----END PGP SIGNATURE-----\r\n"
+)
+RAW_STATEMENT = b"Acme statement\r\n\tWe fixed it in 2.1.\r\nCaf\xc3\xa9 <script>alert(1)</script>\r\n"
+
+
+def make_case(
+    number: int, title: str = "Heap overflow in the widget parser", *, vulnerabilities: int = 1
+) -> Case:
+    """A bare case with `vulnerabilities` vulnerabilities, for notes (no participants)."""
+    case = Case.objects.create(number=number, title=title)
+    for seq in range(1, vulnerabilities + 1):
+        case.vulnerabilities.create(seq=seq, title=f"Flaw {seq}", cve=f"CVE-2026-{1000 + seq}", cwe="CWE-787")
+    return case
+
+
+def _statement(participant: Participant, raw: bytes, **fields: Any) -> Any:
+    import hashlib
+
+    from accord.answers.models import Statement
+    from accord.lib.openpgp import without_signatures
+
+    statement = Statement.objects.create(participant=participant, version=1, text=raw, share=True, **fields)
+    # The public reads an anonymous vendor's statement without its armour (process.md "Anonymity").
+    shown = without_signatures(raw) if participant.anonymous else raw
+    item = {
+        "id": statement.pk,
+        "version": 1,
+        "text": shown.decode("utf-8", errors="replace"),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "signature_state": statement.verification,
+        "fingerprint": "" if participant.anonymous else statement.fingerprint,
+        "signature_kind": statement.signature_kind,
+        "received_by_mail": statement.received_by_mail,
+        "at": "2026-11-02T10:00:00Z",
+    }
+    return item
+
+
+def sample_snapshot(
+    case: Case, vendors: int = 4, *, title: str | None = None, number: int = 1
+) -> dict[str, Any]:
+    """A valid Snapshot (snapshot_types) of `case`, with `vendors` vendors (at least 4):
+    a named vendor with a verified detached-signed statement (RAW_STATEMENT) and an addendum, an
+    anonymous vendor with a verified clearsigned statement, a named vendor whose signature failed,
+    and vendors notified that never answered ("unknown" statuses). Statements are real rows."""
+    from accord.answers.models import Statement
+
+    assert vendors >= 4
+    vulns = list(case.vulnerabilities.order_by("seq"))
+    ids = [f"{case.label}.{v.seq}" for v in vulns]
+
+    def statuses(word: str) -> list[dict[str, Any]]:
+        blank = dict.fromkeys(
+            ("product", "version_range", "purl", "source_word", "justification", "impact_statement")
+            + ("fixed_version", "release_reference"),
+            "",
+        )
+        return [{**blank, "vulnerability": i, "status": word} for i in ids]
+
+    def participant(name: str, anonymous: bool = False) -> Participant:
+        org, _ = Organization.objects.get_or_create(name=name, defaults={"kind": "vendor"})
+        count = case.participants.filter(kind=Participant.Kind.VENDOR).count()
+        return Participant.objects.create(
+            case=case,
+            kind=Participant.Kind.VENDOR,
+            organization=org,
+            alias=f"Vendor {count + 1}",
+            anonymous=anonymous,
+            rm_state=RM.RECEIVED,
+        )
+
+    named = participant(f"Acme {case.number}")
+    hidden = participant(f"Hidden Corp {case.number}", anonymous=True)
+    failed = participant(f"Beta {case.number}")
+    V = Statement.Verification
+    K = Statement.SignatureKind
+    rows: list[dict[str, Any]] = []
+
+    def vendor(key: str, name: str, anonymous: bool, word: str, statement: Any, addendum: str = "") -> None:
+        rows.append(
+            {
+                "key": key,
+                "name": name,
+                "anonymous": anonymous,
+                "notified_at": "2026-10-01T09:00:00Z",
+                "responded_at": None if statement is None else "2026-10-02T09:00:00Z",
+                "statement_at": None if statement is None else statement["at"],
+                "statuses": statuses(word),
+                "statement": statement,
+                "addendum": addendum,
+                "information": "",
+            }
+        )
+
+    sig = "-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----\n"
+    vendor(
+        f"p{named.pk}",
+        named.organization.name,  # type: ignore[union-attr]
+        False,
+        "fixed",
+        _statement(
+            named,
+            RAW_STATEMENT,
+            verification=V.VERIFIED,
+            signature_kind=K.DETACHED,
+            signature=sig,
+            fingerprint="A" * 40,
+        ),
+        addendum="The coordinator checked the fix in 2.1.",
+    )
+    vendor(
+        f"p{hidden.pk}",
+        hidden.alias,
+        True,
+        "not_affected",
+        _statement(
+            hidden,
+            ANONYMOUS_CLEARSIGNED,
+            verification=V.VERIFIED,
+            signature_kind=K.CLEARSIGNED,
+            fingerprint="B" * 40,
+        ),
+    )
+    vendor(
+        f"p{failed.pk}",
+        failed.organization.name,  # type: ignore[union-attr]
+        False,
+        "affected",
+        _statement(failed, b"Beta is affected.\n", verification=V.FAILED, signature_kind=K.DETACHED),
+    )
+    for index in range(vendors - 3):
+        vendor(f"a{case.number}-{index}", f"Silent Vendor {index}", False, "unknown", None)
+    return {
+        "schema": 1,
+        "case": case.label,
+        "number": number,
+        "title": title or case.title,
+        "sections": {
+            "overview": "An **overflow** in the widget parser.",
+            "description": "Details <b>here</b>.",
+            "impact": "Remote code execution.",
+            "solution": "Update to 2.1.",
+            "workarounds": "",
+            "references": "- https://example.test/advisory",
+            "credit": "Thanks to the reporter.",
+        },
+        "vulnerabilities": [
+            {
+                "id": i,
+                "title": v.title,
+                "description": v.description,
+                "cve": v.cve,
+                "cwe": v.cwe,
+                "cvss": [
+                    {"version": "3.1", "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "score": 9.8}
+                ],
+                "aliases": [],
+                "products": [],
+            }
+            for i, v in zip(ids, vulns, strict=True)
+        ],
+        "vendors": rows,
+        "timeline": [
+            {"at": "2026-10-01T09:00:00Z", "what": "first contact attempt"},
+            {"at": "2026-11-30T12:00:00Z", "what": "publication"},
+        ],
+        "first_published_at": "2026-11-30T12:00:00Z",
+        "source": "accord",
+    }
+
+
+def publish_snapshot(case: Case, snapshot: dict[str, Any], *, number: int = 1, at: Any = None) -> Any:
+    """Publish `snapshot` as revision `number` of the case's note, directly (no actions): the note
+    becomes published with its first/last publication instants."""
+    from django.utils import timezone
+
+    from accord.publication.models import Note, Revision
+    from accord.publication.public import search_text
+
+    at = at or timezone.now()
+    note, _ = Note.objects.get_or_create(case=case)
+    note.state = Note.State.PUBLISHED
+    note.first_published_at = note.first_published_at or at
+    note.last_published_at = at
+    note.save()
+    return Revision.objects.create(
+        note=note,
+        number=number,
+        state=Revision.State.PUBLISHED,
+        snapshot=snapshot,
+        published_at=at,
+        change_summary="" if number == 1 else f"Revision {number}",
+        search_text=search_text(snapshot),
+    )

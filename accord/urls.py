@@ -20,6 +20,7 @@ urlpatterns = [
     path("vendors/", include("accord.vendors.urls")),
     path("", include("accord.notifications.urls")),
     path("mail/", include("accord.mailgate.urls")),
+    path("", include("accord.publication.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -63,6 +63,10 @@ def samples(world: World) -> dict[str, str]:
         "attachment_id": str(_attachment(world)),
         **_conversation(world, vendor_participant),  # thread_id, message_id, file_id
         "inbound_id": str(_inbound_mail()),
+        # The public site (accord.publication): the world's case has no published note, so these
+        # answer 404 to everyone; tests/test_public_site.py covers published notes and leaks.
+        "revision_number": "1",
+        "statement_id": "1",
     }
 
 

@@ -9,6 +9,7 @@ from accord.api.routes import (
     mail,
     me,
     messages,
+    notes,
     notifications,
     organizations,
     participants,
@@ -43,3 +44,4 @@ api.add_router("", messages.router)
 api.add_router("", case_mail.router)
 api.add_router("", notifications.router)
 api.add_router("", mail.router)
+api.add_router("", notes.router)
