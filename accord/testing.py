@@ -10,7 +10,7 @@ report) so that every persona keeps its meaning in every test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -409,7 +409,8 @@ def publish_snapshot(case: Case, snapshot: dict[str, Any], *, number: int = 1, a
     from django.utils import timezone
 
     from accord.publication.models import Note, Revision
-    from accord.publication.public import search_text
+    from accord.publication.snapshot_text import search_text
+    from accord.publication.snapshot_types import Snapshot
 
     at = at or timezone.now()
     note, _ = Note.objects.get_or_create(case=case)
@@ -424,5 +425,5 @@ def publish_snapshot(case: Case, snapshot: dict[str, Any], *, number: int = 1, a
         snapshot=snapshot,
         published_at=at,
         change_summary="" if number == 1 else f"Revision {number}",
-        search_text=search_text(snapshot),
+        search_text=search_text(cast(Snapshot, snapshot)),
     )

@@ -676,7 +676,7 @@ def test_a_changed_published_report_adds_revision_2_and_never_rewrites_revision_
     assert statement["text"] == "Fixed in 1.3 &amp; later.\n" and statement["version"] == 2
     assert Statement.objects.get(pk=statement["id"]).text_bytes == b"Fixed in 1.3 &amp; later.\n"
     # Search reads the words people read: not hashes, keys or dates.
-    assert "Fixed in 1.3 &amp; later." in second.search_text and "Acme" in second.search_text
+    assert "Fixed in 1.3 &amp; later." in second.search_text and "\nvendor: acme\n" in second.search_text
     assert statement["sha256"] not in second.search_text and "2019-04-01" not in second.search_text
     assert [v["key"] for v in second.snapshot["vendors"]] == [v["key"] for v in first.snapshot["vendors"]]
     note.refresh_from_db()

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.publication.models import Note, Revision
-from accord.publication.public import search_text
+from accord.publication.snapshot_text import search_text
 from accord.testing import RAW_STATEMENT, login, make_case, publish_snapshot, sample_snapshot
 
 pytestmark = pytest.mark.django_db

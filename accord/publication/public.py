@@ -20,6 +20,7 @@ from accord.answers.models import Statement
 from accord.lib import openpgp
 from accord.lib.ids import find_case_number, parse_case_ref
 from accord.publication.models import Note, Revision
+from accord.publication.snapshot_text import vendor_marker
 
 PUBLISHED = Revision.State.PUBLISHED
 
@@ -163,28 +164,6 @@ def statement_for(ref: str, statement_id: int) -> tuple[bytes, Statement, dict[s
 
 
 # --- Search text -------------------------------------------------------------------------------
-
-
-def vendor_marker(name: str) -> str:
-    """The line of `search_text` that names a vendor publicly (the list's vendor filter)."""
-    return f"\nvendor: {' '.join(name.split()).lower()}\n"
-
-
-def search_text(snapshot: dict[str, Any]) -> str:
-    """The snapshot's public words, flattened, for search and the vendor filter. Only what the
-    snapshot publishes (aliases for anonymous vendors), so search can never find anything else."""
-    lines = ["", snapshot.get("case", ""), snapshot.get("title", "")]
-    lines += [text for text in (snapshot.get("sections") or {}).values() if text]
-    for vulnerability in snapshot.get("vulnerabilities", []):
-        lines += [vulnerability.get(k, "") for k in ("id", "title", "description", "cve", "cwe")]
-        lines += vulnerability.get("aliases", [])
-    for vendor in snapshot.get("vendors", []):
-        lines.append(vendor_marker(vendor.get("name", "")).strip("\n"))
-        statement = vendor.get("statement")
-        if statement:
-            lines.append(statement.get("text", ""))
-        lines += [vendor.get("addendum", ""), vendor.get("information", "")]
-    return "\n".join(" ".join(line.split()) for line in lines if line is not None) + "\n"
 
 
 def case_number_of(snapshot: dict[str, Any]) -> int | None:

@@ -34,7 +34,7 @@ def _parts(snapshot: Snapshot) -> Iterator[str]:
         for product in vulnerability["products"]:
             yield product["name"]
     for vendor in snapshot["vendors"]:
-        yield vendor["name"]
+        yield vendor_line(vendor["name"])
         words = dict.fromkeys(s["source_word"] or s["status"] for s in vendor["statuses"])
         yield from words
         statement = vendor["statement"]
@@ -44,6 +44,17 @@ def _parts(snapshot: Snapshot) -> Iterator[str]:
         yield vendor["information"]
 
 
+def vendor_line(name: str) -> str:
+    """The line that names a vendor publicly, "vendor: <name>" in lower case with single spaces:
+    the public list's vendor filter looks for it between line breaks (`vendor_marker`)."""
+    return f"vendor: {' '.join(name.split()).lower()}"
+
+
+def vendor_marker(name: str) -> str:
+    return f"\n{vendor_line(name)}\n"
+
+
 def search_text(snapshot: Snapshot) -> str:
-    """One text, one part per line, blank parts left out."""
-    return "\n".join(part.strip() for part in _parts(snapshot) if part and part.strip())
+    """One text, one part per line, blank parts left out; it starts and ends with a line break, so
+    that every vendor line sits between two."""
+    return "\n" + "\n".join(part.strip() for part in _parts(snapshot) if part and part.strip()) + "\n"
