@@ -871,3 +871,43 @@ def test_a_folder_the_database_refuses_is_reported_and_the_rest_of_its_batch_imp
     assert shared.participations.count() == 2
     assert report.organisations == Organization.objects.count() == 3
     assert report.participants == Participant.objects.count() == 4
+
+
+@pytest.mark.django_db
+@needs_sample
+def test_vu854306_on_the_public_site_lists_all_285_vendor_records_with_their_statements_verbatim() -> None:
+    """Issue 11's acceptance: after the import, /vuls/854306 and /api/v1/notes/{case} list every
+    vendor record with the archive's status word, and each statement equals the archive's text,
+    through the public JSON and through the raw link, byte for byte."""
+    load_archive(SAMPLE)
+    folder = next((SAMPLE / "data").glob("*/vu_854306"))
+    records = [json.loads(p.read_bytes()) for p in sorted(folder.glob("vendor_*.json"))]
+    assert len(records) == 285
+    public = Client()
+
+    page = public.get("/vuls/854306/")
+    assert page.status_code == 200
+    assert "285 vendors: status per vulnerability" in page.content.decode()
+
+    note = public.get("/api/v1/notes/VU854306").json()
+    vendors = note["vendors"]
+    assert len(vendors) == 285
+    expected = sorted((r["Vendor"], r["Status"], r.get("VendorStatement") or "") for r in records)
+    shown = sorted(
+        (
+            v["name"],
+            v["statuses"][0]["source_word"],
+            v["statement"]["text"] if v["statement"] else "",
+        )
+        for v in vendors
+    )
+    assert shown == expected
+    assert all(v["statuses"] for v in vendors)  # never an empty list, "unknown" included
+    with_statement = [v for v in vendors if v["statement"]]
+    assert with_statement
+    texts = {r["VendorStatement"] for r in records if r.get("VendorStatement")}
+    for vendor in with_statement:
+        raw = public.get(vendor["statement"]["raw_url"])
+        assert raw.status_code == 200 and raw["Content-Type"] == "text/plain; charset=utf-8"
+        assert raw.content == vendor["statement"]["text"].encode("utf-8")
+        assert raw.content.decode("utf-8") in texts
