@@ -38,7 +38,7 @@ JOBS: list[Job] = [
     Job("cases.send_reminders", dt.timedelta(minutes=15), "accord.cases.tasks.send_reminders"),
     # Scheduled publication happens at its instant: checked every 15 seconds.
     Job("publication.publish_due", dt.timedelta(seconds=15), "accord.publication.tasks.publish_due"),
-    Job("publication.share_drafts", dt.timedelta(minutes=15), "accord.publication.tasks.share_drafts"),
+    Job("publication.share_drafts", dt.timedelta(minutes=10), "accord.publication.tasks.share_drafts"),
 ]
 
 
