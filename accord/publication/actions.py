@@ -527,7 +527,8 @@ def draft_as_text(note: Note) -> str:
     from accord.publication.models import SECTIONS as names
 
     parts = [f"Draft Vulnerability Note for {note.case.label}: {note.case.title}", ""]
-    for name in names:
+    # The credit stays out: the reporter's pseudonym is the coordinator's until publication.
+    for name in (n for n in names if n != "credit"):
         text = getattr(note, name).strip()
         if text:
             parts += [f"## {name.capitalize()}", "", text, ""]
