@@ -63,7 +63,21 @@ def samples(world: World) -> dict[str, str]:
         "attachment_id": str(_attachment(world)),
         **_conversation(world, vendor_participant),  # thread_id, message_id, file_id
         "inbound_id": str(_inbound_mail()),
+        **_note(world),  # review_id, revision_id
     }
+
+
+def _note(world: World) -> dict[str, str]:
+    """The case's note with a review and a revision (a factory for the revision: accord.publication)."""
+    from accord.publication import actions as notes
+    from accord.publication.models import Revision
+
+    if world.case is None:
+        return {"review_id": "", "revision_id": ""}
+    note = notes.note_for(world.case, by=world.analyst)
+    review = notes.request_review(note, by=world.analyst)
+    revision = Revision.objects.create(note=note, state=Revision.State.PENDING, snapshot={})
+    return {"review_id": str(review.pk), "revision_id": str(revision.pk)}
 
 
 def _inbound_mail() -> int:
@@ -167,6 +181,8 @@ MISSING = {
     "report_message_id": "999999",
     "inbound_id": "999999",
     "mail_id": "999999",
+    "review_id": "999999",
+    "revision_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.

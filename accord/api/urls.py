@@ -8,6 +8,7 @@ from accord.api.routes import (
     mail,
     me,
     messages,
+    note_admin,
     notifications,
     organizations,
     participants,
@@ -41,3 +42,4 @@ api.add_router("", vendors.router)
 api.add_router("", messages.router)
 api.add_router("", notifications.router)
 api.add_router("", mail.router)
+api.add_router("", note_admin.router)
