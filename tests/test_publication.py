@@ -21,7 +21,7 @@ from accord.cases.states import EM
 from accord.conversation.models import Message
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.publication import actions
-from accord.publication.models import Note, Revision
+from accord.publication.models import Note, Review, Revision
 from accord.publication.snapshot import build_snapshot
 from accord.publication.snapshot_text import search_text
 from accord.testing import World, make_world, start_embargo
@@ -438,3 +438,109 @@ def test_every_note_event_is_registered() -> None:
         "note.shared",
     }
     assert used <= set(KINDS)
+
+
+# --- Pages and the API -------------------------------------------------------------------------
+
+
+def test_note_tab_flow_through_the_pages(world: World) -> None:
+    from django.test import Client
+
+    from accord.testing import login
+
+    assert world.case is not None
+    end_embargo(world)
+    ref = world.case.url_ref
+    analyst = login(Client(), world.analyst)
+    page = analyst.get(f"/cases/{ref}/note/")
+    assert page.status_code == 200 and "Heap overflow" in page.content.decode()
+    assert "Approve draft" not in page.content.decode()
+    data = dict.fromkeys(("overview", "description", "impact", "solution", "workarounds"), "")
+    data |= {"references": "", "credit": "", "overview": "<script>x</script> **bold**", "summary": "s"}
+    assert analyst.post(f"/cases/{ref}/note/save/", data).status_code == 302
+    preview = analyst.get(f"/cases/{ref}/note/preview/").content.decode()
+    assert "<strong>bold</strong>" in preview and "<script>x" not in preview
+    versions = analyst.get(f"/cases/{ref}/note/versions/?a=1&b=2").content.decode()
+    assert "&lt;script&gt;" in versions and "<script>x" not in versions
+    assert analyst.get(f"/cases/{ref}/note/versions/?a=x&b=2").status_code == 400
+    analyst.post(f"/cases/{ref}/note/review/")
+    review = Review.objects.get(note__case=world.case)
+    publisher = login(Client(), world.publisher)
+    assert "Approve draft" in publisher.get(f"/cases/{ref}/note/").content.decode()
+    # An analyst's approval is refused by the action.
+    analyst.post(f"/cases/{ref}/note/review/{review.pk}/approve/")
+    review.refresh_from_db()
+    assert review.state == "open"
+    publisher.post(f"/cases/{ref}/note/review/{review.pk}/approve/")
+    review.refresh_from_db()
+    assert review.state == "approved"
+    confirm_page = publisher.get(f"/cases/{ref}/note/publish/")
+    assert confirm_page.status_code == 200 and "Publish now" in confirm_page.content.decode()
+    publisher.post(f"/cases/{ref}/note/publish/", {"confirm": "yes", "reason": "Initial"})
+    assert Revision.objects.get(note__case=world.case).number == 1
+    publisher.post(f"/cases/{ref}/note/withdraw/", {"confirm": "yes", "reason": "Wrong case"})
+    assert Note.objects.get(case=world.case).state == Note.State.WITHDRAWN
+    # Vendors never reach the tab.
+    assert login(Client(), world.vendor).get(f"/cases/{ref}/note/").status_code in (403, 404)
+
+
+def test_publish_override_through_the_confirmation_page(world: World) -> None:
+    from django.test import Client
+
+    from accord.testing import login
+
+    assert world.case is not None
+    approved_note(world)
+    ref = world.case.url_ref
+    publisher = login(Client(), world.publisher)
+    page = publisher.get(f"/cases/{ref}/note/publish/").content.decode()
+    assert "Override the embargo" in page
+    publisher.post(f"/cases/{ref}/note/publish/", {"confirm": "yes", "reason": ""})
+    assert not Revision.objects.exists()
+    publisher.post(f"/cases/{ref}/note/publish/", {"confirm": "yes", "reason": "Exploited"})
+    assert Revision.objects.get().number == 1
+
+
+def test_the_api_drives_the_same_actions(world: World) -> None:
+    from accord.testing import token_client
+
+    assert world.case is not None
+    end_embargo(world)
+    ref = world.case.url_ref
+    analyst = token_client(world.analyst)
+    publisher = token_client(world.publisher)
+    got = analyst.get(f"/api/v1/cases/{ref}/note").json()
+    assert got["draft_number"] == 1 and got["state"] == "draft"
+    put = analyst.put(
+        f"/api/v1/cases/{ref}/note",
+        {"overview": "API words", "summary": "api"},
+        content_type="application/json",
+    )
+    assert put.status_code == 200 and put.json()["draft_number"] == 2
+    assert (
+        analyst.get(f"/api/v1/cases/{ref}/note/diff?a=1&b=2").json()["sections"][0]["section"] == "overview"
+    )
+    assert len(analyst.get(f"/api/v1/cases/{ref}/note/versions").json()["items"]) == 2
+    review = analyst.post(f"/api/v1/cases/{ref}/note/reviews").json()
+    refused = analyst.post(f"/api/v1/cases/{ref}/note/reviews/{review['id']}/approve")
+    assert refused.status_code == 409 and "publisher" in refused.json()["detail"]
+    assert publisher.post(f"/api/v1/cases/{ref}/note/reviews/{review['id']}/approve").status_code == 200
+    at = (timezone.now() + dt.timedelta(days=1)).isoformat()
+    sched = publisher.put(f"/api/v1/cases/{ref}/note/schedule", {"at": at}, content_type="application/json")
+    assert sched.status_code == 200 and sched.json()["state"] == "scheduled"
+    assert publisher.delete(f"/api/v1/cases/{ref}/note/schedule").json()["state"] == "approved"
+    pub = publisher.post(
+        f"/api/v1/cases/{ref}/note/publish", {"summary": "x"}, content_type="application/json"
+    )
+    assert pub.status_code == 200 and pub.json()["number"] == 1
+    answer(world)
+    pending = [
+        r for r in analyst.get(f"/api/v1/cases/{ref}/note/revisions").json() if r["state"] == "pending"
+    ]
+    ok = publisher.post(f"/api/v1/cases/{ref}/note/revisions/{pending[0]['id']}/approve")
+    assert ok.status_code == 200 and ok.json()["number"] == 2
+    bad = publisher.post(
+        f"/api/v1/cases/{ref}/note/withdraw", {"reason": ""}, content_type="application/json"
+    )
+    assert bad.status_code == 400
+    assert token_client(world.vendor).get(f"/api/v1/cases/{ref}/note").status_code in (403, 404)

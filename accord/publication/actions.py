@@ -106,7 +106,8 @@ def _clean_sections(sections: dict[str, Any]) -> dict[str, str]:
             raise InvalidInput(name, "The text holds a NUL character.")
         if len(value) > MAX_SECTION:
             raise InvalidInput(name, f"At most {MAX_SECTION:,} characters.")
-        out[name] = value
+        # Browsers post textareas with CRLF: Markdown means the same with LF, and diffs stay true.
+        out[name] = value.replace("\r\n", "\n")
     return out
 
 

@@ -194,6 +194,8 @@ def diff_sections(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, S
         for line in list(lines)[2:]:
             cls = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "")
             html.append(f'<span class="{cls}">{escape(line)}</span>' if cls else escape(line))
+        if not html:  # only the line endings differ
+            continue
         out.append((name, mark_safe("\n".join(html))))  # noqa: S308 (every line escaped above)
     return out
 
