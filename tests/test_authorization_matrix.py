@@ -70,13 +70,15 @@ def samples(world: World) -> dict[str, str]:
 def _note(world: World) -> dict[str, str]:
     """The case's note with a review and a revision (a factory for the revision: accord.publication)."""
     from accord.publication import actions as notes
-    from accord.publication.models import Revision
+    from accord.publication.models import Review, Revision
 
     if world.case is None:
         return {"review_id": "", "revision_id": ""}
     note = notes.note_for(world.case, by=world.analyst)
-    review = notes.request_review(note, by=world.analyst)
-    revision = Revision.objects.create(note=note, state=Revision.State.PENDING, snapshot={})
+    review = Review.objects.filter(note=note).first() or notes.request_review(note, by=world.analyst)
+    revision = note.revisions.first() or Revision.objects.create(
+        note=note, state=Revision.State.PENDING, snapshot={}
+    )
     return {"review_id": str(review.pk), "revision_id": str(revision.pk)}
 
 

@@ -180,6 +180,8 @@ def test_publish_now_makes_revision_one(world: World) -> None:
     assert [t["what"] for t in snap["timeline"]][-1] == "publication"
     assert "first contact attempt" in [t["what"] for t in snap["timeline"]]
     assert "We fixed it" in revision.search_text
+    # The case is public from then on, on the timeline the participants read.
+    assert world.case.events.filter(kind="fact.set", data__fact="P").exists()
     with pytest.raises(RuleViolation):
         actions.publish_now(note, by=world.publisher)
 

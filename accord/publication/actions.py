@@ -267,14 +267,17 @@ def _next_number(note: Note) -> int:
     return (note.revisions.aggregate(m=Max("number"))["m"] or 0) + 1
 
 
-def _mark_public(case: Case, at: dt.datetime) -> dict[str, Any]:
-    """The case is public (P) from its note's publication; the embargo ends as P requires."""
+def _mark_public(case: Case, at: dt.datetime, by: Any) -> dict[str, Any]:
+    """The case is public (P) from its note's publication; the embargo ends as P requires, and
+    the participants read both on the case's timeline (as when an analyst sets P)."""
     from accord.cases.actions.facts import _confirm
 
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.p_at is not None:
         return {}
-    _, changes = _confirm(case, Fact.P, at)
+    newly, changes = _confirm(case, Fact.P, at)
+    evidence = f"The Vulnerability Note of {case.label} was published."
+    record("fact.set", case=case, actor=by, fact=Fact.P.value, facts=newly, evidence=evidence, **changes)
     return changes
 
 
@@ -305,7 +308,7 @@ def _publish(
     note.scheduled_for = None
     note.override_reason = override_reason or note.override_reason
     note.save()
-    changes = _mark_public(note.case, at)
+    changes = _mark_public(note.case, at, by)
     record(
         kind,
         case=note.case,
