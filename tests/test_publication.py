@@ -401,6 +401,14 @@ def test_draft_is_shared_at_the_right_instant(world: World) -> None:
     invited = vendor(world, world.invited_vendor_org)
     assert not Message.objects.filter(thread__participant=invited).exists()
     assert Message.objects.filter(thread__participant=vendor(world)).count() == 1
+    # Their members and the reporter are told; the invited vendor's member is not.
+    from accord.mailgate.models import OutboundMessage
+
+    told = set(OutboundMessage.objects.values_list("to_email", flat=True))
+    assert {"psirt@vendor-one.test", "psirt@vendor-three.test", "finder@research.test"} <= told
+    assert "psirt@vendor-four.test" not in told
+    mail = OutboundMessage.objects.get(to_email="psirt@vendor-one.test")
+    assert "Heap overflow" not in mail.body_text  # the plaintext stays neutral
 
 
 def test_quiet_cases_get_no_draft(world: World) -> None:
@@ -410,6 +418,9 @@ def test_quiet_cases_get_no_draft(world: World) -> None:
     with time_machine.travel(timezone.now() + dt.timedelta(days=100), tick=False):
         assert actions.share_due_drafts() == []
     assert not Message.objects.filter(by_system=True).exists()
+    from accord.mailgate.models import OutboundMessage
+
+    assert not OutboundMessage.objects.filter(to_email="psirt@vendor-one.test").exists()
 
 
 def test_search_text_flattens_words(world: World) -> None:
@@ -546,3 +557,30 @@ def test_the_api_drives_the_same_actions(world: World) -> None:
     )
     assert bad.status_code == 400
     assert token_client(world.vendor).get(f"/api/v1/cases/{ref}/note").status_code in (403, 404)
+
+
+def test_sharing_the_draft_runs_in_constant_queries(world: World) -> None:
+    assert world.case is not None
+    note = actions.note_for(world.case, by=world.analyst)
+
+    def accepted(count: int, prefix: str) -> None:
+        Participant.objects.bulk_create(
+            [
+                Participant(
+                    case=world.case,
+                    kind=Participant.Kind.VENDOR,
+                    alias=f"{prefix} {i:03d}",
+                    embargo_answer=Participant.EmbargoAnswer.ACCEPTED,
+                )
+                for i in range(count)
+            ]
+        )
+
+    actions.share_draft(note, by=world.analyst)  # the reporter's thread moves to the case once
+    accepted(5, "Few")
+    with CaptureQueriesContext(connection) as few:
+        actions.share_draft(note, by=world.analyst)
+    accepted(60, "Many")
+    with CaptureQueriesContext(connection) as many:
+        assert actions.share_draft(note, by=world.analyst) >= 65
+    assert len(many) == len(few)

@@ -552,11 +552,12 @@ def share_draft(note: Note, *, by: Any) -> int:
     case = note.case
     if note.state == Note.State.WITHDRAWN:
         raise RuleViolation("note-withdrawn", "This note was withdrawn")
-    vendors = list(
+    vendor_rows = list(
         case.participants.filter(
             kind=Participant.Kind.VENDOR, embargo_answer=Participant.EmbargoAnswer.ACCEPTED
-        ).values_list("pk", flat=True)
+        )
     )
+    vendors = [p.pk for p in vendor_rows]
     threads = {t.participant_id: t for t in Thread.objects.filter(participant_id__in=vendors)}
     missing = [pk for pk in vendors if pk not in threads]
     Thread.objects.bulk_create(
@@ -575,10 +576,38 @@ def share_draft(note: Note, *, by: Any) -> int:
         ]
     )
     Thread.objects.filter(pk__in=[t.pk for t in targets]).update(last_message_at=now)
+    _announce(case, vendor_rows, reporter, body)
     note.shared_at = now
     note.save(update_fields=["shared_at", "updated_at"])
     record("note.shared", case=case, actor=by, threads=len(targets), draft=note.draft_number)
     return len(targets)
+
+
+def _announce(case: Case, vendors: list[Participant], reporter: Participant | None, body: str) -> None:
+    """Tell the vendors' members (one bulk notification, linking to each one's own private
+    thread) and the reporter (at the address of their report) that the draft awaits them."""
+    from django.urls import reverse
+
+    from accord.accounts.models import User
+    from accord.cases import report_mails
+    from accord.cases.actions.reports import follow_link
+    from accord.conversation.announce import _participant_readers
+    from accord.notifications.send import notify, recipients_for
+
+    readers = _participant_readers(vendors)
+    users = User.objects.filter(pk__in=list(readers), is_active=True).order_by("pk")
+    link = reverse("cases:own_private", kwargs={"case": case.url_ref})
+    text = f"A message from the coordinator:\n\n{body}\n"
+    notify(
+        case,
+        recipients_for(users),
+        neutral="The draft Vulnerability Note awaits your comments",
+        link=link,
+        full_text_for=lambda recipient: text,
+    )
+    report = reporter.report if reporter is not None else None
+    if report is not None and not case.quiet:
+        report_mails.report_message(report, follow_link(report), full_text=text)
 
 
 def share_due_drafts(now: dt.datetime | None = None) -> list[int]:
