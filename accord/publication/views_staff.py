@@ -9,6 +9,7 @@ gate (accord.cases.access.access_case); publisher-only buttons are shown only to
 from __future__ import annotations
 
 import difflib
+import re
 import zoneinfo
 from typing import Any
 
@@ -80,6 +81,11 @@ class CommentForm(forms.Form):
         required=False,
         choices=[("", "the whole note")] + [(s, s) for s in SECTIONS],
     )
+
+
+def _number(text: str) -> bool:
+    """An id or version number from a URL: ASCII digits only ("²".isdigit() is true)."""
+    return bool(re.fullmatch(r"[0-9]{1,9}", text))
 
 
 def _user(request: HttpRequest) -> User:
@@ -222,7 +228,7 @@ def note_versions(request: HttpRequest, case: str) -> HttpResponse:
     diff = None
     a, b = request.GET.get("a", ""), request.GET.get("b", "")
     if a and b:
-        if not (a.isdigit() and b.isdigit()):
+        if not (_number(a) and _number(b)):
             return HttpResponse("Choose two versions by number.", status=400)
         by_number = {d.number: d for d in drafts}
         old, new = by_number.get(int(a)), by_number.get(int(b))
@@ -248,7 +254,7 @@ def _post(request: HttpRequest, case: str, act: Any, done: str, anchor: str = ""
 
 
 def _review(note: Note, review_id: str) -> Review:
-    if not review_id.isdigit():
+    if not _number(review_id):
         raise Http404
     found = Review.objects.filter(note=note, pk=int(review_id)).first()
     if found is None:
@@ -336,7 +342,7 @@ def note_share(request: HttpRequest, case: str) -> HttpResponse:
 @access("analyst")
 def pending_approve(request: HttpRequest, case: str, revision_id: str) -> HttpResponse:
     def act(note: Note) -> None:
-        if not revision_id.isdigit():
+        if not _number(revision_id):
             raise Http404
         revision = note.revisions.filter(pk=int(revision_id)).first()
         if revision is None:
