@@ -584,3 +584,27 @@ def test_sharing_the_draft_runs_in_constant_queries(world: World) -> None:
     with CaptureQueriesContext(connection) as many:
         assert actions.share_draft(note, by=world.analyst) >= 65
     assert len(many) == len(few)
+
+
+def test_signed_statements_name_the_key_only_of_named_vendors(world: World, tmp_path: Any) -> None:
+    from accord.vendors import actions as vendor_actions
+    from tests.pgp_keys import make_key
+
+    anon_key = make_key(tmp_path / "one", "psirt@vendor-one.test")
+    named_key = make_key(tmp_path / "three", "psirt@vendor-three.test")
+    vendor_actions.upload_key(world.vendor_org, anon_key.public, by=world.analyst)
+    vendor_actions.upload_key(world.co_vendor_org, named_key.public, by=world.analyst)
+    answer(world, anon_key.clearsign(b"Fixed in 2.2.\n"))
+    answer(world, named_key.clearsign(b"Not affected.\n"), org=world.co_vendor_org, by=world.co_vendor)
+    note = published(world)
+    snapshot = Revision.objects.get(note=note, number=1).snapshot
+    text = json.dumps(snapshot)
+    for secret in (anon_key.fingerprint, anon_key.fingerprint[-16:], "Vendor One", "vendor-one.test"):
+        assert secret not in text
+    assert "BEGIN PGP" not in text  # statements without their armour, for every reader
+    named = next(v for v in snapshot["vendors"] if v["name"] == "Vendor Three")
+    assert named["statement"]["signature_state"] == "verified"
+    assert named["statement"]["fingerprint"] == named_key.fingerprint
+    anon = next(v for v in snapshot["vendors"] if v["anonymous"])
+    assert anon["statement"]["signature_state"] == "verified" and anon["statement"]["fingerprint"] == ""
+    assert anon["statement"]["text"] == "Fixed in 2.2.\n"
