@@ -62,7 +62,7 @@ def prefill(case: Case) -> dict[str, str]:
         name = report.credit_name or report.reporter_name
         if report.credit:
             credit = f"Thanks to {name} for reporting this vulnerability." if name else ""
-            credit = credit or "Thanks to the reporter, who wishes to remain anonymous."
+            credit = credit or "Thanks to the reporter of this vulnerability."
     return {
         "overview": case.summary or case.vendor_summary,
         "description": description,
