@@ -400,3 +400,8 @@ LOGGING = {
     # python-gnupg logs gpg's own complaints; accord.lib.openpgp turns them into sentences instead.
     "loggers": {"axes": {"level": "WARNING"}, "gnupg": {"level": "ERROR"}},
 }
+AUTO_PUBLISH_LATE_STATEMENTS = env_bool(
+    "ACCORD_AUTO_PUBLISH_LATE_STATEMENTS",
+    False,
+    "Publish a statement that arrives after publication at once, without a publisher's approval.",
+)

@@ -67,7 +67,23 @@ def samples(world: World) -> dict[str, str]:
         # answer 404 to everyone; tests/test_public_site.py covers published notes and leaks.
         "revision_number": "1",
         "statement_id": "1",
+        **_note(world),  # review_id, revision_id
     }
+
+
+def _note(world: World) -> dict[str, str]:
+    """The case's note with a review and a revision (a factory for the revision: accord.publication)."""
+    from accord.publication import actions as notes
+    from accord.publication.models import Review, Revision
+
+    if world.case is None:
+        return {"review_id": "", "revision_id": ""}
+    note = notes.note_for(world.case, by=world.analyst)
+    review = Review.objects.filter(note=note).first() or notes.request_review(note, by=world.analyst)
+    revision = note.revisions.first() or Revision.objects.create(
+        note=note, state=Revision.State.PENDING, snapshot={}
+    )
+    return {"review_id": str(review.pk), "revision_id": str(revision.pk)}
 
 
 def _inbound_mail() -> int:
@@ -171,6 +187,8 @@ MISSING = {
     "report_message_id": "999999",
     "inbound_id": "999999",
     "mail_id": "999999",
+    "review_id": "999999",
+    "revision_id": "999999",
 }
 
 # Which personas may reach an object route, for the sample objects above.

@@ -231,6 +231,28 @@ def build(world: World, key: SigningKey) -> Scene:
     actions.confirm_fact(claim, by=analyst)  # P: the embargo exits
     actions.defer_report(world.report, by=analyst, reason="waiting")
     actions.close_report(world.report, by=analyst, reason="done")
+    # The note (accord.publication): drafted, reviewed, shared, scheduled, published; a late
+    # statement approved; corrected, withdrawn. The embargo exited with P above.
+    from accord.publication import actions as notes
+
+    note = notes.note_for(case, by=analyst)
+    notes.save_draft(note, {"overview": "A heap overflow in Widget Server."}, by=analyst)
+    review = notes.request_review(note, by=analyst)
+    notes.comment_review(review, "Name the versions.", "overview", by=analyst)
+    notes.request_changes(review, by=world.publisher, reason="versions")
+    notes.save_draft(note, {"overview": "A heap overflow in Widget Server 2.1."}, by=analyst)
+    notes.approve(notes.request_review(note, by=analyst), by=world.publisher)
+    notes.share_draft(note, by=analyst)
+    notes.schedule(note, future(2), by=world.publisher)
+    notes.cancel_schedule(note, by=world.publisher)
+    # The scheduler's refusal needs an embargo back in force, which P forbids: recorded as it would be.
+    record("note.schedule_refused", case=case, actor=SYSTEM, at="2026-01-01T00:00:00Z", reason="embargo")
+    notes.publish_now(note, by=world.publisher)
+    notes.late_answer(anon)  # what recording a late answer calls (tests/test_publication.py)
+    notes.approve_pending(note.revisions.get(state="pending"), by=world.publisher)
+    notes.save_draft(note, {"solution": "Update to 2.2."}, by=analyst)
+    notes.correct(note, by=world.publisher, summary="Solution added")
+    notes.withdraw(note, by=world.publisher, reason="Duplicate of another note")
     # Reminders: muted and resumed, the automatic ones a week on (Vendor Three never opened the
     # case), and, once the target date has passed, a final reminder to the silent Vendor Three.
     actions.mute_case_reminders(case, True, by=analyst)

@@ -362,7 +362,16 @@ def _record_answer(
         return answer  # nothing new: no event
     answer.save()
     record("answer.submitted", case=participant.case, actor=by, participant=participant, **summary)
+    if {"statuses", "statement", "share"} & set(changed):
+        _after_publication(participant)
     return answer
+
+
+def _after_publication(participant: Participant) -> None:
+    """A late answer on a published note waits in a pending revision (process.md)."""
+    from accord.publication.actions import late_answer
+
+    late_answer(participant)
 
 
 def _status_key(item: StatusInput, vulnerability: Vulnerability) -> tuple[Any, ...]:
@@ -495,4 +504,5 @@ def _record_mail_statement(
         statement={"version": statement.version, "verification": verification},
         mail=inbound.pk,
     )
+    _after_publication(participant)
     return statement

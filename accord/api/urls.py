@@ -9,6 +9,7 @@ from accord.api.routes import (
     mail,
     me,
     messages,
+    note_admin,
     notes,
     notifications,
     organizations,
@@ -45,3 +46,4 @@ api.add_router("", case_mail.router)
 api.add_router("", notifications.router)
 api.add_router("", mail.router)
 api.add_router("", notes.router)
+api.add_router("", note_admin.router)

@@ -137,6 +137,23 @@ KINDS: dict[str, EventKind] = {
     "answer.statement_by_mail": EventKind("Statement received by mail", concerned=("statement",)),
     "answer.info_answered": EventKind("Request for information answered", concerned=()),
     # The triage inbox (accord.mailgate.triage): the coordinator's own business. The mail's
+    # The Vulnerability Note (accord.publication): its audit log, for the coordinator's staff;
+    # publication itself is on the public timeline.
+    "note.created": EventKind("Note started"),
+    "note.saved": EventKind("Note draft saved"),
+    "note.review_requested": EventKind("Note review requested"),
+    "note.review_comment": EventKind("Note review comment"),
+    "note.approved": EventKind("Note approved"),
+    "note.changes_requested": EventKind("Note changes requested"),
+    "note.scheduled": EventKind("Note publication scheduled"),
+    "note.schedule_cancelled": EventKind("Note publication schedule cancelled"),
+    "note.schedule_refused": EventKind("Scheduled publication refused by the embargo gate"),
+    "note.published": EventKind("Note published", public=("revision",)),
+    "note.pending": EventKind("Note revision waiting for a publisher's approval"),
+    "note.pending_approved": EventKind("Pending note revision published", public=("revision",)),
+    "note.corrected": EventKind("Note corrected", public=("revision",)),
+    "note.withdrawn": EventKind("Note withdrawn", public=("reason",)),
+    "note.shared": EventKind("Draft note shared with the vendors and the reporter", participants=()),
     # sender and subject are for staff; a linked mail reaches its thread, which the gate guards.
     "mail.linked": EventKind("Mail linked to the case"),
     "mail.report": EventKind("Report filed from a mail"),

@@ -13,6 +13,7 @@ from accord.cases.views import (
     vendors,
 )
 from accord.conversation import views as conversation
+from accord.publication import views_staff as note
 
 app_name = "cases"
 
@@ -125,6 +126,30 @@ urlpatterns = [
         reminders.final_reminder,
         name="vendor_final_reminder",
     ),
+    # The Vulnerability Note: the analysts' tab (accord.publication.views_staff)
+    path(_case + "note/", note.note_page, name="note"),
+    path(_case + "note/save/", note.note_save, name="note_save"),
+    path(_case + "note/preview/", note.note_preview, name="note_preview"),
+    path(_case + "note/versions/", note.note_versions, name="note_versions"),
+    path(_case + "note/review/", note.review_request, name="note_review"),
+    *(
+        path(
+            _case + f"note/review/<str:review_id>/{step}/",
+            note.review_step,
+            {"step": step},
+            name=f"note_review_{step}",
+        )
+        for step in ("comment", "approve", "changes")
+    ),
+    path(_case + "note/publish/", note.note_publish, name="note_publish"),
+    path(_case + "note/schedule/", note.note_schedule, name="note_schedule"),
+    path(_case + "note/schedule/cancel/", note.note_cancel, name="note_cancel"),
+    path(_case + "note/share/", note.note_share, name="note_share"),
+    path(
+        _case + "note/pending/<str:revision_id>/approve/", note.pending_approve, name="note_pending_approve"
+    ),
+    path(_case + "note/correct/", note.note_correct, name="note_correct"),
+    path(_case + "note/withdraw/", note.note_withdraw, name="note_withdraw"),
     # Vendors in the case: their own answers
     path(_case + "embargo/join/", portal.embargo_join, name="embargo_join"),
     path(_case + "embargo/decline/", portal.embargo_decline, name="embargo_decline"),

@@ -37,6 +37,9 @@ JOBS: list[Job] = [
     # Reminders to vendors are due to the day (7 days after notification, 6 before the target):
     # a quarter of an hour late is on time.
     Job("cases.send_reminders", dt.timedelta(minutes=15), "accord.cases.tasks.send_reminders"),
+    # Scheduled publication happens at its instant: checked every 15 seconds.
+    Job("publication.publish_due", dt.timedelta(seconds=15), "accord.publication.tasks.publish_due"),
+    Job("publication.share_drafts", dt.timedelta(minutes=10), "accord.publication.tasks.share_drafts"),
 ]
 
 
