@@ -207,6 +207,10 @@ def diff_sections(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, S
         html = []
         for line in list(lines)[2:]:
             cls = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "")
+            if cls == "hunk":  # "@@ -3,3 +3,3 @@" means nothing to most readers
+                if re.match(r"@@ -[01][ ,].*\+[01][ ,]", line):
+                    continue  # the first lines: none left out before them
+                line = "… (unchanged lines left out)"
             html.append(f'<span class="{cls}">{escape(line)}</span>' if cls else escape(line))
         if not html:  # only the line endings differ
             continue
@@ -324,11 +328,18 @@ def note_schedule(request: HttpRequest, case: str) -> HttpResponse:
     except (RuleViolation, InvalidInput) as exc:
         # Shown again with what was typed and the reason beside the field it concerns: a
         # redirect to #publish would lose the instant and leave the refusal off-screen.
-        refuse(request, exc)
-        if isinstance(exc, RuleViolation) and exc.rule == "embargo-gate":
-            form.add_error("override_reason", exc.message)
-        elif valid:
-            add_error(form, exc)
+        ends = standing.case.embargo_ends_at
+        if isinstance(exc, RuleViolation) and exc.rule == "embargo-gate" and ends is not None:
+            until = timezone.localtime(ends, zoneinfo.ZoneInfo(zone.name)).strftime("%Y-%m-%d %H:%M")
+            messages.error(request, "Not scheduled: the embargo is still in force then (see Publication).")
+            form.add_error(
+                "override_reason",
+                f"The embargo is in force until {until} ({zone.name}): to publish before, say why here.",
+            )
+        else:
+            refuse(request, exc)
+            if valid:
+                add_error(form, exc)
         return _render_page(request, standing, note, schedule_form=form, status=400)
     messages.success(request, "Publication scheduled.")
     return redirect(note_url(note.case, "#publish"))

@@ -19,7 +19,7 @@ from accord.answers.actions import AnswerInput, StatementInput, StatusInput, sub
 from accord.cases import actions
 from accord.cases.actions import participants as participant_actions
 from accord.cases.actions.reports import ReportInput
-from accord.cases.models import Case, Participant
+from accord.cases.models import Case
 from accord.core.schedule import JOBS
 from accord.publication.models import Note, Revision
 from tests.browser import expect
@@ -100,7 +100,7 @@ def test_publication_journey(journey):  # type: ignore[no-untyped-def]
     publisher.fill("#schedule-at", at.strftime("%Y-%m-%dT%H:%M"))
     publisher.click("#schedule")
     # The gate refuses without a reason, and says how to get through.
-    expect(publisher.locator("main")).to_contain_text("a publisher may override it with a reason")
+    expect(publisher.locator("#publish")).to_contain_text("to publish before, say why here")
     journey.step(publisher, "a02-gate-refuses")
     assert Note.objects.get(case=case).state != Note.State.SCHEDULED
     publisher.fill("#schedule-at", at.strftime("%Y-%m-%dT%H:%M"))
@@ -227,12 +227,14 @@ def test_draft_sharing_journey(journey):  # type: ignore[no-untyped-def]
     expect(reporter.locator("main")).to_contain_text("Please credit the test lab too.")
     journey.step(reporter, "d05-reporter-commented")
 
-    # The analyst reads both comments on the case.
-    globex = case.participants.get(organization__name="Globex Software")
-    analyst.goto(journey.url(f"/cases/{ref}/messages/with/{globex.pk}/"))
+    # The analyst reads both comments on the case, from the Note tab's pointer to the threads.
+    analyst.goto(journey.url(f"/cases/{ref}/note/"))
+    analyst.click("#share-replies")
+    journey.step(analyst, "d06-conversation")
+    analyst.get_by_role("link", name="Private: Globex Software", exact=False).click()
     expect(analyst.locator("main")).to_contain_text("Please name our product line: Hub Pro.")
-    journey.step(analyst, "d06-analyst-reads-vendor-comment")
-    reporter_participant = case.participants.get(kind=Participant.Kind.REPORTER)
-    analyst.goto(journey.url(f"/cases/{ref}/messages/with/{reporter_participant.pk}/"))
+    journey.step(analyst, "d07-analyst-reads-vendor-comment")
+    analyst.go_back()
+    analyst.get_by_role("link", name="Private: Reporter").click()
     expect(analyst.locator("main")).to_contain_text("Please credit the test lab too.")
-    journey.step(analyst, "d07-analyst-reads-reporter-comment")
+    journey.step(analyst, "d08-analyst-reads-reporter-comment")
