@@ -29,7 +29,9 @@ PUBLISHER = "publisher@coordinator.example"
 GLOBEX = "security@globex.example"
 INITECH = "psirt@initech.example"
 # Verbatim means verbatim: a tab, leading spaces, 8-bit text and HTML-like text survive.
-GLOBEX_STATEMENT = "Globex statement\n\tGadget Hub 3 never shipped the CGI module.\n  <b>not bold</b> & Café\n"
+GLOBEX_STATEMENT = (
+    "Globex statement\n\tGadget Hub 3 never shipped the CGI module.\n  <b>not bold</b> & Café\n"
+)
 INITECH_STATEMENT = "Initech statement:\n    firmware 3.1 removes the <script> runner.\n"
 
 
@@ -109,87 +111,88 @@ def test_publication_journey(journey):  # type: ignore[no-untyped-def]
     expect(publisher.locator("#note-state")).to_contain_text("scheduled")
     journey.step(publisher, "a03-scheduled-with-override")
 
-    # The clock passes the instant; the scheduler's job publishes.
+    # The clock passes the instant (for the server too: it runs in this process) and goes on
+    # from there; the scheduler's job publishes.
     note = Note.objects.get(case=case)
     assert note.scheduled_for == at
-    with time_machine.travel(at + dt.timedelta(seconds=30), tick=False):
+    with time_machine.travel(at + dt.timedelta(seconds=30), tick=True):
         run_publish_job()
-    note.refresh_from_db()
-    assert note.state == Note.State.PUBLISHED
-    publisher.goto(journey.url(f"/cases/{ref}/note/"))
-    expect(publisher.locator("#revisions")).to_contain_text("First publication")
-    journey.step(publisher, "a04-published")
+        note.refresh_from_db()
+        assert note.state == Note.State.PUBLISHED
+        publisher.goto(journey.url(f"/cases/{ref}/note/"))
+        expect(publisher.locator("#revisions")).to_contain_text("First publication")
+        journey.step(publisher, "a04-published")
 
-    # An anonymous visitor finds it on /vuls/ and opens it.
-    visitor = journey.new_page()
-    visitor.goto(journey.url("/vuls/"))
-    journey.step(visitor, "a05-public-list")
-    visitor.locator("#notes").get_by_role("link", name="Gadget Hub command injection").click()
-    expect(visitor.get_by_role("heading", level=1)).to_contain_text("Gadget Hub command injection")
-    public_path = visitor.url.removeprefix(journey.base_url)
-    table = visitor.locator("#vendor-table")
-    expect(table.locator("tr", has_text="Initech Devices")).to_contain_text("No response")
-    expect(table.locator("tr", has_text="Globex Software")).to_contain_text("Not affected")
-    expect(table.locator("tr", has_text="Globex Software")).not_to_contain_text("No response")
-    statement = visitor.locator("pre.statement").first
-    assert statement.text_content() == GLOBEX_STATEMENT
-    journey.step(visitor, "a06-public-note")
+        # An anonymous visitor finds it on /vuls/ and opens it.
+        visitor = journey.new_page()
+        visitor.goto(journey.url("/vuls/"))
+        journey.step(visitor, "a05-public-list")
+        visitor.locator("#notes").get_by_role("link", name="Gadget Hub command injection").click()
+        expect(visitor.get_by_role("heading", level=1)).to_contain_text("Gadget Hub command injection")
+        public_path = visitor.url.removeprefix(journey.base_url)
+        table = visitor.locator("#vendor-table")
+        expect(table.locator("tr", has_text="Initech Devices")).to_contain_text("No response")
+        expect(table.locator("tr", has_text="Globex Software")).to_contain_text("Not affected")
+        expect(table.locator("tr", has_text="Globex Software")).not_to_contain_text("No response")
+        statement = visitor.locator("pre.statement").first
+        assert statement.text_content() == GLOBEX_STATEMENT
+        journey.step(visitor, "a06-public-note")
 
-    # b. Initech answers late, with a statement, on its answer page.
-    vendor = journey.new_page()
-    journey.log_in(vendor, INITECH)
-    vendor.goto(journey.url(f"/cases/{ref}/answer/"))
-    journey.step(vendor, "b01-answer-page")
-    vendor.locator("#answer-v1_status_1").check()  # Yes, it affects us
-    vendor.get_by_label("Statement", exact=True).fill(INITECH_STATEMENT)
-    # The snapshot publishes only statements marked shared (accord/publication/snapshot.py), even
-    # after publication, when the box's words ("before publication") no longer seem to apply.
-    vendor.get_by_label("Share my answers and statement", exact=False).check()
-    vendor.get_by_role("button", name="Send the answer").click()
-    expect(vendor.locator(".messages")).to_contain_text("Recorded")
-    journey.step(vendor, "b02-answer-sent")
+        # b. Initech answers late, with a statement, on its answer page.
+        vendor = journey.new_page()
+        journey.log_in(vendor, INITECH)
+        vendor.goto(journey.url(f"/cases/{ref}/answer/"))
+        journey.step(vendor, "b01-answer-page")
+        vendor.locator("#answer-v1_status_1").check()  # Yes, it affects us
+        vendor.get_by_label("Statement", exact=True).fill(INITECH_STATEMENT)
+        # The snapshot publishes only statements marked shared (accord/publication/snapshot.py), even
+        # after publication, when the box's words ("before publication") no longer seem to apply.
+        vendor.get_by_label("Share my answers and statement", exact=False).check()
+        vendor.get_by_role("button", name="Send the answer").click()
+        expect(vendor.locator(".messages")).to_contain_text("Recorded")
+        journey.step(vendor, "b02-answer-sent")
 
-    # The publisher sees the pending revision and its diff, and publishes it.
-    publisher.goto(journey.url(f"/cases/{ref}/note/"))
-    pending = publisher.locator("#pending")
-    expect(pending).to_contain_text("Late answer from Initech Devices")
-    expect(pending.locator(".diff")).to_contain_text("Initech statement:")
-    journey.step(publisher, "b03-pending-revision")
-    publisher.click("#approve-pending")
-    expect(publisher.locator("#revisions")).to_contain_text("Late answer from Initech Devices")
-    journey.step(publisher, "b04-revision-2-published")
-    assert Revision.objects.filter(note=note, state=Revision.State.PUBLISHED).count() == 2
+        # The publisher sees the pending revision and its diff, and publishes it.
+        publisher.goto(journey.url(f"/cases/{ref}/note/"))
+        pending = publisher.locator("#pending")
+        expect(pending).to_contain_text("Late answer from Initech Devices")
+        expect(pending.locator(".diff")).to_contain_text("Initech statement:")
+        journey.step(publisher, "b03-pending-revision")
+        publisher.click("#approve-pending")
+        expect(publisher.locator("#revisions")).to_contain_text("Late answer from Initech Devices")
+        journey.step(publisher, "b04-revision-2-published")
+        assert Revision.objects.filter(note=note, state=Revision.State.PUBLISHED).count() == 2
 
-    visitor.goto(journey.url(public_path))
-    expect(visitor.locator("#history")).to_contain_text("Revision 2")
-    texts = visitor.locator("pre.statement").all_text_contents()
-    assert INITECH_STATEMENT in texts and GLOBEX_STATEMENT in texts
-    journey.step(visitor, "b05-public-revision-2")
-    visitor.get_by_role("link", name="Revision 1").click()
-    expect(visitor.locator("main")).to_contain_text("This is revision 1, not the latest")
-    texts = visitor.locator("pre.statement").all_text_contents()
-    assert GLOBEX_STATEMENT in texts and INITECH_STATEMENT not in texts
-    expect(visitor.locator("#vendor-table tr", has_text="Initech Devices")).to_contain_text("No response")
-    journey.step(visitor, "b06-public-revision-1")
+        visitor.goto(journey.url(public_path))
+        expect(visitor.locator("#history")).to_contain_text("Revision 2")
+        texts = visitor.locator("pre.statement").all_text_contents()
+        assert INITECH_STATEMENT in texts and GLOBEX_STATEMENT in texts
+        journey.step(visitor, "b05-public-revision-2")
+        visitor.get_by_role("link", name="Revision 1").click()
+        expect(visitor.locator("main")).to_contain_text("This is revision 1, not the latest")
+        texts = visitor.locator("pre.statement").all_text_contents()
+        assert GLOBEX_STATEMENT in texts and INITECH_STATEMENT not in texts
+        expect(visitor.locator("#vendor-table tr", has_text="Initech Devices")).to_contain_text("No response")
+        journey.step(visitor, "b06-public-revision-1")
 
-    # c. The publisher withdraws it with a reason: a tombstone for the public, the revisions for staff.
-    publisher.goto(journey.url(f"/cases/{ref}/note/"))
-    publisher.get_by_role("link", name="Withdraw…").click()
-    journey.step(publisher, "c01-withdraw-form")
-    publisher.get_by_label("Reason", exact=False).fill("Published for the wrong product line.")
-    publisher.get_by_role("button", name="Withdraw", exact=False).click()
-    expect(publisher.locator("#withdrawn")).to_contain_text("Published for the wrong product line.")
-    journey.step(publisher, "c02-withdrawn")
-    visitor.goto(journey.url(public_path))
-    expect(visitor.locator("#tombstone")).to_contain_text("Published for the wrong product line.")
-    expect(visitor.locator("main")).not_to_contain_text(INITECH_STATEMENT.strip())
-    journey.step(visitor, "c03-tombstone")
-    visitor.goto(journey.url(public_path + "revisions/1/"))
-    expect(visitor.locator("main")).not_to_contain_text("Globex statement")
-    publisher.goto(journey.url(public_path))
-    publisher.locator("#tombstone ~ section").get_by_role("link", name="Revision 2").click()
-    expect(publisher.locator("main")).to_contain_text("Initech statement:")
-    journey.step(publisher, "c04-staff-reads-revision-2")
+        # c. The publisher withdraws it with a reason: a tombstone for the public, the revisions for staff.
+        publisher.goto(journey.url(f"/cases/{ref}/note/"))
+        publisher.get_by_role("link", name="Withdraw…").click()
+        journey.step(publisher, "c01-withdraw-form")
+        publisher.get_by_label("Reason", exact=False).fill("Published for the wrong product line.")
+        publisher.get_by_role("button", name="Withdraw", exact=False).click()
+        expect(publisher.locator("#withdrawn")).to_contain_text("Published for the wrong product line.")
+        journey.step(publisher, "c02-withdrawn")
+        visitor.goto(journey.url(public_path))
+        expect(visitor.locator("#tombstone")).to_contain_text("Published for the wrong product line.")
+        expect(visitor.locator("main")).not_to_contain_text(INITECH_STATEMENT.strip())
+        journey.step(visitor, "c03-tombstone")
+        visitor.goto(journey.url(public_path + "revisions/1/"))
+        expect(visitor.locator("main")).not_to_contain_text("Globex statement")
+        publisher.goto(journey.url(public_path))
+        publisher.locator("#tombstone ~ section").get_by_role("link", name="Revision 2").click()
+        expect(publisher.locator("main")).to_contain_text("Initech statement:")
+        journey.step(publisher, "c04-staff-reads-revision-2")
 
 
 def test_draft_sharing_journey(journey):  # type: ignore[no-untyped-def]
