@@ -192,6 +192,7 @@ def test_publication_journey(journey):  # type: ignore[no-untyped-def]
         publisher.goto(journey.url(public_path))
         publisher.locator("#tombstone ~ section").get_by_role("link", name="Revision 2").click()
         expect(publisher.locator("main")).to_contain_text("Initech statement:")
+        expect(publisher.locator("#withdrawn-staff")).to_contain_text("the public sees only its tombstone")
         journey.step(publisher, "c04-staff-reads-revision-2")
 
 
