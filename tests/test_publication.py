@@ -514,6 +514,32 @@ def test_publish_override_through_the_confirmation_page(world: World) -> None:
     assert Revision.objects.get().number == 1
 
 
+def test_a_refused_schedule_keeps_the_form_and_says_why_beside_the_field(world: World) -> None:
+    """The web form: inside the embargo without a reason, the page comes back (400) with the
+    instant as typed and the refusal under the override field; a bad instant is a 400 too."""
+    from django.test import Client
+
+    from accord.testing import login
+
+    assert world.case is not None and world.case.embargo_ends_at is not None
+    approved_note(world)
+    ref = world.case.url_ref
+    publisher = login(Client(), world.publisher)
+    at = (world.case.embargo_ends_at - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page = publisher.post(f"/cases/{ref}/note/schedule/", {"zone": "UTC", "at": at, "override_reason": ""})
+    html = page.content.decode()
+    assert page.status_code == 400 and f'value="{at}"' in html
+    assert "to publish before, say why here" in html
+    assert Note.objects.get(case=world.case).state == Note.State.APPROVED
+    bad = publisher.post(f"/cases/{ref}/note/schedule/", {"zone": "UTC", "at": "tomorrow"})
+    assert bad.status_code == 400
+    done = publisher.post(
+        f"/cases/{ref}/note/schedule/", {"zone": "UTC", "at": at, "override_reason": "Exploited in the wild"}
+    )
+    assert done.status_code == 302
+    assert Note.objects.get(case=world.case).state == Note.State.SCHEDULED
+
+
 def test_the_api_drives_the_same_actions(world: World) -> None:
     from accord.testing import token_client
 

@@ -12,6 +12,7 @@ _SECTIONS = {
     "cases:report_new": "report",
     "cases:policy": "policy",
     "cases:portal": "portal",
+    "publication:list": "notes",
     "vendors:directory": "vendors",
     # The account menu's entries.
     "accounts:profile": "profile",
@@ -39,6 +40,8 @@ def _section(request: HttpRequest) -> tuple[str, str] | None:
         return ("triage" if analyst else "my_reports"), "true"
     if name.startswith("cases:portal"):
         return "portal", "true"
+    if match.namespace == "publication":
+        return "notes", "true"
     return None
 
 

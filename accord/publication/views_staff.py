@@ -29,13 +29,14 @@ from accord.cases.forms import local_datetime_field
 from accord.cases.models import Case
 from accord.cases.presenter import Viewer
 from accord.cases.views.cases import form_zone, workspace
-from accord.cases.views.common import refuse
+from accord.cases.views.common import add_error, refuse
 from accord.core.access import access
 from accord.core.confirm import Confirmation, Fact, confirm
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.publication import actions
 from accord.publication.models import SECTIONS, DraftVersion, Note, Review, Revision
 from accord.publication.snapshot import build_snapshot
+from accord.publication.templatetags.publication import status_word
 
 SECTION_HELP = {
     "overview": "One paragraph: what is affected and what an attacker can do.",
@@ -127,7 +128,13 @@ def note_page(request: HttpRequest, case: str) -> HttpResponse:
 
 
 def _render_page(
-    request: HttpRequest, standing: Any, note: Note, *, draft_form: DraftForm | None = None, status: int = 200
+    request: HttpRequest,
+    standing: Any,
+    note: Note,
+    *,
+    draft_form: DraftForm | None = None,
+    schedule_form: ScheduleForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     user = _user(request)
     case = standing.case
@@ -135,8 +142,9 @@ def _render_page(
     review = Review.objects.filter(note=note).select_related("draft", "requested_by", "decided_by").first()
     pending = note.revisions.filter(state=Revision.State.PENDING).first()
     last = note.revisions.filter(state=Revision.State.PUBLISHED).order_by("-number").first()
-    with timezone.override(zoneinfo.ZoneInfo(zone.name)):
-        schedule_form = ScheduleForm(auto_id="schedule-%s")
+    if schedule_form is None:
+        with timezone.override(zoneinfo.ZoneInfo(zone.name)):
+            schedule_form = ScheduleForm(auto_id="schedule-%s")
     context = {
         **workspace(request, standing, "note"),
         "note": note,
@@ -199,6 +207,10 @@ def diff_sections(old: dict[str, str], new: dict[str, str]) -> list[tuple[str, S
         html = []
         for line in list(lines)[2:]:
             cls = {"+": "add", "-": "del", "@": "hunk"}.get(line[:1], "")
+            if cls == "hunk":  # "@@ -3,3 +3,3 @@" means nothing to most readers
+                if re.match(r"@@ -[01][ ,].*\+[01][ ,]", line):
+                    continue  # the first lines: none left out before them
+                line = "… (unchanged lines left out)"
             html.append(f'<span class="{cls}">{escape(line)}</span>' if cls else escape(line))
         if not html:  # only the line endings differ
             continue
@@ -212,7 +224,7 @@ def _snapshot_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, 
     def lines(snapshot: dict[str, Any]) -> str:
         out = []
         for v in snapshot.get("vendors", []):
-            statuses = ", ".join(f"{s['vulnerability']}: {s['status']}" for s in v["statuses"])
+            statuses = ", ".join(f"{s['vulnerability']}: {status_word(s['status'])}" for s in v["statuses"])
             out.append(f"{v['name']}: {statuses}")
             if v.get("statement"):
                 out += [f"  | {line}" for line in v["statement"]["text"].splitlines()]
@@ -301,17 +313,36 @@ def note_schedule(request: HttpRequest, case: str) -> HttpResponse:
     user = _user(request)
     zone = form_zone(request)
     with timezone.override(zoneinfo.ZoneInfo(zone.name)):
-        form = ScheduleForm(request.POST)
+        form = ScheduleForm(request.POST, auto_id="schedule-%s")
         valid = form.is_valid()
-
-    def act(note: Note) -> None:
+    standing = access_case(user, case, need="write")
+    if not standing.staff:
+        raise Http404
+    note = actions.note_for(standing.case, by=user)
+    try:
         if not valid:
             raise InvalidInput("at", "Give the date and time of publication.")
         actions.schedule(
             note, form.cleaned_data["at"], by=user, override_reason=form.cleaned_data["override_reason"]
         )
-
-    return _post(request, case, act, "Publication scheduled.", "#publish")
+    except (RuleViolation, InvalidInput) as exc:
+        # Shown again with what was typed and the reason beside the field it concerns: a
+        # redirect to #publish would lose the instant and leave the refusal off-screen.
+        ends = standing.case.embargo_ends_at
+        if isinstance(exc, RuleViolation) and exc.rule == "embargo-gate" and ends is not None:
+            until = timezone.localtime(ends, zoneinfo.ZoneInfo(zone.name)).strftime("%Y-%m-%d %H:%M")
+            messages.error(request, "Not scheduled: the embargo is still in force then (see Publication).")
+            form.add_error(
+                "override_reason",
+                f"The embargo is in force until {until} ({zone.name}): to publish before, say why here.",
+            )
+        else:
+            refuse(request, exc)
+            if valid:
+                add_error(form, exc)
+        return _render_page(request, standing, note, schedule_form=form, status=400)
+    messages.success(request, "Publication scheduled.")
+    return redirect(note_url(note.case, "#publish"))
 
 
 @require_POST
