@@ -174,7 +174,7 @@ def test_publish_now_makes_revision_one(world: World) -> None:
     note.refresh_from_db()
     assert note.state == Note.State.PUBLISHED and note.first_published_at == revision.published_at
     snap = revision.snapshot
-    assert snap["number"] == 1 and snap["case"] == world.case.label
+    assert revision.number == 1 and snap["number"] == world.case.number and snap["case"] == world.case.label
     assert snap["sections"]["overview"] == "A heap overflow."
     assert "CVE-2026-1234" in [v["cve"] for v in snap["vulnerabilities"]]
     assert [t["what"] for t in snap["timeline"]][-1] == "publication"

@@ -24,7 +24,7 @@ from accord.core.access import require_analyst
 from accord.core.actors import SYSTEM, is_system
 from accord.lib.errors import InvalidInput, RuleViolation
 from accord.publication.models import SECTIONS, DraftVersion, Note, Review, ReviewComment, Revision
-from accord.publication.snapshot import build_snapshot, iso, with_number
+from accord.publication.snapshot import build_snapshot, iso
 from accord.publication.snapshot_text import search_text
 
 MAX_SECTION = 100_000
@@ -288,9 +288,7 @@ def _publish(
     number = _next_number(note)
     first = note.first_published_at or at
     draft = latest_draft(note)
-    snapshot = build_snapshot(
-        note.case, note, at=at, number=number, first_published_at=first, sections=draft.sections
-    )
+    snapshot = build_snapshot(note.case, note, at=at, first_published_at=first, sections=draft.sections)
     note.revisions.filter(state=Revision.State.PENDING).update(state=Revision.State.DISCARDED)
     revision = Revision.objects.create(
         note=note,
@@ -426,12 +424,10 @@ def late_answer(participant: Participant) -> Revision | None:
     if last is None:
         return None
     note.revisions.filter(state=Revision.State.PENDING).update(state=Revision.State.DISCARDED)
-    number = _next_number(note)
     snapshot = build_snapshot(
         note.case,
         note,
         at=timezone.now(),
-        number=number,
         first_published_at=note.first_published_at,
         sections=dict(last.snapshot["sections"]),
     )
@@ -469,7 +465,7 @@ def approve_pending(revision: Revision, *, by: Any) -> Revision:
         raise RuleViolation("note-not-published", "The note is not published")
     now = timezone.now()
     number = _next_number(note)
-    snapshot = with_number(revision.snapshot, number)
+    snapshot = dict(revision.snapshot)
     timeline = [t for t in snapshot["timeline"] if t["what"] != "publication"]
     snapshot["timeline"] = [*timeline, {"at": iso(now) or "", "what": "publication"}]
     revision.snapshot = snapshot

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from typing import Any
 
 from django.db.models import Prefetch
 
@@ -67,8 +66,10 @@ def _vendors(case: Case) -> list[Participant]:
             ),
             Prefetch(
                 "statements",
-                queryset=Statement.objects.filter(share=True).order_by("-version"),
-                to_attr="shared_statements",
+                # Every vendor's latest statement is published, whether or not the vendor shared
+                # it with the other participants before publication (that is all `share` says).
+                queryset=Statement.objects.order_by("-version"),
+                to_attr="statements_newest_first",
             ),
             Prefetch(
                 "addenda", queryset=Addendum.objects.order_by("-created_at", "-id"), to_attr="addenda_list"
@@ -127,8 +128,8 @@ def _vendor(viewer: Viewer, p: Participant, labels: dict[int, str]) -> VendorIte
     statuses += [_unknown(label) for label in labels.values() if label not in answered]
     order = {label: i for i, label in enumerate(labels.values())}
     statuses.sort(key=lambda s: (order[s["vulnerability"]], s["product"]))
-    shared: list[Statement] = getattr(p, "shared_statements", [])
-    statement = _statement(viewer, shared[0], p) if shared else None
+    versions: list[Statement] = getattr(p, "statements_newest_first", [])
+    statement = _statement(viewer, versions[0], p) if versions else None
     addenda: list[Addendum] = getattr(p, "addenda_list", [])
     return {
         "key": f"p{p.pk}",
@@ -149,11 +150,10 @@ def build_snapshot(
     note: Note,
     *,
     at: dt.datetime,
-    number: int = 0,
     first_published_at: dt.datetime | None = None,
     sections: dict[str, str] | None = None,
 ) -> Snapshot:
-    """The public snapshot of `case` and `note` as published at `at` (revision `number`).
+    """The public snapshot of `case` and `note` as published at `at`.
     `sections`: the draft's sections (default: the note's current ones)."""
     viewer = Viewer.of_public()
     source = sections if sections is not None else note.sections()
@@ -179,7 +179,7 @@ def build_snapshot(
     return {
         "schema": SCHEMA,
         "case": case.label,
-        "number": number,
+        "number": case.number,
         "title": case.title,
         "sections": Sections(**{name: source.get(name, "") for name in SECTIONS}),  # type: ignore[typeddict-item]
         "vulnerabilities": vuln_items,
@@ -207,8 +207,3 @@ def _timeline(case: Case, vendors: list[VendorItem], at: dt.datetime) -> list[Ti
     items.append((iso(at) or "", 3, "publication"))
     items.sort()
     return [{"at": when, "what": what} for when, _, what in items]
-
-
-def with_number(snapshot: dict[str, Any], number: int) -> Snapshot:
-    """The same snapshot as revision `number` (a pending revision gets its number on approval)."""
-    return {**snapshot, "number": number}  # type: ignore[typeddict-item]

@@ -98,7 +98,7 @@ class TimelineItem(TypedDict):
 class Snapshot(TypedDict):
     schema: int  # SCHEMA
     case: str  # "VU#854306"
-    number: int
+    number: int  # the case's number (854306); the revision's number is Revision.number
     title: str
     sections: Sections
     vulnerabilities: list[VulnerabilityItem]
