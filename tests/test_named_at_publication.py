@@ -123,12 +123,13 @@ def test_api_reads_and_sets_the_choice(world: World) -> None:
         400,
         422,
     )
-    # The reporter in the case is refused; an outsider does not find the case.
+    # The reporter in the case is refused (no vendor: 409 as for the answer routes); an outsider
+    # does not find the case.
     assert (
         token_client(world.reporter)
         .post(base, data={"named": True}, content_type="application/json")
         .status_code
-        == 403
+        == 409
     )
     assert (
         token_client(world.outsider)
@@ -159,6 +160,10 @@ def test_web_choice_on_the_vendor_case_page_and_staff_vendors_tab(world: World) 
     # The co-participant cannot choose for it (its own form names its own participation).
     co = login(Client(), world.co_vendor)
     co.post(f"/cases/{ref}/publication-name/", {"named": "0"})
+    anon = vendor(world)
+    assert anon.named_at_publication is True
+    refused = co.post(f"/cases/{ref}/vendors/{anon.pk}/publication-name/", {"named": "0"})
+    assert refused.status_code == 403
     assert vendor(world).named_at_publication is True
     staff = login(Client(), world.analyst)
     tab = staff.get(f"/cases/{ref}/vendors/").content.decode()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
@@ -418,8 +417,9 @@ def _publication_name(participant: Participant) -> PublicationNameOut:
 
 
 def _choosing_vendor(standing: Standing, organization: str | None) -> Participant:
+    # In the case but no vendor of it (the reporter, say): 409, as for the answer routes.
     if not standing.staff and standing.vendor is None:
-        raise PermissionDenied("Only a vendor's own members or an analyst for it can choose this.")
+        raise RuleViolation("vendors-only", "Only a vendor's own members or an analyst for it choose this")
     return _answering_participant(standing, organization)
 
 
@@ -446,7 +446,7 @@ def get_publication_name(
     "recorded as such) choose whether the published note shows its name or its alias. Allowed at "
     "any time; after publication the change takes effect in the note's next revision (published "
     "revisions never change). It changes nothing the other participants see during the case. "
-    "403 for anyone else in the case (the reporter, say).",
+    "409 vendors-only for anyone else in the case (the reporter, say).",
     auth=rule("object:case"),
 )
 def set_publication_name(
