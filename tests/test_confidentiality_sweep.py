@@ -160,6 +160,10 @@ def build(world: World, key: SigningKey) -> Scene:
     participant_actions.set_tracking_id(anon, "PSIRT-1234", by=world.vendor)
     colleague = make_user("second@vendor-one.test", org=world.vendor_org)
     participant_actions.set_member_access(anon, [world.vendor, colleague], by=world.vendor)
+    # Its choice of name at publication, changed back by an analyst for it (the note published
+    # below keeps its alias, so the public pages the co-participant reads must not name it).
+    participant_actions.set_named_at_publication(anon, True, by=world.vendor)
+    participant_actions.set_named_at_publication(anon, False, by=analyst)
     submit_answer(
         anon,
         AnswerInput(

@@ -93,6 +93,11 @@ KINDS: dict[str, EventKind] = {
     "participant.claimed": EventKind("Account claimed from a notification", concerned=("approved",)),
     "participant.claim_approved": EventKind("Claimed account approved", concerned=()),
     "participant.tracking_id": EventKind("Tracking id set", concerned=STATE),
+    # An anonymous vendor's choice of its name or its alias in the published note: the vendor's
+    # and the coordinator's business only (others must not learn who is behind the alias).
+    "participant.named_at_publication": EventKind(
+        "Name at publication chosen", concerned=(*STATE, "on_behalf")
+    ),
     "participant.member_access": EventKind("Members who see the case chosen", concerned=("members",)),
     # Reminders (accord.cases.reminders): the coordinator's own business, except that a vendor
     # sees on its timeline that it was sent a final reminder (never the analyst's reason).

@@ -180,6 +180,11 @@ class Participant(models.Model):
     )
     alias = models.CharField(max_length=50)
     anonymous = models.BooleanField(default=False)
+    # An anonymous vendor's own choice (process.md "Publication"): named in published notes, while
+    # every other participant still sees only its alias in the case.
+    named_at_publication = models.BooleanField(
+        default=False, help_text="An anonymous vendor chose to be named in the published note."
+    )
     rm_state = models.CharField(max_length=10, choices=RM.choices, default=RM.START)
     v_at = models.DateTimeField(null=True, blank=True)
     f_at = models.DateTimeField(null=True, blank=True)

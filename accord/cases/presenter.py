@@ -143,9 +143,17 @@ class Viewer:
         """The coordinator, or the participant's own members (or the reporter as a person)."""
         return self.staff or participant.pk in self.own_ids
 
+    def masked(self, participant: Participant) -> bool:
+        """Whether an anonymous participant stays behind its alias for this viewer beyond its
+        privileged readers. The public (published notes) sees the name of a vendor that chose to be
+        named at publication; during the case everyone else still sees only the alias."""
+        if not participant.anonymous:
+            return False
+        return not (self.public and participant.named_at_publication)
+
     def name(self, participant: Participant) -> str | None:
         """Its real name where this viewer may see it, else None (show the alias)."""
-        hidden = participant.anonymous or participant.kind == Participant.Kind.REPORTER
+        hidden = self.masked(participant) or participant.kind == Participant.Kind.REPORTER
         if hidden and not self.privileged_for(participant):
             return None
         if participant.organization_id:
@@ -226,7 +234,7 @@ class Viewer:
         return StatementView(
             text=raw if privileged else openpgp.without_signatures(raw),
             label=self.signature_label(statement, participant),
-            fingerprint=statement.fingerprint or None if privileged or not participant.anonymous else None,
+            fingerprint=statement.fingerprint or None if privileged or not self.masked(participant) else None,
             detail=self.signature_detail(statement) if privileged else None,
             signature=statement.signature or None if privileged else None,
         )
@@ -236,7 +244,7 @@ class Viewer:
             who = self.person(statement.recorded_by).name if statement.recorded_by else "an analyst"
             return f"recorded by {who} for the vendor"
         if statement.verification == Statement.Verification.VERIFIED:
-            if self.privileged_for(participant) or not participant.anonymous:
+            if self.privileged_for(participant) or not self.masked(participant):
                 return f"verified by {statement.fingerprint}"
             return "signed; verified by the coordinator"
         if statement.verification == Statement.Verification.FAILED:

@@ -67,6 +67,7 @@ RESPONSE_KINDS = (
     "fact.vendor",  # its own V, F (fix ready) or D (fix deployed)
     "participant.tracking_id",  # its own tracking id for the case
     "participant.member_access",  # which of its members see the case
+    "participant.named_at_publication",  # its name or its alias in the published note
 )
 
 

@@ -116,6 +116,11 @@ urlpatterns = [
     path(_case + "vendors/claims/approve/", vendors.claim_approve, name="vendor_claim_approve"),
     path(_case + "vendors/<str:participant_id>/", vendors.vendor_detail, name="vendor_detail"),
     path(_case + "vendors/<str:participant_id>/addendum/", vendors.vendor_addendum, name="vendor_addendum"),
+    path(
+        _case + "vendors/<str:participant_id>/publication-name/",
+        vendors.vendor_publication_name,
+        name="vendor_publication_name",
+    ),
     # Reminders: muting them (the case, one vendor) and the final reminder (a confirmation page)
     path(_case + "reminders/", reminders.case_reminders, name="case_reminders"),
     path(
@@ -154,4 +159,5 @@ urlpatterns = [
     path(_case + "embargo/join/", portal.embargo_join, name="embargo_join"),
     path(_case + "embargo/decline/", portal.embargo_decline, name="embargo_decline"),
     path(_case + "answer/", portal.vendor_answer, name="vendor_answer"),
+    path(_case + "publication-name/", portal.publication_name, name="publication_name"),
 ]

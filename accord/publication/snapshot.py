@@ -2,7 +2,8 @@
 
 Everything goes through the presenter's public viewer (accord.cases.presenter.Viewer.of_public),
 so an anonymous vendor appears by its alias and a statement without its OpenPGP armour or an
-anonymous vendor's fingerprint. The same data always gives the same snapshot: vendors are sorted
+anonymous vendor's fingerprint, unless the vendor chose to be named at publication
+(Participant.named_at_publication): then it is named and signed like any named vendor. The same data always gives the same snapshot: vendors are sorted
 by public name then key, statuses by vulnerability then product. The number of queries does not
 depend on the number of vendors (everything is prefetched).
 """
@@ -80,7 +81,7 @@ def _vendors(case: Case) -> list[Participant]:
 
 def _statement(viewer: Viewer, statement: Statement, participant: Participant) -> StatementItem:
     shown = viewer.statement(statement, participant)
-    anonymous = participant.anonymous
+    anonymous = viewer.masked(participant)  # named at publication: signed like any named vendor
     verified = statement.verification == Statement.Verification.VERIFIED
     return {
         "id": statement.pk,

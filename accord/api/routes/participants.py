@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Status
+from pydantic import BaseModel, Field
 
 from accord.accounts.models import Organization, User
 from accord.answers.actions import (
@@ -38,11 +39,11 @@ from accord.api.answer_schemas import (
 )
 from accord.api.auth import caller, rule
 from accord.api.base import paginate
-from accord.api.case_schemas import ParticipantOut, participant_out, participants_queryset
+from accord.api.case_schemas import Body, ParticipantOut, participant_out, participants_queryset
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, page_of
 from accord.cases.access import Standing, access_case
-from accord.cases.actions.participants import add_vendors, notify_vendors
+from accord.cases.actions.participants import add_vendors, notify_vendors, set_named_at_publication
 from accord.cases.models import Participant
 from accord.cases.presenter import Viewer
 from accord.cases.vendor_table import SEARCH_LIMIT, VendorFilters, VendorQuery
@@ -387,3 +388,71 @@ def statement_by_mail(request: HttpRequest, case: str, mail_id: str) -> Status[S
         raise Http404("No such mail in this case.")
     statement = statement_from_mail(inbound, by=_user(request))
     return Status(201, _statement_out(statement, statement.participant, Viewer.of(standing)))
+
+
+# --- Name at publication ------------------------------------------------------------------------
+
+
+class PublicationNameBody(Body):
+    named: bool = Field(description="true: the published note shows your name; false: your alias.")
+
+
+class PublicationNameOut(BaseModel):
+    participant: int
+    alias: str
+    anonymous: bool = Field(description="Whether the other participants see only the alias.")
+    named_at_publication: bool = Field(
+        description="An anonymous vendor's choice: its real name in the published note instead of "
+        "its alias. Other participants still see only the alias during the case."
+    )
+
+
+def _publication_name(participant: Participant) -> PublicationNameOut:
+    return PublicationNameOut(
+        participant=participant.pk,
+        alias=participant.alias,
+        anonymous=participant.anonymous,
+        named_at_publication=participant.named_at_publication,
+    )
+
+
+def _choosing_vendor(standing: Standing, organization: str | None) -> Participant:
+    # In the case but no vendor of it (the reporter, say): 409, as for the answer routes.
+    if not standing.staff and standing.vendor is None:
+        raise RuleViolation("vendors-only", "Only a vendor's own members or an analyst for it choose this")
+    return _answering_participant(standing, organization)
+
+
+@router.get(
+    "/cases/{case}/publication-name",
+    response={200: PublicationNameOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Whether your organisation is named or shown by its alias in the published note",
+    description="Analysts: ?organization=<id or exact name>. Only the vendor itself and the "
+    "coordinator read this choice.",
+    auth=rule("object:case"),
+)
+def get_publication_name(
+    request: HttpRequest, case: str, organization: str | None = None
+) -> PublicationNameOut:
+    standing = access_case(_user(request), case)
+    return _publication_name(_choosing_vendor(standing, organization))
+
+
+@router.post(
+    "/cases/{case}/publication-name",
+    response={200: PublicationNameOut, 400: Error, 401: Error, 403: Error, 404: Error, 409: Error},
+    summary="Choose to be named, or kept by your alias, in the published note",
+    description="An anonymous vendor's members (or an analyst on its behalf: ?organization=, "
+    "recorded as such) choose whether the published note shows its name or its alias. Allowed at "
+    "any time; after publication the change takes effect in the note's next revision (published "
+    "revisions never change). It changes nothing the other participants see during the case. "
+    "409 vendors-only for anyone else in the case (the reporter, say).",
+    auth=rule("object:case"),
+)
+def set_publication_name(
+    request: HttpRequest, case: str, payload: PublicationNameBody, organization: str | None = None
+) -> PublicationNameOut:
+    user = _user(request)
+    standing = access_case(user, case, need="act")
+    participant = _choosing_vendor(standing, organization)
+    return _publication_name(set_named_at_publication(participant, payload.named, by=user))

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -388,3 +389,38 @@ def update_vendor_texts(case: Case, *, vendor_summary: str, notification_text: s
     case.save(update_fields=["vendor_summary", "notification_text", "updated_at"])
     record("case.vendor_texts", case=case, actor=by, changed=changed)
     return case
+
+
+@transaction.atomic
+def set_named_at_publication(participant: Participant, named: bool, *, by: User) -> Participant:
+    """An anonymous vendor's choice to be named in the published note (process.md "Publication").
+
+    Its own members choose, or an analyst for it (recorded as on its behalf). Allowed at any time:
+    during the case it changes nothing anyone else sees; after publication it takes effect in the
+    note's next revision, since published revisions are immutable."""
+    if participant.kind != Participant.Kind.VENDOR:
+        raise RuleViolation("vendors-only", "Only a vendor chooses how it is shown at publication")
+    if participant.embargo_answer == Participant.EmbargoAnswer.DECLINED:
+        raise RuleViolation(
+            "embargo-declined", "This vendor declined the embargo and sees nothing more of the case"
+        )
+    standing = standing_of(by, participant.case)
+    if not standing.speaks_for(participant):
+        raise PermissionDenied("Only the vendor's own members or an analyst for it can choose this.")
+    participant = Participant.objects.select_for_update(of=("self",)).get(pk=participant.pk)
+    named = bool(named)
+    old = participant.named_at_publication
+    if old == named:
+        return participant
+    participant.named_at_publication = named
+    participant.save(update_fields=["named_at_publication"])
+    record(
+        "participant.named_at_publication",
+        case=participant.case,
+        actor=by,
+        participant=participant,
+        old=old,
+        new=named,
+        on_behalf=standing.staff,
+    )
+    return participant

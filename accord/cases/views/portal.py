@@ -228,6 +228,27 @@ def embargo_decline(request: HttpRequest, case: str) -> HttpResponse:
     return render(request, "cases/portal_decline.html", {"case": obj, "own": own})
 
 
+@require_POST
+@access("object:case")
+def publication_name(request: HttpRequest, case: str) -> HttpResponse:
+    """An anonymous vendor's choice: its name or its alias in the published note (same action as
+    the API's POST /cases/{case}/publication-name)."""
+    standing, own = _own_vendor(request, case, "act")
+    named = request.POST.get("named") == "1"
+    try:
+        participant_actions.set_named_at_publication(own, named, by=_user(request))
+    except (RuleViolation, InvalidInput) as exc:
+        messages.error(request, refusal(exc))
+    else:
+        shown = own.organization.name if named and own.organization else f"“{own.alias}”"
+        messages.success(
+            request,
+            f"At publication the note will show {shown}. The other participants still see only "
+            f"“{own.alias}” in the case.",
+        )
+    return _case_redirect(standing.case, "#publication-name")
+
+
 def _answer_url(case: Case) -> str:
     return reverse("cases:vendor_answer", kwargs={"case": case.url_ref})
 

@@ -568,6 +568,21 @@ def vendor_detail(request: HttpRequest, case: str, participant_id: str) -> HttpR
 
 @require_POST
 @access("analyst")
+def vendor_publication_name(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
+    """An analyst records an anonymous vendor's choice to be named at publication, for it."""
+    user = _user(request)
+    obj, participant = vendor_of(user, case, participant_id)
+    try:
+        participant_actions.set_named_at_publication(participant, request.POST.get("named") == "1", by=user)
+    except (RuleViolation, InvalidInput) as exc:
+        messages.error(request, refusal(exc))
+    else:
+        messages.success(request, "The vendor's choice for publication is recorded on its behalf.")
+    return redirect(vendor_url(obj, participant, "#publication-name"))
+
+
+@require_POST
+@access("analyst")
 def vendor_addendum(request: HttpRequest, case: str, participant_id: str) -> HttpResponse:
     user = _user(request)
     obj, participant = vendor_of(user, case, participant_id)
