@@ -38,6 +38,7 @@ from accord.archive.reader import ArchiveReport, ArchiveVendor, read_report, rea
 from accord.cases.models import Case, Vulnerability
 from accord.core.bulk import bulk_create
 from accord.lib.ids import case_label
+from accord.lib.time import rfc3339 as iso
 from accord.publication.models import Note, Revision
 from accord.publication.snapshot_text import search_text
 from accord.publication.snapshot_types import (
@@ -59,10 +60,6 @@ UPDATE_SUMMARY = "Updated from the archive"
 IN_CHUNK = 900  # values per `__in` lookup
 SignatureState = Literal["verified", "failed", "unsigned"]
 _URL = re.compile(r"https?://[^\s<>]+", re.ASCII)
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from accord.cases.states import EM, Fact
 from accord.core.access import require_analyst
 from accord.core.actors import SYSTEM, is_system
 from accord.lib.errors import InvalidInput, RuleViolation
+from accord.lib.time import rfc3339 as iso
 from accord.publication.models import SECTIONS, DraftVersion, Note, Review, ReviewComment, Revision
-from accord.publication.snapshot import build_snapshot, iso
+from accord.publication.snapshot import build_snapshot
 from accord.publication.snapshot_text import search_text
 
 MAX_SECTION = 100_000

@@ -18,6 +18,7 @@ from django.db.models import Prefetch
 from accord.answers.models import Addendum, Statement, Status, VexStatus
 from accord.cases.models import Case, Participant, Vulnerability
 from accord.cases.presenter import Viewer, answer_of
+from accord.lib.time import rfc3339 as iso
 from accord.publication.models import SECTIONS, Note
 from accord.publication.snapshot_types import (
     SCHEMA,
@@ -30,12 +31,6 @@ from accord.publication.snapshot_types import (
     VendorItem,
     VulnerabilityItem,
 )
-
-
-def iso(at: dt.datetime | None) -> str | None:
-    if at is None:
-        return None
-    return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cvss(v: Vulnerability) -> list[Cvss]:
