@@ -220,6 +220,23 @@ def test_create_token_for_a_deactivated_user_fails(world) -> None:  # type: igno
     assert not ApiToken.objects.exists()
 
 
+def test_the_sample_publishes_one_note_that_the_public_site_shows(db, client) -> None:  # type: ignore[no-untyped-def]
+    from accord.cases.models import Case
+    from accord.core import demo
+    from accord.publication.models import Revision
+
+    out = io.StringIO()
+    call_command("demo", "--sample", stdout=out)
+    call_command("demo", "--sample", stdout=io.StringIO())  # made once
+    case = Case.objects.get(reports__product=demo.SAMPLE_PUBLISHED)
+    assert f"the note of {case.label} is published" in out.getvalue()
+    assert Revision.objects.filter(note__case=case).count() == 1
+    page = client.get(f"/vuls/{case.number}/").content.decode()
+    assert "firmware 4.0.1 checks the length of job names" in page  # Acme's statement, verbatim
+    assert "No response" in page  # Globex never answered
+    assert case.label in client.get("/vuls/").content.decode()
+
+
 def test_the_sample_gives_every_demo_role_something_to_do(db) -> None:  # type: ignore[no-untyped-def]
     from accord.accounts.models import User
     from accord.cases.access import standing_of
@@ -232,7 +249,7 @@ def test_the_sample_gives_every_demo_role_something_to_do(db) -> None:  # type: 
     call_command("demo", "--sample", stdout=io.StringIO())  # made once
     assert "waits in triage" in out.getvalue()
     assert Report.objects.filter(product=demo.SAMPLE_WAITING, state=RM.RECEIVED).count() == 1
-    case = Case.objects.get()
+    case = Case.objects.get(reports__product=demo.SAMPLE_CASE)
     assert case.embargo_state == EM.ACTIVE and case.target_publication_at is not None
     acme = User.objects.get(email="psirt@acme.example")
     assert standing_of(acme, case).embargo_pending  # Acme's embargo decision waits

@@ -170,6 +170,7 @@ def load() -> list[dict[str, Any]]:
 
 SAMPLE_WAITING = "Demo Gadget Hub"  # a report waiting in triage
 SAMPLE_CASE = "Demo Widget Server"  # a case under embargo, its vendors notified
+SAMPLE_PUBLISHED = "Demo Print Spooler"  # a case whose Vulnerability Note is on the public site
 
 
 def load_sample() -> dict[str, str]:
@@ -223,4 +224,78 @@ def load_sample() -> dict[str, str]:
         notify_vendors(case, add_vendors(case, list(vendors), by=analyst), by=analyst)
         sampled.refresh_from_db()
     assert sampled.case is not None
-    return {"report": waiting.pk, "case": sampled.case.label}
+    published = _published_sample(reporter, analyst)
+    return {"report": waiting.pk, "case": sampled.case.label, "published": published}
+
+
+def _published_sample(reporter: User, analyst: User) -> str:
+    """A case carried through to its public Vulnerability Note, so that /vuls/ shows what
+    publication gives: Acme answered (fixed, with a statement), Globex never did ("No response")."""
+    from accord.answers.actions import AnswerInput, StatementInput, StatusInput, submit_answer
+    from accord.cases import actions
+    from accord.cases.actions.participants import add_vendors, answer_embargo, notify_vendors
+    from accord.cases.actions.reports import ReportInput
+    from accord.cases.models import Report
+    from accord.publication import actions as notes
+    from accord.publication.models import Note
+
+    publisher = User.objects.get(email="publisher@coordinator.example")
+    report = Report.objects.filter(product=SAMPLE_PUBLISHED, submitted_by=reporter).first()
+    if report is None:
+        report, _ = actions.submit_report(
+            ReportInput(
+                product=SAMPLE_PUBLISHED,
+                version="4.0",
+                description="A job name longer than 256 bytes overflows a stack buffer in the spooler "
+                "and runs code as the print service.",
+                reporter_email=reporter.email,
+                reporter_name="Rita Reporter",
+                affected_vendors="Acme Networks, Globex Software",
+            ),
+            by=reporter,
+        )
+    if report.case_id is None:
+        actions.accept_report(report, by=analyst)
+        report.refresh_from_db()
+    case = report.case
+    assert case is not None
+    if Note.objects.filter(case=case, state=Note.State.PUBLISHED).exists():
+        return case.label
+    if not case.participants.filter(kind="vendor").exists():
+        vendors = Organization.objects.filter(name__in=["Acme Networks", "Globex Software"]).order_by("name")
+        notify_vendors(case, add_vendors(case, list(vendors), by=analyst), by=analyst)
+    acme = case.participants.get(organization__name="Acme Networks")
+    member = User.objects.get(email="psirt@acme.example")
+    if acme.embargo_answer != acme.EmbargoAnswer.ACCEPTED:
+        answer_embargo(acme, accept=True, by=member)
+    if not acme.statements.exists():
+        submit_answer(
+            acme,
+            AnswerInput(
+                statuses=[StatusInput(vulnerability="1", status="fixed", fixed_version="4.0.1")],
+                statement=StatementInput(
+                    text=b"Acme Networks: the spooler in firmware 4.0.1 checks the "
+                    b"length of job names.\nUpgrade to 4.0.1 or later.\n"
+                ),
+                share=True,
+            ),
+            by=member,
+        )
+    case.refresh_from_db()
+    if case.embargo_state == "active":
+        actions.terminate_embargo(case, by=analyst, reason="Acme shipped the fix in firmware 4.0.1.")
+    note = notes.note_for(case, by=analyst)
+    notes.save_draft(
+        note,
+        {
+            **note.sections(),
+            "overview": "The print spooler of several network devices overflows a stack buffer on long "
+            "job names.",
+            "solution": "Upgrade to a fixed firmware: Acme Networks 4.0.1.",
+        },
+        summary="demo note",
+        by=analyst,
+    )
+    notes.approve(notes.request_review(note, by=analyst), by=publisher)
+    notes.publish_now(note, by=publisher, summary="First publication")
+    return case.label

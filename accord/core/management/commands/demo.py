@@ -43,7 +43,8 @@ class Command(BaseCommand):
         if made:
             self.stdout.write(
                 f"Sample: report {made['report']} waits in triage; case {made['case']} waits for "
-                "Acme Networks and Globex Software to accept its embargo and answer."
+                "Acme Networks and Globex Software to accept its embargo and answer; the note of "
+                f"{made['published']} is published at {settings.SITE_URL}/vuls/."
             )
 
 
