@@ -15,7 +15,7 @@ through the gate; what it writes goes through the conversation's actions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from accord.accounts.models import Membership, User
 from accord.cases.models import Case, Participant, Report
@@ -140,7 +140,18 @@ def replied_to(parsed: ParsedMail) -> OutboundMessage | None:
     return next((found[i] for i in wanted if i in found), None)
 
 
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "")  # PostgreSQL refuses NUL in a query; no stored id holds one
+
+
 def find_route(parsed: ParsedMail) -> Route:
+    # The parser already drops NUL from what it reads; a ParsedMail made elsewhere may not have.
+    parsed = replace(
+        parsed,
+        from_address=_no_nul(parsed.from_address),
+        in_reply_to=_no_nul(parsed.in_reply_to),
+        references=tuple(_no_nul(r) for r in parsed.references),
+    )
     address = parsed.from_address
     number = find_case_number(parsed.subject)
     missing = ""

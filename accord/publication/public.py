@@ -49,6 +49,8 @@ def latest_revisions() -> QuerySet[Revision]:
 def published_notes(*, year: int | None = None, vendor: str = "", q: str = "") -> QuerySet[Revision]:
     """The public list: latest revisions, filtered by first publication year, public vendor name
     (the alias of an anonymous vendor) and full text (`q`), newest first."""
+    # NUL can never match published text, and PostgreSQL refuses it in a query: drop it.
+    vendor, q = vendor.replace("\x00", ""), q.replace("\x00", "")
     rows = latest_revisions()
     if year is not None:
         rows = rows.filter(note__first_published_at__year=year)
@@ -62,7 +64,7 @@ def published_notes(*, year: int | None = None, vendor: str = "", q: str = "") -
 def search_filter(rows: QuerySet[Revision], q: str) -> QuerySet[Revision]:
     # Every word must appear (icontains works on every backend; the text is the published snapshot).
     condition = Q()
-    for word in q.split()[:20]:
+    for word in q.replace("\x00", "").split()[:20]:
         condition &= Q(search_text__icontains=word)
     return rows.filter(condition)
 
