@@ -18,7 +18,7 @@ from django.db.models.fields.json import KT
 
 from accord.answers.models import Statement
 from accord.lib import openpgp
-from accord.lib.ids import find_case_number, parse_case_ref
+from accord.lib.ids import parse_case_ref
 from accord.publication.models import Note, Revision
 from accord.publication.snapshot_text import vendor_marker
 
@@ -67,10 +67,6 @@ def search_filter(rows: QuerySet[Revision], q: str) -> QuerySet[Revision]:
     for word in q.replace("\x00", "").split()[:20]:
         condition &= Q(search_text__icontains=word)
     return rows.filter(condition)
-
-
-def search(q: str) -> QuerySet[Revision]:
-    return published_notes(q=q)
 
 
 def years() -> list[int]:
@@ -166,10 +162,6 @@ def statement_for(ref: str, statement_id: int) -> tuple[bytes, Statement, dict[s
 
 
 # --- Search text -------------------------------------------------------------------------------
-
-
-def case_number_of(snapshot: dict[str, Any]) -> int | None:
-    return find_case_number(snapshot.get("case", ""))
 
 
 def parse_instant(value: str | None) -> dt.datetime | None:
