@@ -39,7 +39,7 @@ def _coordinators(thread: Thread) -> list[User]:
     return [report.assigned_to] if report is not None and report.assigned_to_id else []  # type: ignore[list-item]
 
 
-def _participant_readers(audience: list[Participant]) -> dict[int, Participant]:
+def participant_readers(audience: list[Participant]) -> dict[int, Participant]:
     """user id -> the participant through which they read the thread (one query each kind)."""
     readers: dict[int, Participant] = {}
     by_org = {p.organization_id: p for p in audience if p.organization_id}
@@ -66,7 +66,7 @@ def new_message(message: Message, speaker: Speaker) -> None:
 
     thread = message.thread
     # The reporter is told apart (_tell_reporter), at the address and key of their report.
-    readers = _participant_readers([p for p in audience(thread) if p.kind != Participant.Kind.REPORTER])
+    readers = participant_readers([p for p in audience(thread) if p.kind != Participant.Kind.REPORTER])
     staff = {u.pk: u for u in _coordinators(thread)}
     author_id = speaker.user.pk if speaker.user is not None else None
     wanted = [uid for uid in dict.fromkeys([*staff, *readers]) if uid != author_id]  # owner first

@@ -587,11 +587,11 @@ def _announce(case: Case, vendors: list[Participant], reporter: Participant | No
 
     from accord.accounts.models import User
     from accord.cases.actions.reports import follow_link
-    from accord.conversation.announce import _participant_readers
+    from accord.conversation.announce import participant_readers
     from accord.mailgate import kinds
     from accord.notifications.send import notify, recipients_for
 
-    readers = _participant_readers(vendors)
+    readers = participant_readers(vendors)
     users = User.objects.filter(pk__in=list(readers), is_active=True).order_by("pk")
     link = reverse("cases:own_private", kwargs={"case": case.url_ref})
     text = f"A message from the coordinator:\n\n{body}\n"
