@@ -400,6 +400,25 @@ LOGGING = {
     # python-gnupg logs gpg's own complaints; accord.lib.openpgp turns them into sentences instead.
     "loggers": {"axes": {"level": "WARNING"}, "gnupg": {"level": "ERROR"}},
 }
+# Machine-readable exports (accord/exports) and the CSAF provider directory.
+CSAF_21 = env_bool(
+    "ACCORD_CSAF_21",
+    False,
+    "Also export CSAF 2.1 (the draft stage PyPI csaf validates) and serve it under /.well-known/csaf/v2.1/.",
+)
+CVE_ORG_ID = env_str(
+    "ACCORD_CVE_ORG_ID",
+    "",
+    "This instance's CVE Numbering Authority org UUID; CVE JSON 5 exports are not available without it.",
+)
+CVE_ORG_SHORT_NAME = env_str(
+    "ACCORD_CVE_ORG_SHORT_NAME", "", "The CNA short name shown in CVE records (default: the instance name)."
+)
+OSV_PREFIX = env_str(
+    "ACCORD_OSV_PREFIX",
+    "",
+    "A registered OSV id prefix (e.g. ACCORD); without one, OSV ids use the unregistered 'x_' prefix.",
+)
 AUTO_PUBLISH_LATE_STATEMENTS = env_bool(
     "ACCORD_AUTO_PUBLISH_LATE_STATEMENTS",
     False,

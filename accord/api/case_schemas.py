@@ -154,6 +154,8 @@ class VulnerabilityFields(Body):
     description: str | None = Field(default=None, max_length=100_000)
     cve: str | None = Field(default=None, max_length=32, description="CVE-2026-12345")
     cwe: str | None = Field(default=None, max_length=16, description="CWE-79")
+    euvd: str | None = Field(default=None, max_length=40, description="EUVD-2026-12345")
+    gcve: list[str] | None = Field(default=None, max_length=20, description='["GCVE-1-2026-0001"]')
     cvss3_vector: str | None = Field(default=None, max_length=200, description="CVSS:3.1/AV:N/…")
     cvss4_vector: str | None = Field(default=None, max_length=300, description="CVSS:4.0/AV:N/…")
 
@@ -303,6 +305,8 @@ class VulnerabilityOut(BaseModel):
     seq: int
     cve: str
     cwe: str
+    euvd: str
+    gcve: list[str]
     cvss3_vector: str
     cvss3_score: float | None
     cvss4_vector: str
@@ -500,6 +504,8 @@ def vulnerability_out(case: Case, v: Vulnerability) -> VulnerabilityOut:
         seq=v.seq,
         cve=v.cve,
         cwe=v.cwe,
+        euvd=v.euvd,
+        gcve=list(v.gcve or []),
         cvss3_vector=v.cvss3_vector,
         cvss3_score=_score(v.cvss3_score),
         cvss4_vector=v.cvss4_vector,

@@ -254,6 +254,9 @@ class Vulnerability(models.Model):
     cvss3_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     cvss4_vector = models.CharField(max_length=300, blank=True)
     cvss4_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    # Identifiers beyond CVE: ENISA's European Vulnerability Database and GCVE numbering authorities.
+    euvd = models.CharField(max_length=40, blank=True)  # "EUVD-2026-12345"
+    gcve = models.JSONField(default=list, blank=True)  # ["GCVE-1-2026-0001", …]
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -267,6 +270,11 @@ class Vulnerability(models.Model):
     @property
     def label(self) -> str:
         return f"{self.case.label}.{self.seq}"
+
+    @property
+    def aliases(self) -> list[str]:
+        """Its identifiers besides the VU# id and the CVE id: EUVD first, then GCVE ids."""
+        return ([self.euvd] if self.euvd else []) + list(self.gcve or [])
 
 
 class AffectedProduct(models.Model):

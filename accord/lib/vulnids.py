@@ -1,4 +1,5 @@
-"""Checks for CVE and CWE ids, CVSS vectors (with the `cvss` library) and package URLs."""
+"""Checks for CVE, EUVD, GCVE and CWE ids, CVSS vectors (with the `cvss` library) and package URLs
+(with `packageurl-python`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from decimal import Decimal
 
 from cvss import CVSS3, CVSS4
 from cvss.exceptions import CVSS3Error, CVSS4Error
+from packageurl import PackageURL
 
 from accord.lib.errors import InvalidInput
 
 CVE = re.compile(r"^CVE-\d{4}-\d{4,19}$")
 CWE = re.compile(r"^CWE-\d{1,6}$")
-PURL = re.compile(r"^pkg:[A-Za-z][A-Za-z0-9.+-]*/[^\s]+$")  # the type starts with a letter
+EUVD = re.compile(r"^EUVD-\d{4}-\d{1,19}$")  # ENISA: EUVD-YYYY-NNNNN
+GCVE = re.compile(r"^GCVE-\d{1,9}-\d{4}-\d{1,19}$")  # GCVE-<GNA id>-<year>-<number>
 
 
 def check_cve(value: str) -> str:
@@ -57,8 +60,42 @@ def cvss4_score(vector: str) -> tuple[str, Decimal | None]:
     return parsed.clean_vector(), Decimal(str(parsed.base_score))
 
 
+def check_euvd(value: str) -> str:
+    value = (value or "").strip().upper()
+    if value and not EUVD.match(value):
+        raise InvalidInput("euvd", f"{value!r} is not an EUVD id like EUVD-2026-12345.")
+    return value
+
+
+def check_gcve(values: str | list[str]) -> list[str]:
+    """GCVE ids from a list or from text separated by commas, spaces or new lines; duplicates dropped."""
+    items = values.replace(",", " ").split() if isinstance(values, str) else list(values or [])
+    out: list[str] = []
+    for item in items:
+        value = str(item).strip().upper()
+        if not GCVE.match(value):
+            raise InvalidInput("gcve", f"{value!r} is not a GCVE id like GCVE-1-2026-0001.")
+        if value not in out:
+            out.append(value)
+    if len(out) > 20:
+        raise InvalidInput("gcve", "At most 20 GCVE ids.")
+    return out
+
+
+def parse_purl(value: str) -> PackageURL | None:
+    """The parsed package URL, or None when `value` is not one."""
+    if any(c.isspace() for c in value):
+        return None
+    try:
+        parsed = PackageURL.from_string(value)
+    except ValueError:
+        return None
+    # ECMA-427: the type starts with an ASCII letter (the library only refuses a leading digit).
+    return parsed if parsed.type[:1].isascii() and parsed.type[:1].isalpha() else None
+
+
 def check_purl(value: str) -> str:
     value = (value or "").strip()
-    if value and not PURL.match(value):
+    if value and (len(value) > 500 or parse_purl(value) is None):
         raise InvalidInput("purl", f"{value!r} is not a package URL like pkg:pypi/django@5.2.")
     return value

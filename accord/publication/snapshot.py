@@ -163,7 +163,7 @@ def build_snapshot(
             "cve": v.cve,
             "cwe": v.cwe,
             "cvss": _cvss(v),
-            "aliases": [],
+            "aliases": v.aliases,
             "products": [
                 {"name": p.name, "version_range": p.version_range, "purl": p.purl} for p in v.products.all()
             ],

@@ -80,6 +80,10 @@ def _vulnerability_fields(data: dict[str, Any]) -> dict[str, Any]:
         fields["cve"] = vulnids.check_cve(data["cve"])
     if "cwe" in data:
         fields["cwe"] = vulnids.check_cwe(data["cwe"])
+    if "euvd" in data:
+        fields["euvd"] = vulnids.check_euvd(data["euvd"])
+    if "gcve" in data:
+        fields["gcve"] = vulnids.check_gcve(data["gcve"] or [])
     if "cvss3_vector" in data:
         fields["cvss3_vector"], fields["cvss3_score"] = vulnids.cvss3_score(data["cvss3_vector"])
     if "cvss4_vector" in data:

@@ -50,7 +50,7 @@ from accord.lib.time import is_timezone
 from accord.notifications.actions import is_muted
 
 TIMELINE_PER_PAGE = 100
-VULNERABILITY_FIELDS = ("title", "description", "cve", "cwe", "cvss3_vector", "cvss4_vector")
+VULNERABILITY_FIELDS = ("title", "description", "cve", "cwe", "euvd", "gcve", "cvss3_vector", "cvss4_vector")
 # The embargo's state in plain words for the header (EM's labels are Vultron's: "eXited").
 EMBARGO_WORDS = {
     EM.NONE: ("None", ""),
@@ -91,7 +91,9 @@ def form_zone(request: HttpRequest) -> Zone:
 
 
 def _vulnerability_initial(vulnerability: Any) -> dict[str, Any]:
-    return {name: getattr(vulnerability, name) for name in (*VULNERABILITY_FIELDS, "seq")}
+    initial = {name: getattr(vulnerability, name) for name in (*VULNERABILITY_FIELDS, "seq")}
+    initial["gcve"] = " ".join(vulnerability.gcve or [])
+    return initial
 
 
 # --- The workspace: the header and tabs every tab shares -----------------------------------------
