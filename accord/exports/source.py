@@ -72,12 +72,12 @@ def published(ref: str, revision: int | None = None) -> Published | None:
     shown = note.revision
     assert shown.number is not None and shown.published_at is not None
     history = [
-        RevisionInfo(r.number, rfc3339(r.published_at) or "", r.change_summary)  # type: ignore[arg-type]
+        RevisionInfo(r.number, rfc3339(r.published_at) or "", r.change_summary)
         for r in note.history
         if r.number is not None and r.number <= shown.number
     ]
     return Published(
-        snapshot=shown.snapshot,  # type: ignore[arg-type]
+        snapshot=shown.snapshot,
         revision=shown.number,
         published_at=rfc3339(shown.published_at) or "",
         history=history,
