@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "accord.answers",
     "accord.archive",
     "accord.publication",
+    "accord.exports",
     "accord.conversation",
     "accord.notifications",
     "accord.api",

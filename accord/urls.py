@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("accord.notifications.urls")),
     path("mail/", include("accord.mailgate.urls")),
     path("", include("accord.publication.urls")),
+    path("", include("accord.exports.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
