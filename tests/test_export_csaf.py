@@ -61,3 +61,6 @@ def test_dev() -> None:
     open("/tmp/csafdev/a.json", "w").write(json.dumps(docs[1], indent=1))
     assert csaf_problems(docs) == [[], []]
     assert [d["document"]["category"] for d in docs] == ["csaf_security_advisory", "csaf_vex"]
+    docs21 = [csaf21.build(published(rich_snapshot(854308))), csaf21.build(published(rich_snapshot(854309, products=True)))]
+    open("/tmp/csafdev/b.json", "w").write(json.dumps(docs21[1], indent=1))
+    assert csaf_problems(docs21, "csaf21") == [[], []]

@@ -355,29 +355,50 @@ def _product(product: Product, version: str) -> dict[str, Any]:
     return out
 
 
+# Words and shapes that make a version text a range (CSAF 2.0 6.1.31 forbids them in product_version).
+_RANGE_WORDS = re.compile(r"(?i)^[<>=!~*]|\b(prior\s+to|before|earlier|later|through|all)\b|\.[x*](\b|$)|\d\s*-\s*v?\d+\.")
+_SINGLE = re.compile(r"v?\d+(\.\d+)*([-+~_][0-9A-Za-z.]+)*")
+_VERS = re.compile(r"vers:[a-z][a-z0-9+.\-]*/(\S+)")
+_OPERATOR = re.compile(r"^([<>!=~]|\*)")
+
+
+def version_branch(text: str, version: str) -> str | None:
+    """The branch category for a version text: `product_version` for one version,
+    `product_version_range` for a range (CSAF 2.1 6.1.50/6.1.59: a vers URI or an operator
+    expression without spaces, every constraint with an operator), None for a range in words 2.1
+    cannot carry as a range: it is then only in the product's name."""
+    if _SINGLE.fullmatch(text) and not _RANGE_WORDS.search(text):
+        return "product_version"
+    if version == "2.0":
+        return "product_version_range"
+    vers = _VERS.fullmatch(text)
+    if vers is not None:
+        constraints = [c.strip() for c in vers.group(1).split("|")]
+        return "product_version_range" if all(_OPERATOR.match(c) for c in constraints) else None
+    return "product_version_range" if _OPERATOR.match(text) and not re.search(r"\s", text) else None
+
+
 def _product_tree(plan: Plan, version: str) -> dict[str, Any]:
     vendors: dict[str, dict[str, Any]] = {}  # vendor key -> vendor branch
     loose: list[dict[str, Any]] = []
     for product in plan.products.values():
+        leaf = _product(product, version)
         if not product.vendor_key:
-            loose.append(_product(product, version))
+            loose.append(leaf)
             continue
         branch = vendors.setdefault(product.vendor_key, {"category": "vendor", "name": product.vendor, "branches": []})
-        leaf = _product(product, version)
+        kind = version_branch(product.version_range, version) if product.version_range else None
         if not product.product:
             branch["branches"].append({"category": "product_name", "name": product.vendor, "product": leaf})
-        elif not product.version_range:
+        elif kind is None:
             branch["branches"].append({"category": "product_name", "name": product.product, "product": leaf})
         else:
-            # A range goes in a product_version_range branch: 6.1.31 forbids ranges as product_version.
-            ranged = {"category": "product_version_range", "name": product.version_range, "product": leaf}
-            siblings = [
-                b for b in branch["branches"] if b["name"] == product.product and "branches" in b
-            ]
-            if siblings:
-                siblings[0]["branches"].append(ranged)
+            versioned = {"category": kind, "name": product.version_range, "product": leaf}
+            named = [b for b in branch["branches"] if b["name"] == product.product and "branches" in b]
+            if named:
+                named[0]["branches"].append(versioned)
             else:
-                branch["branches"].append({"category": "product_name", "name": product.product, "branches": [ranged]})
+                branch["branches"].append({"category": "product_name", "name": product.product, "branches": [versioned]})
     tree: dict[str, Any] = {}
     if vendors:
         tree["branches"] = list(vendors.values())
@@ -549,6 +570,11 @@ def document(plan: Plan, version: str = "2.0") -> dict[str, Any]:
     left_out = list(plan.left_out)
     if any(c["version"] == "4.0" for v in plan.vulns for c in v.item["cvss"]) and version == "2.0":
         left_out.append("CSAF 2.0 cannot carry CVSS 4.0: those vectors are given as text in the vulnerability notes.")
+    if any(p.version_range and version_branch(p.version_range, version) is None for p in plan.products.values()):
+        left_out.append(
+            "Version ranges written in words (not a vers URI or an expression like <2.1) are given in the product "
+            "names only: CSAF 2.1 accepts no other range."
+        )
     if any(_clean(v.item["cwe"]) for v in plan.vulns):
         left_out.append("Weaknesses (CWE ids) are given as text in the vulnerability notes, without the CWE name CSAF requires.")
     if left_out:
