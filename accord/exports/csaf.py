@@ -166,7 +166,7 @@ def _not_affected(vuln: Vuln, pid: str, status: StatusItem) -> None:
     _add(vuln.threats, impact or NO_DETAIL, pid)
 
 
-def plan(published: Published) -> Plan:
+def plan(published: Published, version: str = "2.0") -> Plan:
     snapshot = published.snapshot
     result = Plan(published)
     vulns = {v["id"]: Vuln(v) for v in snapshot["vulnerabilities"]}
@@ -233,11 +233,28 @@ def plan(published: Published) -> Plan:
             "Accord's status \"unknown\" (notified, no answer) has no CSAF equivalent: those vendors are listed in the "
             "note \"Vendors that did not answer\"."
         )
-    result.category = _category(result)
+    result.category = _category(result, version)
     return result
 
 
-def _category(plan: Plan) -> str:
+def _fixed_without_sibling(plan: Plan, version: str) -> bool:
+    """CSAF 2.1 6.1.27.13: in an advisory, a fixed product that has versioned siblings under its
+    product name needs one of them with another status in the same vulnerability."""
+    groups: dict[tuple[str, str], set[str]] = {}
+    for p in plan.products.values():
+        if p.vendor_key and p.product and p.version_range and version_branch(p.version_range, version):
+            groups.setdefault((p.vendor_key, p.product), set()).add(p.pid)
+    for vuln in plan.vulns:
+        for pid, word in vuln.status.items():
+            p = plan.products[pid]
+            group = groups.get((p.vendor_key, p.product), set())
+            if word == "fixed" and pid in group and not any(vuln.status.get(o, "fixed") != "fixed" for o in group):
+                return True
+    return False
+
+
+def _category(plan: Plan, version: str) -> str:
+    """The most specific profile whose rules the data meets as it is (see the module's docstring)."""
     statuses = [s for v in plan.published.snapshot["vendors"] for s in v["statuses"] if s["status"] != "unknown"]
     analysts = any(v.item["products"] for v in plan.vulns)
     product_level = bool(statuses or analysts) and all(_clean(s["product"]) for s in statuses)
@@ -247,18 +264,26 @@ def _category(plan: Plan) -> str:
         for pid, word in v.status.items()
         if word == "known_affected"
     )
-    if product_level and acted:
+    # 2.1 6.1.27.7: in VEX, every vulnerability has a product status.
+    every_status = version == "2.0" or all(v.status for v in plan.vulns)
+    if product_level and acted and every_status:
         return "csaf_vex"
     if product_level:
         plan.left_out.append(
-            "Some affected products have no action statement (no fix information and no solution section), "
+            "Not every vulnerability has a status and an action statement for each affected product, "
             "so this document uses the security advisory profile rather than VEX."
         )
-    if plan.products and plan.vulns and all(any(w in CONCLUSIVE for w in v.status.values()) for v in plan.vulns):
+    if version == "2.0":
+        advisory = all(any(w in CONCLUSIVE for w in v.status.values()) for v in plan.vulns)
+    else:  # 2.1 6.1.27.12 and 6.1.27.13
+        advisory = all("known_affected" in v.status.values() for v in plan.vulns)
+        advisory = advisory and not _fixed_without_sibling(plan, version)
+    if plan.products and plan.vulns and advisory:
         return "csaf_security_advisory"
     plan.left_out.append(
-        "Not every vulnerability has a vendor's conclusive status (affected, not affected or fixed), "
-        "so this document uses the CSAF base profile."
+        "Not every vulnerability has the product statuses a security advisory needs"
+        + (" (a conclusive one)" if version == "2.0" else " (an affected product)")
+        + ", so this document uses the CSAF base profile."
     )
     return "csaf_base"
 

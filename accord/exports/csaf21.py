@@ -91,7 +91,7 @@ def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
 
 
 def build(published: Published) -> dict[str, Any]:
-    plan = csaf.plan(published)
+    plan = csaf.plan(published, "2.1")
     plan.left_out.append(NO_EMBARGO)
     doc = csaf.document(plan, "2.1")
     record = involvement(plan)
