@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from cvss import CVSS2, CVSS3
+from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
 from accord.exports.ids import csaf_filename, product_id
@@ -189,7 +189,13 @@ def plan(published: Published, version: str = "2.0") -> Plan:
             pid = product_id(vendor["key"], product, version_range)
             if pid not in result.products:
                 result.products[pid] = Product(
-                    pid, _full_name(name, product, version_range), vendor["key"], name, product, version_range, ""
+                    pid,
+                    _full_name(name, product, version_range),
+                    vendor["key"],
+                    name,
+                    product,
+                    version_range,
+                    "",
                 )
             known = result.products[pid]
             known.purl = known.purl or _purl(status["purl"])
@@ -216,7 +222,9 @@ def plan(published: Published, version: str = "2.0") -> Plan:
                 continue
             pid = product_id(f"v{seq}", product, version_range)
             purl = _purl(item["purl"])
-            result.products.setdefault(pid, Product(pid, f"{product} {version_range}".strip(), "", "", product, version_range, purl))
+            result.products.setdefault(
+                pid, Product(pid, f"{product} {version_range}".strip(), "", "", product, version_range, purl)
+            )
             if pid not in vuln.status:
                 vuln.status[pid] = "known_affected"
                 _remediations(result, vuln, pid, None, "affected")
@@ -227,11 +235,13 @@ def plan(published: Published, version: str = "2.0") -> Plan:
         pairs = ", ".join(f'"{word}" as {status}' for word, status in sorted(source_words.items()))
         result.left_out.append(f"The archive's own status words are not carried; they are given as {pairs}.")
     if conflicts:
-        result.left_out.append("Where one product had two different statuses for a vulnerability, only the first is given.")
+        result.left_out.append(
+            "Where one product had two different statuses for a vulnerability, only the first is given."
+        )
     if result.unknown:
         result.left_out.append(
-            "Accord's status \"unknown\" (notified, no answer) has no CSAF equivalent: those vendors are listed in the "
-            "note \"Vendors that did not answer\"."
+            'Accord\'s status "unknown" (notified, no answer) has no CSAF equivalent: those vendors are listed in the '
+            'note "Vendors that did not answer".'
         )
     result.category = _category(result, version)
     return result
@@ -248,14 +258,20 @@ def _fixed_without_sibling(plan: Plan, version: str) -> bool:
         for pid, word in vuln.status.items():
             p = plan.products[pid]
             group = groups.get((p.vendor_key, p.product), set())
-            if word == "fixed" and pid in group and not any(vuln.status.get(o, "fixed") != "fixed" for o in group):
+            if (
+                word == "fixed"
+                and pid in group
+                and not any(vuln.status.get(o, "fixed") != "fixed" for o in group)
+            ):
                 return True
     return False
 
 
 def _category(plan: Plan, version: str) -> str:
     """The most specific profile whose rules the data meets as it is (see the module's docstring)."""
-    statuses = [s for v in plan.published.snapshot["vendors"] for s in v["statuses"] if s["status"] != "unknown"]
+    statuses = [
+        s for v in plan.published.snapshot["vendors"] for s in v["statuses"] if s["status"] != "unknown"
+    ]
     analysts = any(v.item["products"] for v in plan.vulns)
     product_level = bool(statuses or analysts) and all(_clean(s["product"]) for s in statuses)
     acted = all(
@@ -338,7 +354,11 @@ def _references(published: Published) -> list[dict[str, str]]:
             "summary": "This CSAF document",
             "url": f"{site.url}/.well-known/csaf/white/{year}/{csaf_filename(snapshot['case'])}",
         },
-        {"category": "external", "summary": f"Vulnerability Note {snapshot['case']}", "url": site.note_url(snapshot["number"])},
+        {
+            "category": "external",
+            "summary": f"Vulnerability Note {snapshot['case']}",
+            "url": site.note_url(snapshot["number"]),
+        },
     ]
     seen = {r["url"] for r in refs}
     text = snapshot["sections"]["references"]
@@ -357,10 +377,13 @@ def _tracking(published: Published) -> dict[str, Any]:
         {
             "date": r.published_at,
             "number": str(r.number),
-            "summary": _clean(r.summary) or ("Initial publication" if r.number == 1 else f"Revision {r.number}"),
+            "summary": _clean(r.summary)
+            or ("Initial publication" if r.number == 1 else f"Revision {r.number}"),
         }
         for r in published.history
-    ] or [{"date": published.published_at, "number": str(published.revision), "summary": "Initial publication"}]
+    ] or [
+        {"date": published.published_at, "number": str(published.revision), "summary": "Initial publication"}
+    ]
     return {
         "current_release_date": published.published_at,
         "generator": {"engine": {"name": "Accord"}},
@@ -381,7 +404,9 @@ def _product(product: Product, version: str) -> dict[str, Any]:
 
 
 # Words and shapes that make a version text a range (CSAF 2.0 6.1.31 forbids them in product_version).
-_RANGE_WORDS = re.compile(r"(?i)^[<>=!~*]|\b(prior\s+to|before|earlier|later|through|all)\b|\.[x*](\b|$)|\d\s*-\s*v?\d+\.")
+_RANGE_WORDS = re.compile(
+    r"(?i)^[<>=!~*]|\b(prior\s+to|before|earlier|later|through|all)\b|\.[x*](\b|$)|\d\s*-\s*v?\d+\."
+)
 _SINGLE = re.compile(r"v?\d+(\.\d+)*([-+~_][0-9A-Za-z.]+)*")
 _VERS = re.compile(r"vers:[a-z][a-z0-9+.\-]*/(\S+)")
 _OPERATOR = re.compile(r"^([<>!=~]|\*)")
@@ -411,7 +436,9 @@ def _product_tree(plan: Plan, version: str) -> dict[str, Any]:
         if not product.vendor_key:
             loose.append(leaf)
             continue
-        branch = vendors.setdefault(product.vendor_key, {"category": "vendor", "name": product.vendor, "branches": []})
+        branch = vendors.setdefault(
+            product.vendor_key, {"category": "vendor", "name": product.vendor, "branches": []}
+        )
         kind = version_branch(product.version_range, version) if product.version_range else None
         if not product.product:
             branch["branches"].append({"category": "product_name", "name": product.vendor, "product": leaf})
@@ -423,7 +450,9 @@ def _product_tree(plan: Plan, version: str) -> dict[str, Any]:
             if named:
                 named[0]["branches"].append(versioned)
             else:
-                branch["branches"].append({"category": "product_name", "name": product.product, "branches": [versioned]})
+                branch["branches"].append(
+                    {"category": "product_name", "name": product.product, "branches": [versioned]}
+                )
     tree: dict[str, Any] = {}
     if vendors:
         tree["branches"] = list(vendors.values())
@@ -432,10 +461,9 @@ def _product_tree(plan: Plan, version: str) -> dict[str, Any]:
     return tree
 
 
-def _score(entry: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _score(vector: str, version: str) -> tuple[str, dict[str, Any]] | None:
     """("cvss_v3" | "cvss_v2", the CVSS object), computed with the `cvss` library; None when the
     vector does not parse (it is then given as text only)."""
-    vector, version = _clean(entry["vector"]), entry["version"]
     try:
         if version in ("3.0", "3.1"):
             c3 = CVSS3(vector)
@@ -447,7 +475,11 @@ def _score(entry: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
             }
         if version == "2.0":
             c2 = CVSS2(vector)
-            return "cvss_v2", {"version": "2.0", "vectorString": c2.clean_vector(), "baseScore": float(c2.base_score)}
+            return "cvss_v2", {
+                "version": "2.0",
+                "vectorString": c2.clean_vector(),
+                "baseScore": float(c2.base_score),
+            }
     except (CVSSError, ValueError, KeyError):
         return None
     return None
@@ -468,10 +500,7 @@ def cvss_entries(plan: Plan, vuln: Vuln, version: str) -> tuple[dict[str, dict[s
         if entry["version"] == "4.0" and version == "2.0":
             text.append(f"CVSS 4.0 vector (CSAF 2.0 cannot carry it): {vector}")
             continue
-        if entry["version"] == "4.0":
-            score = _score_v4(vector)
-        else:
-            score = _score(entry)
+        score = _score_v4(vector) if entry["version"] == "4.0" else _score(vector, entry["version"])
         if score is None:
             text.append(f"CVSS {entry['version']} vector that does not parse: {vector}")
         elif score[0] in found or not scored_products(vuln):
@@ -482,12 +511,9 @@ def cvss_entries(plan: Plan, vuln: Vuln, version: str) -> tuple[dict[str, dict[s
 
 
 def _score_v4(vector: str) -> tuple[str, dict[str, Any]] | None:
-    from cvss import CVSS4
-    from cvss.exceptions import CVSS4Error
-
     try:
         c4 = CVSS4(vector)
-    except (CVSS4Error, ValueError, KeyError):
+    except (CVSSError, ValueError, KeyError):
         return None
     return "cvss_v4", {
         "version": "4.0",
@@ -519,11 +545,19 @@ def vulnerability_notes(plan: Plan, vuln: Vuln, cvss_text: list[str]) -> list[di
     if _clean(item["description"]):
         notes.append(_note("description", "Description", item["description"]))
     if _clean(item["cwe"]):
-        notes.append(_note("other", "Weakness", f"{_clean(item['cwe'])} (given as text: CSAF needs the CWE's name)."))
+        notes.append(
+            _note("other", "Weakness", f"{_clean(item['cwe'])} (given as text: CSAF needs the CWE's name).")
+        )
     if cvss_text:
         notes.append(_note("other", "CVSS", "\n".join(cvss_text)))
     if not notes:  # 6.1.27.5: every vulnerability has a note
-        notes.append(_note("summary", "Summary", _clean(item["title"]) or _clean(plan.published.snapshot["title"]) or item["id"]))
+        notes.append(
+            _note(
+                "summary",
+                "Summary",
+                _clean(item["title"]) or _clean(plan.published.snapshot["title"]) or item["id"],
+            )
+        )
     return notes
 
 
@@ -547,7 +581,9 @@ def remediations(vuln: Vuln) -> list[dict[str, Any]]:
 
 
 def threats(vuln: Vuln) -> list[dict[str, Any]]:
-    return [{"category": "impact", "details": d, "product_ids": sorted(ids)} for d, ids in vuln.threats.items()]
+    return [
+        {"category": "impact", "details": d, "product_ids": sorted(ids)} for d, ids in vuln.threats.items()
+    ]
 
 
 def flags(vuln: Vuln) -> list[dict[str, Any]]:
@@ -594,16 +630,24 @@ def document(plan: Plan, version: str = "2.0") -> dict[str, Any]:
     notes += _vendor_notes(plan)
     left_out = list(plan.left_out)
     if any(c["version"] == "4.0" for v in plan.vulns for c in v.item["cvss"]) and version == "2.0":
-        left_out.append("CSAF 2.0 cannot carry CVSS 4.0: those vectors are given as text in the vulnerability notes.")
-    if any(p.version_range and version_branch(p.version_range, version) is None for p in plan.products.values()):
+        left_out.append(
+            "CSAF 2.0 cannot carry CVSS 4.0: those vectors are given as text in the vulnerability notes."
+        )
+    if any(
+        p.version_range and version_branch(p.version_range, version) is None for p in plan.products.values()
+    ):
         left_out.append(
             "Version ranges written in words (not a vers URI or an expression like <2.1) are given in the product "
             "names only: CSAF 2.1 accepts no other range."
         )
     if any(_clean(v.item["cwe"]) for v in plan.vulns):
-        left_out.append("Weaknesses (CWE ids) are given as text in the vulnerability notes, without the CWE name CSAF requires.")
+        left_out.append(
+            "Weaknesses (CWE ids) are given as text in the vulnerability notes, without the CWE name CSAF requires."
+        )
     if left_out:
-        notes.append(_note("other", "What this CSAF document does not carry", "\n".join(f"- {t}" for t in left_out)))
+        notes.append(
+            _note("other", "What this CSAF document does not carry", "\n".join(f"- {t}" for t in left_out))
+        )
 
     publisher: dict[str, Any] = {"category": "coordinator", "name": site.name, "namespace": site.url}
     if site.contact_email:

@@ -10,16 +10,24 @@ No license expression: the instance has no setting for one, and none is invented
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from accord.exports import csaf
 from accord.exports.source import Published
 
 COORDINATOR = "EID-coordinator"
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 NO_EMBARGO = (
     "The embargo is not part of the note's public record, so the disclosure history (involvement) has no "
     "embargo action."
 )
+
+
+def _when(at: str | None) -> str | None:
+    """An RFC 3339 instant, or None: the archive has dates like "200-04-25" (year 200), which are
+    no date-time; such an action is left out like one without a date."""
+    return at if at and _INSTANT.match(at) else None
 
 
 def _entity(vendor_key: str) -> str:
@@ -42,20 +50,20 @@ def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
         key, name = vendor["key"], vendor["name"].strip() or vendor["key"]
         entity = _entity(key)
         entities.append({"category": "vendor", "entity_id": entity, "name": name})
-        answered = vendor["responded_at"]
+        notified, answered = _when(vendor["notified_at"]), _when(vendor["responded_at"])
         products = sorted(p.pid for p in plan.products.values() if p.vendor_key == key)
         fixed = sorted(
             {pid for v in plan.vulns for pid, word in v.status.items() if word == "fixed" and pid in products}
         )
-        if vendor["notified_at"]:
+        if notified:
             actions.append(
                 {
                     "acting_entity_refs": [COORDINATOR],
                     "action_id": f"notification-{key}",
                     "category": "notification",
-                    "date": vendor["notified_at"],
+                    "date": notified,
                     "receiving_entity_refs": [entity],
-                    "status": "completed" if answered else "attempted",
+                    "status": "completed" if vendor["responded_at"] else "attempted",
                     "summary": f"{site.name} notified {name}.",
                 }
             )
@@ -71,7 +79,7 @@ def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
             if products:
                 action["product_ids"] = products
             actions.append(action)
-        released = answered or vendor["statement_at"]
+        released = answered or _when(vendor["statement_at"])
         if fixed and released:
             actions.append(
                 {
