@@ -84,7 +84,9 @@ def _record(published: Published, vulnerability: VulnerabilityItem) -> dict[str,
     sections = snapshot["sections"]
     name = short_name(site.cve_org_short_name)
     description = (
-        vulnerability["description"].strip() or sections["overview"].strip() or sections["description"].strip()
+        vulnerability["description"].strip()
+        or sections["overview"].strip()
+        or sections["description"].strip()
     )
     if not description:
         raise NotAvailable("the note has no text describing the vulnerability, which a CVE record requires")
@@ -113,7 +115,9 @@ def _record(published: Published, vulnerability: VulnerabilityItem) -> dict[str,
     cna["affected"] = affected
     cwe = vulnerability["cwe"]
     if cwe.startswith("CWE-") and cwe[4:].isdigit() and cwe[4] != "0" and len(cwe) <= 9:
-        cna["problemTypes"] = [{"descriptions": [{"lang": "en", "cweId": cwe, "description": cwe, "type": "CWE"}]}]
+        cna["problemTypes"] = [
+            {"descriptions": [{"lang": "en", "cweId": cwe, "description": cwe, "type": "CWE"}]}
+        ]
     urls = [site.note_url(snapshot["number"]), *facts.reference_urls(sections["references"])]
     cna["references"] = [{"url": url} for url in list(dict.fromkeys(urls))[:512]]
     metrics = _metrics(vulnerability)
@@ -186,7 +190,9 @@ def _affected(published: Published, vulnerability: VulnerabilityItem) -> list[di
     return out
 
 
-def _add_status(entries: dict[tuple[str, str, str], dict[str, Any]], vendor: VendorItem, status: StatusItem) -> None:
+def _add_status(
+    entries: dict[tuple[str, str, str], dict[str, Any]], vendor: VendorItem, status: StatusItem
+) -> None:
     parts = facts.purl_parts(status["purl"])
     purl = parts[1] if parts else ""
     product = status["product"].strip() or "n/a"

@@ -90,7 +90,9 @@ def score(vector: str) -> Score | None:
             return Score("4.0", v4.clean_vector(), float(v4.base_score), str(v4.severity).upper())
         if vector.startswith(("CVSS:3.1/", "CVSS:3.0/")):
             v3 = CVSS3(vector)
-            return Score(vector[5:8], v3.clean_vector(), float(v3.base_score), str(v3.severities()[0]).upper())
+            return Score(
+                vector[5:8], v3.clean_vector(), float(v3.base_score), str(v3.severities()[0]).upper()
+            )
         if vector and not vector.startswith("CVSS:"):
             v2 = CVSS2(vector)
             return Score("2.0", v2.clean_vector(), float(v2.base_score), "")
