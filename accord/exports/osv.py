@@ -95,9 +95,12 @@ def build(published: Published) -> dict[str, Any]:
     ids = list(dict.fromkeys(i for v in vulnerabilities for i in _ids(v)))
     if ids:
         doc["aliases" if len(vulnerabilities) == 1 else "related"] = ids
-    doc["summary"] = snapshot["title"]
+    if snapshot["title"].strip():
+        doc["summary"] = snapshot["title"].strip()
     affected, elsewhere = _affected(snapshot)
-    doc["details"] = _details(snapshot, elsewhere)
+    details = _details(snapshot, elsewhere)
+    if details:
+        doc["details"] = details
     if len(vulnerabilities) == 1:
         severity = _severity(vulnerabilities[0])
         if severity:
