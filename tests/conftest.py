@@ -24,5 +24,23 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     return make_world()
 
 
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    # Keep every revision the suite publishes, for the export test that runs last.
+    from django.db.models.signals import post_save
+
+    from accord.publication.models import Revision
+    from tests import published_revisions
+
+    post_save.connect(published_revisions.record, sender=Revision, dispatch_uid="tests-published-revisions")
+
+
+LAST = "test_every_published_revision.py"
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    # The export test of every published revision reads what the other tests published: run it last.
+    items.sort(key=lambda item: item.nodeid.split("::")[0].endswith(LAST))
+
+
 def pytest_report_header(config):  # type: ignore[no-untyped-def]
     return f"database: {settings.DATABASES['default']['ENGINE']}"
