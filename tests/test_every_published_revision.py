@@ -1,5 +1,6 @@
 """Issue 12's acceptance: every revision the test suite publishes exports in every format, and each
-document passes its official validator, or the format is "not available" for a documented reason.
+document passes its official validator, or the format is "not available" for a documented reason; and no anonymous vendor's name, address or key id
+appears in any of them.
 
 conftest.py runs this file last; tests/published_revisions.py recorded each published revision while
 its test still had its database. Run alone, it publishes a sample note of its own first.
@@ -7,6 +8,7 @@ its test still had its database. Run alone, it publishes a sample note of its ow
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -40,12 +42,14 @@ def test_every_published_revision_exports_valid_documents() -> None:
     if not published_revisions.SEEN:
         case = make_case(654321, vulnerabilities=2)
         publish_snapshot(case, sample_snapshot(case, 5))
-    revisions = list(published_revisions.SEEN.values())
+    revisions = list(published_revisions.SEEN.items())
     assert revisions
     documents: dict[str, list[tuple[str, object]]] = {name: [] for name in BUILDERS}
     unavailable: Counter[str] = Counter()
-    for published in revisions:
+    leaks = []
+    for key, published in revisions:
         label = f"{published.snapshot['case']} revision {published.revision}"
+        hidden = published_revisions.HIDDEN.get(key, set())
         for name, build in BUILDERS.items():
             try:
                 doc = build(published)
@@ -57,6 +61,9 @@ def test_every_published_revision_exports_valid_documents() -> None:
                 continue
             for item in doc if isinstance(doc, list) else [doc]:
                 documents[name].append((label, item))
+            text = json.dumps(doc, ensure_ascii=False).casefold()
+            leaks += [f"{label} {name}: {h!r}" for h in hidden if h.casefold() in text]
+    assert not leaks, "an anonymous vendor shows in an export:\n" + "\n".join(leaks[:20])
     failures = []
     for name in ("csaf", "csaf21"):
         labels = [label for label, _ in documents[name]]
