@@ -75,14 +75,20 @@ def last_updated(tree: Tree) -> str:
     return rfc3339(updated or timezone.now()) or ""
 
 
-def publisher() -> dict[str, str]:
+def publisher(tree: Tree) -> dict[str, Any]:
+    """The publisher, as the CSAF documents name it (requirement 7: it SHOULD match theirs)."""
     site = source.site()
-    return {
-        "category": "coordinator",
-        "contact_details": f"{site.contact_email}; report a vulnerability at {site.url}{reverse('cases:report_new')}",
-        "name": site.name,
-        "namespace": site.url,
-    }
+    report = f"{site.url}{reverse('cases:report_new')}"
+    publisher: dict[str, Any] = {"category": "coordinator"}
+    if tree.spec == "2.0":
+        publisher["contact_details"] = f"{site.contact_email}; report a vulnerability at {report}"
+    else:
+        # CSAF 2.1 has a structured contact; its URLs must be https.
+        contact: dict[str, str] = {"email": site.contact_email}
+        if report.startswith("https://"):
+            contact["url"] = report
+        publisher["contact"] = contact
+    return publisher | {"name": site.name, "namespace": site.url}
 
 
 def role(tree: Tree) -> str:
@@ -124,7 +130,7 @@ def provider_metadata(tree: Tree, canonical: str) -> dict[str, Any]:
         metadata["public_openpgp_keys"] = [
             {"fingerprint": key.fingerprint, "url": settings.SITE_URL + reverse("core:openpgp_key")}
         ]
-    metadata["publisher"] = publisher()
+    metadata["publisher"] = publisher(tree)
     metadata["role"] = role(tree)
     return metadata
 
