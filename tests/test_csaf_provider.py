@@ -449,3 +449,20 @@ def test_csaf_21_is_served_in_parallel_under_v2_1(settings, key: openpgp.KeyInfo
     settings.CSAF_21 = False
     assert provider.refresh().removed == 1
     assert client.get("/.well-known/csaf/v2.1/provider-metadata.json").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_csaf_distribute_reads_the_served_21_metadata_over_http(live_server, settings) -> None:  # type: ignore[no-untyped-def]
+    """PyPI csaf's `distribute provider` fetches and validates the 2.1 provider-metadata.json from a
+    live server on 127.0.0.1. (Its `rolie`, `trusted` and `walk` read feeds as Atom XML, whereas CSAF
+    §7.1.15 requires JSON feeds, so they cannot read a conforming feed; its `audit` expects
+    changes.csv as "date,path", the reverse of §7.1.13. Those are not run.)"""
+    settings.CSAF_21 = True
+    settings.SITE_URL = live_server.url
+    _published(854306)
+    provider.refresh()
+    url = f"{live_server.url}/.well-known/csaf/v2.1/provider-metadata.json"
+    checked = subprocess.run(
+        [CSAF, "distribute", "provider", url], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0 and "PASS" in checked.stdout, checked.stdout + checked.stderr
