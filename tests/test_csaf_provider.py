@@ -35,6 +35,7 @@ from tests.test_publication import approved_note, end_embargo
 pytestmark = pytest.mark.django_db
 
 SITE = "https://cert.example.org"
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "certcc-vda"
 SECRET = "Embargoed zebra overflow"
 WELL_KNOWN = "/.well-known/csaf/provider-metadata.json"
 FEED = "/.well-known/csaf/white/csaf-feed-tlp-white.json"
@@ -59,36 +60,6 @@ def publication_world() -> World:
     )
     world.case.participants.filter(kind=Participant.Kind.VENDOR).update(first_contact_at=timezone.now())
     return world
-
-
-@pytest.fixture(autouse=True)
-def _exporter_stand_in(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """TEMPORARY until the CSAF exporter lands: a minimal document."""
-    from accord.exports import csaf, csaf21
-
-    def build(published: Any) -> dict[str, Any]:
-        s = published.snapshot
-        return {
-            "document": {
-                "category": "csaf_base",
-                "csaf_version": "2.0",
-                "title": s["title"],
-                "tracking": {
-                    "id": s["case"],
-                    "initial_release_date": s["first_published_at"] or published.published_at,
-                    "current_release_date": published.published_at,
-                    "version": str(published.revision),
-                },
-            }
-        }
-
-    try:
-        csaf.build(None)  # type: ignore[arg-type]
-    except NotImplementedError:
-        monkeypatch.setattr(csaf, "build", build)
-        monkeypatch.setattr(csaf21, "build", build)
-    except Exception:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +157,8 @@ def test_every_listed_document_verifies_with_sha256sum_sha512sum_and_gpg(
         assert verified.returncode == 0 and f"VALIDSIG {key.fingerprint}".encode() in verified.stdout
         documents.append(json.loads((folder / name).read_bytes()))
     assert csaf_problems(documents, "csaf") == [[]] * len(documents)
+    metadata = json.loads(_get(client, WELL_KNOWN))
+    assert all(document["document"]["publisher"] == metadata["publisher"] for document in documents)
     # The feed links each document's hashes and signature (requirements 15, 18, 19).
     entry = json.loads(_get(client, FEED))["feed"]["entry"][0]
     rels = [(link["rel"], link["href"].rsplit(".", 1)[-1]) for link in entry["link"]]
@@ -466,3 +439,31 @@ def test_csaf_distribute_reads_the_served_21_metadata_over_http(live_server, set
         [CSAF, "distribute", "provider", url], capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0 and "PASS" in checked.stdout, checked.stdout + checked.stderr
+
+
+@pytest.mark.skipif(not (SAMPLE / "data").is_dir(), reason="the archive sample is not in ../shared")
+def test_the_archive_notes_fill_the_directory_and_every_hash_checks(tmp_path: Path) -> None:
+    call_command("import_certcc", str(SAMPLE), stdout=io.StringIO(), stderr=io.StringIO())
+    counts = provider.refresh()
+    assert (counts.changed, counts.failed) == (200 - counts.unavailable, 0)
+    assert counts.unavailable == 0
+    client = Client()
+    urls = _listed(client)
+    assert len(urls) == 200
+    changes = list(csv.reader(io.StringIO(_get(client, "/.well-known/csaf/white/changes.csv").decode())))
+    assert len(changes) == 200 and [row[1] for row in changes] == sorted(
+        (row[1] for row in changes), reverse=True
+    )
+    root = tmp_path / "white"
+    for url in urls:
+        year, name = url.rsplit("/", 2)[-2:]
+        (root / year).mkdir(parents=True, exist_ok=True)
+        for suffix in ("", ".sha256", ".sha512"):
+            (root / year / (name + suffix)).write_bytes(_get(client, url + suffix))
+    for tool, suffix in (("sha256sum", ".sha256"), ("sha512sum", ".sha512")):
+        for folder in root.iterdir():
+            files = sorted(p.name for p in folder.glob("*" + suffix))
+            checked = subprocess.run([tool, "-c", *files], cwd=folder, capture_output=True, check=False)
+            assert checked.returncode == 0, checked.stdout[-2000:]
+    assert schema_problems(client.get(WELL_KNOWN).json(), "provider") == []
+    assert provider.refresh().unchanged == 200
