@@ -114,5 +114,4 @@ def file(request: HttpRequest, spec: str, year: str, filename: str) -> HttpRespo
         response = HttpResponse(row.signature, content_type="application/pgp-signature")
     else:
         raise Http404("This document has no signature: no coordinator key could sign it.")
-    response["ETag"] = f'"{row.sha256[:32]}{extension}"'
     return response
