@@ -67,6 +67,10 @@ def samples(world: World) -> dict[str, str]:
         # answer 404 to everyone; tests/test_public_site.py covers published notes and leaks.
         "revision_number": "1",
         "statement_id": "1",
+        # The CSAF provider directory (accord.exports): no document is stored, so these answer 404
+        # to everyone; tests/test_csaf_provider.py covers stored documents and leaks.
+        "year": "2026",
+        "filename": "vu_854306.json",
         **_note(world),  # review_id, revision_id
     }
 

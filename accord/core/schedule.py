@@ -40,6 +40,9 @@ JOBS: list[Job] = [
     # Scheduled publication happens at its instant: checked every 15 seconds.
     Job("publication.publish_due", dt.timedelta(seconds=15), "accord.publication.tasks.publish_due"),
     Job("publication.share_drafts", dt.timedelta(minutes=10), "accord.publication.tasks.share_drafts"),
+    # Each publication refreshes the CSAF directory at once; this catches what that missed (a lost
+    # job, a key set up later). Unchanged documents cost a build, never a signature.
+    Job("exports.refresh_csaf", dt.timedelta(minutes=5), "accord.exports.tasks.refresh_csaf"),
 ]
 
 

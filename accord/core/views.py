@@ -84,8 +84,14 @@ def security_txt_text() -> str:
     lines += [
         "Preferred-Languages: en",
         f"Policy: {site}{reverse('cases:policy')}",
-        f"Canonical: {site}{reverse('core:security_txt')}",
     ]
+    # CSAF 2.0 §7.1.8: the provider metadata; the well-known one first. While CSAF 2.1 is served too,
+    # the 2.1 draft's transition section adds each version's own metadata.
+    lines.append(f"CSAF: {site}{reverse('exports:provider_metadata')}")
+    if settings.CSAF_21:
+        lines.append(f"CSAF: {site}{reverse('exports:provider_metadata_20')}")
+        lines.append(f"CSAF: {site}{reverse('exports:provider_metadata_21')}")
+    lines.append(f"Canonical: {site}{reverse('core:security_txt')}")
     return "\n".join(lines) + "\n"
 
 

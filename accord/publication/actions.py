@@ -264,6 +264,13 @@ def _check_gate(note: Note, at: dt.datetime, override_reason: str, by: Any) -> s
     return reason
 
 
+def _public_changed() -> None:
+    """The public notes changed: refresh the CSAF provider directory after the commit."""
+    from accord.exports.tasks import refresh_after_commit
+
+    refresh_after_commit()
+
+
 def _next_number(note: Note) -> int:
     return (note.revisions.aggregate(m=Max("number"))["m"] or 0) + 1
 
@@ -318,6 +325,7 @@ def _publish(
         override_reason=override_reason,
         **changes,
     )
+    _public_changed()
     return revision
 
 
@@ -480,6 +488,7 @@ def approve_pending(revision: Revision, *, by: Any) -> Revision:
     record(
         "note.pending_approved", case=note.case, actor=by, revision=number, summary=revision.change_summary
     )
+    _public_changed()
     return revision
 
 
@@ -518,6 +527,7 @@ def withdraw(note: Note, *, by: Any, reason: str) -> Note:
     note.save()
     note.revisions.filter(state=Revision.State.PENDING).update(state=Revision.State.DISCARDED)
     record("note.withdrawn", case=note.case, actor=by, reason=reason)
+    _public_changed()
     return note
 
 
