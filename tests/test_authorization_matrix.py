@@ -67,6 +67,10 @@ def samples(world: World) -> dict[str, str]:
         # answer 404 to everyone; tests/test_public_site.py covers published notes and leaks.
         "revision_number": "1",
         "statement_id": "1",
+        # Exports (accord.publication.views_exports, accord.api.routes.notes): 404 here too;
+        # tests/test_export_surfaces.py covers published notes and leaks, persona by persona.
+        "filename": "csaf.json",
+        "format": "csaf",
         **_note(world),  # review_id, revision_id
     }
 
