@@ -54,7 +54,9 @@ def csaf_problems(docs: list[dict[str, Any]], fmt: str = "csaf") -> list[list[st
             name = str(test["name"])
             mandatory = name == "schema" or name.startswith(("mandatoryTest", "6.1."))
             if mandatory and test["errors"]:
-                found += [f"{name} {e.get('instancePath', '')}: {e.get('message', '')}" for e in test["errors"]]
+                found += [
+                    f"{name} {e.get('instancePath', '')}: {e.get('message', '')}" for e in test["errors"]
+                ]
         problems.append(found)
     return problems
 
@@ -67,11 +69,15 @@ def _load(*parts: str) -> dict[str, Any]:
 def _validator(fmt: str) -> Any:
     checker = jsonschema.FormatChecker()
     if fmt == "cve5":
-        return jsonschema.Draft7Validator(_load("cve-5.2", "CVE_Record_Format_bundled.json"), format_checker=checker)
+        return jsonschema.Draft7Validator(
+            _load("cve-5.2", "CVE_Record_Format_bundled.json"), format_checker=checker
+        )
     if fmt == "osv":
         return jsonschema.Draft202012Validator(_load("osv", "schema.json"), format_checker=checker)
     if fmt == "openvex":
-        return jsonschema.Draft202012Validator(_load("openvex", "openvex_json_schema.json"), format_checker=checker)
+        return jsonschema.Draft202012Validator(
+            _load("openvex", "openvex_json_schema.json"), format_checker=checker
+        )
     if fmt == "provider":
         # The provider schema refers to the CSAF schema, which refers to FIRST's CVSS schemas by URL.
         registry: Registry = Registry()

@@ -36,10 +36,10 @@ def _cna(settings):  # type: ignore[no-untyped-def]
 
 def _published(number: int = 854306, revisions: int = 1):  # type: ignore[no-untyped-def]
     case = make_case(number, vulnerabilities=2)
-    for k in range(1, revisions + 1):
-        snapshot = sample_snapshot(case, 5, title=f"{case.title} (revision {k})") if k == 1 else snapshot
-        if k > 1:
-            snapshot = {**snapshot, "sections": {**snapshot["sections"], "solution": f"Update to 2.{k}."}}
+    snapshot = sample_snapshot(case, 5)
+    publish_snapshot(case, snapshot)
+    for k in range(2, revisions + 1):
+        snapshot = {**snapshot, "sections": {**snapshot["sections"], "solution": f"Update to 2.{k}."}}
         publish_snapshot(case, snapshot, number=k)
     return case
 
@@ -197,7 +197,9 @@ def test_a_withdrawn_note_is_gone_from_every_surface(world: World) -> None:
         for url in ("/vuls/854306/csaf.json", "/vuls/854306/revisions/1/csaf.json"):
             response = client.get(url)
             assert response.status_code == 410, url
-            assert response.content.decode().strip() == "VU#854306 was withdrawn: Not a vulnerability after all"
+            assert (
+                response.content.decode().strip() == "VU#854306 was withdrawn: Not a vulnerability after all"
+            )
         assert client.get("/api/v1/notes/854306/exports/csaf").status_code == 410
     assert "was withdrawn" in _cli_error("854306")
     # Staff still read the withdrawn revision's page, but it links no export (they answer 410).
@@ -213,7 +215,10 @@ def test_note_and_revision_pages_link_their_documents(world: World) -> None:
     client = Client()
     page = client.get("/vuls/VU%23854306/").content.decode()
     assert "Machine-readable formats" in page
-    assert '<link rel="alternate" type="application/json" title="CSAF 2.0" href="/vuls/VU854306/csaf.json">' in page
+    assert (
+        '<link rel="alternate" type="application/json" title="CSAF 2.0" href="/vuls/VU854306/csaf.json">'
+        in page
+    )
     for fmt in registry.formats():
         assert fmt.title in page
     assert 'href="/vuls/VU854306/csaf.json"' in page and 'href="/vuls/VU854306/openvex.json"' in page
@@ -316,9 +321,18 @@ def _stub_builders(monkeypatch, settings):  # type: ignore[no-untyped-def]
                 ]
             if name == "osv":
                 raise registry.NotAvailable("no product has a package URL")
-            return {"document": {"tracking": {"id": p.snapshot["case"], "version": str(p.revision)}},
-                    "sections": p.snapshot["sections"]}
+            return {
+                "document": {"tracking": {"id": p.snapshot["case"], "version": str(p.revision)}},
+                "sections": p.snapshot["sections"],
+            }
+
         return build
 
-    for module, name in ((csaf, "csaf"), (csaf21, "csaf21"), (cve5, "cve5"), (osv, "osv"), (openvex, "openvex")):
+    for module, name in (
+        (csaf, "csaf"),
+        (csaf21, "csaf21"),
+        (cve5, "cve5"),
+        (osv, "osv"),
+        (openvex, "openvex"),
+    ):
         monkeypatch.setattr(module, "build", doc(name))

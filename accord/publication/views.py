@@ -20,9 +20,9 @@ from django.views.decorators.http import require_safe
 
 from accord.cases import policy
 from accord.core.access import access
+from accord.exports import source
 from accord.lib.ids import case_label
 from accord.mailgate import coordinator_key
-from accord.exports import source
 from accord.publication import public, views_exports
 from accord.publication.models import Note, Revision
 

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("case", help="The case id: VU#854306, VU854306 or 854306")
         parser.add_argument("--format", choices=registry.FORMAT_NAMES, default="csaf", help="Default: csaf")
-        parser.add_argument("--revision", type=int, help="A published revision's number (default: the latest)")
+        parser.add_argument(
+            "--revision", type=int, help="A published revision's number (default: the latest)"
+        )
 
     def handle(self, *args: Any, case: str, format: str, revision: int | None, **options: Any) -> None:
         try:
