@@ -388,6 +388,7 @@ def test_euvd_and_gcve_appear_on_the_public_note_after_publication(world):
     note.refresh_from_db()
     notes.publish_now(note, by=world.publisher)
     page = Client().get(f"/vuls/{case.url_ref}/").content.decode()
-    assert "Other ids" in page and "EUVD-2026-777, GCVE-1-2026-77" in page
+    assert "Other ids" in page
+    assert '<span class="nowrap">EUVD-2026-777</span>, <span class="nowrap">GCVE-1-2026-77</span>' in page
     note_json = Client().get(f"/api/v1/notes/{case.url_ref}").json()
     assert note_json["vulnerabilities"][0]["aliases"] == ["EUVD-2026-777", "GCVE-1-2026-77"]
