@@ -46,8 +46,6 @@ def _published(number: int = 854306, revisions: int = 1):  # type: ignore[no-unt
 
 def _problems(fmt: str, content: bytes) -> list[Any]:
     doc = json.loads(content)
-    if STUBBED:
-        return []
     if fmt in ("csaf", "csaf21"):
         return csaf_problems([doc], fmt)[0]
     if fmt == "cve5":
@@ -300,39 +298,3 @@ def test_nothing_unpublished_is_exported_to_anyone(world: World, settings) -> No
         for fmt in FILES:
             assert "VU#" in _cli_error(ref, format=fmt, revision=revision)
     assert SECRET not in _cli("333333")
-
-
-# TEMPORARY (until the exporters land on main): stand-in builders.
-STUBBED = True
-
-
-@pytest.fixture(autouse=True)
-def _stub_builders(monkeypatch, settings):  # type: ignore[no-untyped-def]
-    from accord.exports import csaf, csaf21, cve5, openvex, osv
-
-    def doc(name):  # type: ignore[no-untyped-def]
-        def build(p):  # type: ignore[no-untyped-def]
-            if name == "cve5":
-                if not p.site.cve_org_id:
-                    raise registry.NotAvailable("this instance has no CVE Numbering Authority id")
-                return [
-                    {"cveMetadata": {"cveId": v["cve"]}, "rev": p.revision}
-                    for v in p.snapshot["vulnerabilities"]
-                ]
-            if name == "osv":
-                raise registry.NotAvailable("no product has a package URL")
-            return {
-                "document": {"tracking": {"id": p.snapshot["case"], "version": str(p.revision)}},
-                "sections": p.snapshot["sections"],
-            }
-
-        return build
-
-    for module, name in (
-        (csaf, "csaf"),
-        (csaf21, "csaf21"),
-        (cve5, "cve5"),
-        (osv, "osv"),
-        (openvex, "openvex"),
-    ):
-        monkeypatch.setattr(module, "build", doc(name))
