@@ -261,7 +261,7 @@ ExportFormat = Literal["csaf", "csaf21", "cve5", "osv", "openvex"]
 
 @router.get(
     "/notes/{case}/exports/{format}",
-    response={200: dict[str, Any] | list[dict[str, Any]], 404: Error, 410: Error},
+    response={200: dict[str, Any] | list[dict[str, Any]], 400: Error, 404: Error, 410: Error},
     summary="A published note as CSAF 2.0, CSAF 2.1, CVE JSON 5.2, OSV or OpenVEX (public)",
     description="The document of the latest revision, or of `?revision=k`: the same bytes as the "
     "public URL `/vuls/{case}/csaf.json` (csaf-2.1.json, cve.json, osv.json, openvex.json) and "
