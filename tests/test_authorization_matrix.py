@@ -67,10 +67,14 @@ def samples(world: World) -> dict[str, str]:
         # answer 404 to everyone; tests/test_public_site.py covers published notes and leaks.
         "revision_number": "1",
         "statement_id": "1",
-        # The CSAF provider directory (accord.exports): no document is stored, so these answer 404
-        # to everyone; tests/test_csaf_provider.py covers stored documents and leaks.
+        # The CSAF provider directory (accord.exports) and the exports of a note
+        # (accord.publication.views_exports, accord.api.routes.notes): no document is stored and the
+        # case has no published note, so these answer 404 to everyone; tests/test_csaf_provider.py and
+        # tests/test_export_surfaces.py cover published notes and leaks, persona by persona.
+        # "csaf.json" is both a note's export file name and a valid CSAF directory file name.
         "year": "2026",
-        "filename": "vu_854306.json",
+        "filename": "csaf.json",
+        "format": "csaf",
         **_note(world),  # review_id, revision_id
     }
 

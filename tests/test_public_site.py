@@ -283,16 +283,18 @@ def test_every_public_note_route_answers_every_persona(world) -> None:  # type: 
         "case": "VU854306",
         "revision_number": "1",
         "statement_id": str(snapshot["vendors"][0]["statement"]["id"]),
+        "filename": "csaf.json",
+        "format": "csaf",
     }
-    routes = [
-        r for r in all_routes() if r.name.startswith("publication:") or r.name in ("list_notes", "get_note")
-    ]
-    assert len(routes) == 10
+    api = ("list_notes", "get_note", "get_note_export")
+    routes = [r for r in all_routes() if r.name.startswith("publication:") or r.name in api]
+    assert len(routes) == 13
     for route in routes:
         assert route.rule == "public", route.pattern
         url = "/" + route.pattern
         for name, value in values.items():
-            url = url.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
+            for converter in ("str", "int", "export"):
+                url = url.replace(f"<{converter}:{name}>", value)
             url = url.replace("<" + name + ">", value)
         answers = set()
         for persona in PERSONAS:

@@ -247,3 +247,148 @@ def test_a_product_needs_a_name(world):
     assert_refused(
         lambda: actions.add_product(first, "  ", by=world.analyst), InvalidInput, first, field="name"
     )
+
+
+# --- EUVD and GCVE ids (issue 12 item 2) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [("EUVD-2026-12345", "EUVD-2026-12345"), (" euvd-2025-1 ", "EUVD-2025-1"), ("", "")],
+)
+def test_an_euvd_id_is_checked_and_stored(world, value, stored):
+    vulnerability = actions.add_vulnerability(world.case, by=world.analyst, euvd=value)
+    assert Vulnerability.objects.get(pk=vulnerability.pk).euvd == stored
+
+
+@pytest.mark.parametrize("value", ["EUVD-26-1", "EUVD-2026-", "CVE-2026-1234", "EUVD 2026 1", "EUVD-2026-1x"])
+def test_a_malformed_euvd_id_is_refused(world, value):
+    [first] = world.case.vulnerabilities.all()
+    assert_refused(
+        lambda: actions.update_vulnerability(first, by=world.analyst, euvd=value),
+        InvalidInput,
+        first,
+        field="euvd",
+    )
+
+
+def test_gcve_ids_are_read_from_text_or_a_list_and_deduplicated(world):
+    vulnerability = actions.add_vulnerability(
+        world.case, by=world.analyst, gcve="gcve-1-2026-0001, GCVE-1-2026-0001\nGCVE-42-2025-7"
+    )
+    assert vulnerability.gcve == ["GCVE-1-2026-0001", "GCVE-42-2025-7"]
+    actions.update_vulnerability(vulnerability, by=world.analyst, gcve=["GCVE-3-2026-9"])
+    vulnerability.refresh_from_db()
+    assert vulnerability.gcve == ["GCVE-3-2026-9"]
+    assert vulnerability.aliases == ["GCVE-3-2026-9"]
+
+
+@pytest.mark.parametrize("value", ["GCVE-2026-0001", "GCVE-X-2026-1", "CVE-2026-1234", "GCVE-1-26-1"])
+def test_a_malformed_gcve_id_is_refused(world, value):
+    [first] = world.case.vulnerabilities.all()
+    assert_refused(
+        lambda: actions.update_vulnerability(first, by=world.analyst, gcve=[value]),
+        InvalidInput,
+        first,
+        field="gcve",
+    )
+
+
+def test_at_most_twenty_gcve_ids(world):
+    [first] = world.case.vulnerabilities.all()
+    many = " ".join(f"GCVE-1-2026-{n}" for n in range(21))
+    assert_refused(
+        lambda: actions.update_vulnerability(first, by=world.analyst, gcve=many),
+        InvalidInput,
+        first,
+        field="gcve",
+    )
+
+
+def test_euvd_and_gcve_through_the_web_form(world):
+    from django.test import Client
+
+    from accord.testing import login
+
+    case = world.case
+    client = login(Client(), world.analyst)
+    bad = client.post(
+        f"/cases/{case.url_ref}/vulnerabilities/edit/", {"seq": "1", "euvd": "EUVD-26-1", "gcve": "GCVE-1"}
+    )
+    assert bad.status_code == 400
+    body = bad.content.decode()
+    assert "is not an EUVD id like EUVD-2026-12345." in body
+    assert case.vulnerabilities.get(seq=1).euvd == ""
+    bad = client.post(f"/cases/{case.url_ref}/vulnerabilities/edit/", {"seq": "1", "gcve": "GCVE-1"})
+    assert bad.status_code == 400 and "is not a GCVE id like GCVE-1-2026-0001." in bad.content.decode()
+    good = client.post(
+        f"/cases/{case.url_ref}/vulnerabilities/edit/",
+        {
+            "seq": "1",
+            "title": "Heap overflow",
+            "euvd": "euvd-2026-4242",
+            "gcve": "GCVE-1-2026-7, GCVE-9-2026-8",
+        },
+    )
+    assert good.status_code == 302
+    first = case.vulnerabilities.get(seq=1)
+    assert (first.euvd, first.gcve) == ("EUVD-2026-4242", ["GCVE-1-2026-7", "GCVE-9-2026-8"])
+    page = client.get(f"/cases/{case.url_ref}/").content.decode()
+    assert "Other ids" in page and "EUVD-2026-4242, GCVE-1-2026-7, GCVE-9-2026-8" in page
+    # The edit form shows them back as typed values.
+    assert 'value="EUVD-2026-4242"' in page and 'value="GCVE-1-2026-7 GCVE-9-2026-8"' in page
+
+
+def test_euvd_and_gcve_through_the_api(world):
+    from accord.testing import token_client
+
+    case = world.case
+    client = token_client(world.analyst)
+    url = f"/api/v1/cases/{case.url_ref}/vulnerabilities"
+    bad = client.post(url, {"title": "Second", "euvd": "EUVD-1"}, content_type="application/json")
+    assert bad.status_code == 400
+    assert bad.json()["errors"] == [
+        {"field": "euvd", "message": "'EUVD-1' is not an EUVD id like EUVD-2026-12345."}
+    ]
+    bad = client.post(url, {"gcve": ["GCVE-1-2026-1", "nope"]}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "gcve"
+    bad = client.post(url, {"gcve": "GCVE-1-2026-1"}, content_type="application/json")
+    assert bad.status_code == 400  # a list, not a string
+    assert case.vulnerabilities.count() == 1
+    made = client.post(
+        url,
+        {"title": "Second", "euvd": "EUVD-2026-5", "gcve": ["GCVE-1-2026-5"]},
+        content_type="application/json",
+    )
+    assert made.status_code == 201
+    assert (made.json()["euvd"], made.json()["gcve"]) == ("EUVD-2026-5", ["GCVE-1-2026-5"])
+    patched = client.patch(f"{url}/2", {"gcve": []}, content_type="application/json")
+    assert (
+        patched.status_code == 200
+        and patched.json()["gcve"] == []
+        and patched.json()["euvd"] == "EUVD-2026-5"
+    )
+    got = client.get(f"/api/v1/cases/{case.url_ref}").json()
+    assert [v["euvd"] for v in got["vulnerabilities"]] == ["", "EUVD-2026-5"]
+
+
+def test_euvd_and_gcve_appear_on_the_public_note_after_publication(world):
+    from django.test import Client
+
+    from accord.publication import actions as notes
+    from accord.testing import start_embargo
+
+    case = start_embargo(world)
+    [first] = case.vulnerabilities.all()
+    actions.update_vulnerability(first, by=world.analyst, euvd="EUVD-2026-777", gcve="GCVE-1-2026-77")
+    actions.terminate_embargo(case, by=world.analyst, reason="fix shipped")
+    note = notes.note_for(case, by=world.analyst)
+    notes.save_draft(note, {"overview": "A heap overflow."}, summary="first words", by=world.analyst)
+    notes.approve(notes.request_review(note, by=world.analyst), by=world.publisher)
+    note.refresh_from_db()
+    notes.publish_now(note, by=world.publisher)
+    page = Client().get(f"/vuls/{case.url_ref}/").content.decode()
+    assert "Other ids" in page
+    assert '<span class="nowrap">EUVD-2026-777</span>, <span class="nowrap">GCVE-1-2026-77</span>' in page
+    note_json = Client().get(f"/api/v1/notes/{case.url_ref}").json()
+    assert note_json["vulnerabilities"][0]["aliases"] == ["EUVD-2026-777", "GCVE-1-2026-77"]

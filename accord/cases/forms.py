@@ -379,13 +379,16 @@ class VulnerabilityForm(forms.Form):
     cve = forms.CharField(label="CVE id", required=False, max_length=32, help_text="e.g. CVE-2026-12345")
     cwe = forms.CharField(label="CWE id", required=False, max_length=16, help_text="e.g. CWE-79")
     euvd = forms.CharField(
-        label="EUVD id", required=False, max_length=40, help_text="ENISA's id, e.g. EUVD-2026-12345"
+        label="EUVD id",
+        required=False,
+        max_length=40,
+        help_text="ENISA's European Vulnerability Database id, e.g. EUVD-2026-12345",
     )
     gcve = forms.CharField(
         label="GCVE ids",
         required=False,
         max_length=1000,
-        help_text="Separated by spaces or commas, e.g. GCVE-1-2026-0001",
+        help_text="Global CVE ids, separated by spaces or commas, e.g. GCVE-1-2026-0001",
     )
     cvss3_vector = forms.CharField(
         label="CVSS 3.1 vector", required=False, max_length=200, help_text="CVSS:3.1/AV:N/AC:L/…"

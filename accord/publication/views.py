@@ -20,10 +20,11 @@ from django.views.decorators.http import require_safe
 
 from accord.cases import policy
 from accord.core.access import access
+from accord.exports import source
 from accord.lib.ids import case_label
 from accord.mailgate import coordinator_key
-from accord.publication import public
-from accord.publication.models import Revision
+from accord.publication import public, views_exports
+from accord.publication.models import Note, Revision
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
@@ -65,7 +66,7 @@ def _note_or_404(request: HttpRequest, case: str, revision: int | None = None) -
     return found
 
 
-def _render_note(request: HttpRequest, found: public.PublicNote) -> HttpResponse:
+def _render_note(request: HttpRequest, found: public.PublicNote, *, revision: bool = False) -> HttpResponse:
     context: dict[str, Any] = {"found": found, "label": case_label(found.number), "staff": _is_staff(request)}
     if found.withdrawn:
         return render(request, "publication/tombstone.html", context, status=410)
@@ -73,7 +74,21 @@ def _render_note(request: HttpRequest, found: public.PublicNote) -> HttpResponse
     context["snapshot"] = found.revision.snapshot
     context["revision"] = found.revision
     context["latest"] = found.history[-1].number == found.revision.number
+    context["exports"] = _exports(found, revision_page=revision)
+    context["revision_page"] = revision
     return render(request, "publication/note.html", context)
+
+
+def _exports(found: public.PublicNote, *, revision_page: bool) -> list[dict[str, Any]]:
+    """The export links, only for what the public may fetch (not a withdrawn note's revision that
+    staff read here: its export URLs answer 410)."""
+    if found.note.withdrawn_at is not None or found.note.state == Note.State.WITHDRAWN:
+        return []
+    assert found.revision is not None
+    published = source.published(found.note.case.url_ref, found.revision.number)
+    if published is None:
+        return []
+    return views_exports.links(published, found.note.case.url_ref, revision_page=revision_page)
 
 
 @access("public")
@@ -86,7 +101,7 @@ def note_page(request: HttpRequest, case: str) -> HttpResponse:
 @require_safe
 def revision_page(request: HttpRequest, case: str, revision_number: int) -> HttpResponse:
     """An older (or the latest) revision; a withdrawn note's revisions for staff only."""
-    return _render_note(request, _note_or_404(request, case, revision_number))
+    return _render_note(request, _note_or_404(request, case, revision_number), revision=True)
 
 
 @access("public")

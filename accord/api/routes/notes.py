@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Router
 from pydantic import BaseModel
@@ -15,9 +15,10 @@ from accord.api.auth import rule
 from accord.api.base import paginate
 from accord.api.errors import ApiError
 from accord.api.schemas import Error, Instant, page_of
+from accord.exports import lookup
 from accord.lib.ids import case_label
 from accord.lib.time import rfc3339
-from accord.publication import public
+from accord.publication import public, views_exports
 from accord.publication.models import Revision
 
 router = Router(tags=["notes"])
@@ -253,3 +254,28 @@ def get_note(request: HttpRequest, case: str, revision: int | None = None) -> No
             for r in found.history
         ],
     )
+
+
+ExportFormat = Literal["csaf", "csaf21", "cve5", "osv", "openvex"]
+
+
+@router.get(
+    "/notes/{case}/exports/{format}",
+    response={200: dict[str, Any] | list[dict[str, Any]], 400: Error, 404: Error, 410: Error},
+    summary="A published note as CSAF 2.0, CSAF 2.1, CVE JSON 5.2, OSV or OpenVEX (public)",
+    description="The document of the latest revision, or of `?revision=k`: the same bytes as the "
+    "public URL `/vuls/{case}/csaf.json` (csaf-2.1.json, cve.json, osv.json, openvex.json) and "
+    "`accord export`. `cve5` is a JSON array of CVE records, one per vulnerability with a CVE id. "
+    "`csaf21` exists only when the instance sets ACCORD_CSAF_21. 404 when the note has no public "
+    "revision, or when the format cannot describe this note (`detail` says why); 410 when the note "
+    "was withdrawn.",
+    auth=rule("public"),
+)
+def get_note_export(
+    request: HttpRequest, case: str, format: ExportFormat, revision: int | None = None
+) -> HttpResponse:
+    try:
+        found = lookup.export(case, format, revision)
+    except lookup.Unavailable as exc:
+        raise ApiError(exc.status, exc.detail)
+    return views_exports.export_response(found)
