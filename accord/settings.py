@@ -410,7 +410,7 @@ CSAF_21 = env_bool(
 CVE_ORG_ID = env_str(
     "ACCORD_CVE_ORG_ID",
     "",
-    "This instance's CVE Numbering Authority org UUID; CVE JSON 5 exports are not available without it.",
+    "This instance's CVE Numbering Authority org UUID; CVE JSON 5.2 exports are offered only with it.",
 )
 CVE_ORG_SHORT_NAME = env_str(
     "ACCORD_CVE_ORG_SHORT_NAME", "", "The CNA short name shown in CVE records (default: the instance name)."

@@ -122,23 +122,39 @@ def test_the_cli_defaults_to_csaf_and_prints_a_json_array_for_cve5() -> None:
 # --- Refusals ----------------------------------------------------------------------------------
 
 
-def test_not_available_is_404_with_the_reason(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.CVE_ORG_ID = ""  # process.md: no CVE record without the instance's CNA id
-    _published()
+def test_not_available_is_404_with_the_reason() -> None:
+    # process.md: no CVE record for a note whose vulnerabilities have no CVE id.
+    case = make_case(854306, vulnerabilities=2)
+    case.vulnerabilities.update(cve="")
+    publish_snapshot(case, sample_snapshot(case, 5))
     client = Client()
     response = client.get("/vuls/854306/cve.json")
     assert response.status_code == 404
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     body = response.content.decode()
-    assert body.startswith("CVE JSON 5.2 is not available for this note: ") and len(body) > 50
+    assert body.startswith("CVE JSON 5.2 is not available for this note: no CVE id is assigned")
     api = client.get("/api/v1/notes/854306/exports/cve5")
     assert api.status_code == 404 and api.json() == {"detail": body.strip()}
     message = _cli_error("VU#854306", format="cve5")
     assert message == f"VU#854306: {body.strip()}"
     # The note page says so too, with the reason, and links the others.
     page = client.get("/vuls/854306/").content.decode()
-    assert "CVE JSON 5.2: not available for this note (" in page
+    assert "CVE JSON 5.2: not available for this note (no CVE id is assigned" in page
     assert 'href="/vuls/VU854306/csaf.json"' in page
+
+
+def test_cve_records_only_for_a_cve_numbering_authority(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CVE_ORG_ID = ""  # not a CNA: the instance offers no CVE records at all
+    _published()
+    client = Client()
+    off = client.get("/vuls/854306/cve.json")
+    assert off.status_code == 404
+    assert off.content.decode().strip() == "CVE JSON 5.2 is turned off on this instance (ACCORD_CVE_ORG_ID)."
+    assert client.get("/api/v1/notes/854306/exports/cve5").status_code == 404
+    assert "ACCORD_CVE_ORG_ID" in _cli_error("854306", format="cve5")
+    page = client.get("/vuls/854306/").content.decode()
+    assert "cve.json" not in page and "CVE JSON" not in page
+    assert 'href="/vuls/VU854306/osv.json"' in page
 
 
 def test_csaf_21_only_when_the_setting_is_on(settings) -> None:  # type: ignore[no-untyped-def]
@@ -298,3 +314,10 @@ def test_nothing_unpublished_is_exported_to_anyone(world: World, settings) -> No
         for fmt in FILES:
             assert "VU#" in _cli_error(ref, format=fmt, revision=revision)
     assert SECRET not in _cli("333333")
+
+
+def test_the_favicon_a_browser_asks_for_beside_a_json_export_exists() -> None:
+    # Chromium asks for /favicon.ico when it shows a JSON document; a 404 there is noise in logs.
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg")

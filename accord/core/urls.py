@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("healthz", views.health, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(".well-known/openpgpkey.asc", views.openpgp_key, name="openpgp_key"),
     path(".well-known/security.txt", views.security_txt, name="security_txt"),
 ]

@@ -48,6 +48,17 @@ def health(request: HttpRequest) -> HttpResponse:
 
 @access("public")
 @require_safe
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says (a JSON export, a text file): answer
+    with the site's icon rather than a 404."""
+    icon = settings.BASE_DIR / "static" / "favicon.svg"
+    response = HttpResponse(icon.read_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+@access("public")
+@require_safe
 def openpgp_key(request: HttpRequest) -> HttpResponse:
     """The coordinator's public key (`accord keys`), for encrypting to us and checking our mail."""
     key = coordinator_key.public_key()

@@ -57,7 +57,7 @@ def format_named(name: str, *, by_filename: bool = False) -> Format:
     for fmt in registry.formats(enabled_only=False):
         if name == (fmt.filename if by_filename else fmt.name):
             if not fmt.enabled:
-                raise Unavailable(404, f"{fmt.title} is turned off on this instance (ACCORD_CSAF_21).")
+                raise Unavailable(404, f"{fmt.title} is turned off on this instance ({fmt.setting}).")
             return fmt
     names = ", ".join(f.name for f in registry.formats())
     raise Unavailable(404, f"There is no export format named {name[:40]!r}; the formats are {names}.")

@@ -31,7 +31,18 @@ class Format:
 
     @property
     def enabled(self) -> bool:
-        return self.name != "csaf21" or settings.CSAF_21
+        """Whether this instance offers the format at all: CSAF 2.1 only with ACCORD_CSAF_21, CVE
+        records only for a CVE Numbering Authority (ACCORD_CVE_ORG_ID). Pages leave out the others."""
+        if self.name == "csaf21":
+            return bool(settings.CSAF_21)
+        if self.name == "cve5":
+            return bool(settings.CVE_ORG_ID)
+        return True
+
+    @property
+    def setting(self) -> str:
+        """The setting that turns the format on, for a format that can be off."""
+        return {"csaf21": "ACCORD_CSAF_21=1", "cve5": "ACCORD_CVE_ORG_ID"}.get(self.name, "")
 
 
 def _formats() -> dict[str, Format]:

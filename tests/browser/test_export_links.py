@@ -27,7 +27,8 @@ def publish(case):  # type: ignore[no-untyped-def]
     notes.publish_now(note, by=publisher)
 
 
-def test_identifiers_and_export_links(journey):  # type: ignore[no-untyped-def]
+def test_identifiers_and_export_links(journey, settings):  # type: ignore[no-untyped-def]
+    settings.CVE_ORG_ID = "b3476cb9-2e3d-41a6-98d0-0f47421a65b6"  # a CNA: CVE records are offered
     case, _ = embargoed_case()
     ref = case.url_ref
     [vulnerability] = case.vulnerabilities.all()
@@ -68,3 +69,9 @@ def test_identifiers_and_export_links(journey):  # type: ignore[no-untyped-def]
     assert csaf["document"]["tracking"]["id"] == case.label
     ids = json.dumps(csaf["vulnerabilities"])
     assert "EUVD-2026-4242" in ids and "GCVE-9-2026-0008" in ids
+    # A reader following the link sees the document itself (and the browser's favicon request
+    # finds the icon, so the console stays clean).
+    link.click()
+    visitor.wait_for_url(journey.url(href))
+    expect(visitor.locator("body")).to_contain_text('"csaf_version": "2.0"')
+    # (No journey.step here: axe would audit Chromium's own JSON viewer, not an Accord page.)
