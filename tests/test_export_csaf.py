@@ -248,6 +248,22 @@ def test_every_published_archive_note_validates_and_vu854306_lists_285_vendors()
     assert len(big.snapshot["vendors"]) == 285
     assert len(status_ids(doc)) + len(plan.unknown) == 285
     assert csaf_problems([doc]) == [[]]
+    # CSAF 2.1's disclosure history names CERT/CC as the coordinator of an archived note (this
+    # instance only republishes it), and a vendor that never answered was only "attempted".
+    involvement = csaf21.build(big)["document"]["involvement"]
+    assert involvement["entities"][0] == {
+        "category": "coordinator",
+        "entity_id": "EID-coordinator",
+        "name": "CERT Coordination Center (CERT/CC)",
+    }
+    summaries = [a["summary"] for a in involvement["actions"]]
+    assert "CERT Coordination Center (CERT/CC) notified Nortel Networks, Inc." in summaries
+    assert not any(s.endswith("..") for s in summaries)
+    attempted = {a["receiving_entity_refs"][0] for a in involvement["actions"] if a["status"] == "attempted"}
+    silent = {
+        f"EID-{v['key']}" for v in big.snapshot["vendors"] if not v["responded_at"] and v["notified_at"]
+    }
+    assert attempted == silent and attempted
 
 
 # Random snapshots ----------------------------------------------------------------------------------

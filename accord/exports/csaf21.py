@@ -34,6 +34,14 @@ def _entity(vendor_key: str) -> str:
     return f"EID-{vendor_key}"  # keys are "p<pk>" or "a<record>": stable across revisions
 
 
+ARCHIVE_COORDINATOR = "CERT Coordination Center (CERT/CC)"
+
+
+def _sentence(text: str) -> str:
+    """A full stop, unless the text already ends with one ("Nortel Networks, Inc.")."""
+    return text if text.endswith(".") else text + "."
+
+
 def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
     """The parties (the coordinator and each vendor by its public name) and what they did, from
     the vendors' dates: notification (completed when the vendor answered, else attempted), the
@@ -41,8 +49,15 @@ def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
     Actions without a date are left out; disputes are not in the snapshot."""
     published = plan.published
     site = published.site
-    coordinator: dict[str, Any] = {"category": "coordinator", "entity_id": COORDINATOR, "name": site.name}
-    if site.contact_email:
+    # An archived note was coordinated by CERT/CC, not by this instance, which only republishes it.
+    archived = published.snapshot.get("source") == "certcc-archive"
+    coordinator_name = ARCHIVE_COORDINATOR if archived else site.name
+    coordinator: dict[str, Any] = {
+        "category": "coordinator",
+        "entity_id": COORDINATOR,
+        "name": coordinator_name,
+    }
+    if site.contact_email and not archived:
         coordinator["contact"] = {"email": site.contact_email}
     entities = [coordinator]
     actions: list[dict[str, Any]] = []
@@ -64,7 +79,7 @@ def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
                     "date": notified,
                     "receiving_entity_refs": [entity],
                     "status": "completed" if vendor["responded_at"] else "attempted",
-                    "summary": f"{site.name} notified {name}.",
+                    "summary": _sentence(f"{coordinator_name} notified {name}"),
                 }
             )
         if answered:
@@ -74,7 +89,7 @@ def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
                 "category": "assessment",
                 "date": answered,
                 "status": "completed",
-                "summary": f"{name} answered.",
+                "summary": _sentence(f"{name} answered"),
             }
             if products:
                 action["product_ids"] = products
@@ -89,7 +104,7 @@ def involvement(plan: csaf.Plan) -> dict[str, Any] | None:
                     "date": released,
                     "product_ids": fixed,
                     "status": "completed",
-                    "summary": f"{name} reported a fix.",
+                    "summary": _sentence(f"{name} reported a fix"),
                 }
             )
     if not actions:
