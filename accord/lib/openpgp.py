@@ -1,9 +1,22 @@
 """OpenPGP for Accord: the only module that calls gpg.
 
-Every operation runs in a fresh temporary GnuPG home (mode 0700) that holds only the keys passed in, and
-is deleted afterwards. Nothing reads or writes a keyring on disk, and a signature is checked against
-exactly the pinned keys given to the call. The module is framework-free: no Django, no settings. Each
-public function takes an optional ``gpg_binary`` (default ``"gpg"``).
+Every operation runs in a private temporary GnuPG home (mode 0700) that holds only the keys passed in.
+Nothing reads or writes a user's keyring, and a signature is checked against exactly the pinned keys
+given to the call. The module is framework-free: no Django, no settings. Each public function takes an
+optional ``gpg_binary`` (default ``"gpg"``).
+
+Which homes are reused, and why: importing a secret key costs several gpg runs, an agent start and a
+passphrase unlock, far more than a signature, and Accord signs every outbound mail with one key. So the
+functions that use a secret key (``encrypt(sign_with=...)``, ``sign_mime``, ``sign_detached``,
+``clearsign``, ``decrypt``, ``decrypt_verify``) share one home per (gpg binary, key bytes, passphrase),
+kept for the life of the process (looked up by a salted hash; the passphrase is not stored), used by
+one call at a time, and removed at exit or by ``close_signer_homes()``. Between calls it holds exactly
+that secret key and its public part: a recipient key is given to gpg as a file (``--recipient-file``)
+and never imported, and the pinned keys ``decrypt_verify`` imports are deleted again, or the home is
+discarded. A new key or passphrase gets a new home and the old key's homes are dropped. Everything else
+(inspecting keys, verifying signatures, encrypting unsigned, ``inspect_secret_key``, ``generate_key``)
+runs in a fresh home deleted afterwards. What gpg makes of a public key's bytes is remembered, so that a
+fan-out to the same few keys inspects each once; expiry is still judged at every call.
 
 gpg is driven through python-gnupg, with a time limit on every gpg process. Errors are ``OpenPGPError``
 with a sentence a person understands; gpg's own output is never shown.
@@ -13,13 +26,17 @@ Keep all OpenPGP here, so that the engine can be swapped without touching caller
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -32,6 +49,7 @@ __all__ = [
     "OpenPGPError",
     "Verification",
     "clearsigned_body",
+    "close_signer_homes",
     "decrypt",
     "decrypt_verify",
     "Decrypted",
@@ -172,14 +190,15 @@ class _Home:
     def __init__(self, gpg_binary: str = DEFAULT_GPG, *, s2k_count: int = FAST_S2K_COUNT):
         self.gpg_binary = gpg_binary
         self.s2k_count = s2k_count
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._gpg: _TimedGPG | None = None
         self._agent_started = False
+        self.broken = False  # a gpg process was killed here: the home may hold a stale lock
         self.path = ""
 
     def __enter__(self) -> _Home:
-        self._tmp = tempfile.TemporaryDirectory(prefix="accord-gpg-", ignore_cleanup_errors=True)
-        self.path = self._tmp.name
+        # mkdtemp, not TemporaryDirectory: that one's finalizer would also run in a forked child and
+        # delete a signer's home (below) that the parent still uses.
+        self.path = tempfile.mkdtemp(prefix="accord-gpg-")
         os.chmod(self.path, 0o700)
         # The agent re-protects an imported secret key on first use. Its default calibrates the S2K count
         # to about 100 ms each time, costing seconds; this home is private and gone within the call.
@@ -191,13 +210,18 @@ class _Home:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if not self.path:
+            return
         try:
             # gpg starts an agent only for secret keys; stop it, or it outlives its (deleted) home.
             if self._agent_started or any(n.startswith("S.gpg-agent") for n in os.listdir(self.path)):
                 self._kill_agent()
         finally:
-            if self._tmp is not None:
-                self._tmp.cleanup()
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = ""
 
     def _kill_agent(self) -> None:
         directory = os.path.dirname(self.gpg_binary)
@@ -219,9 +243,14 @@ class _Home:
                 cmd, input=data, capture_output=True, timeout=TIMEOUT_SECONDS, check=False
             )
         except subprocess.TimeoutExpired:
+            self.broken = True
             raise OpenPGPError(f"gpg did not finish within {TIMEOUT_SECONDS:.0f} seconds")
         except OSError:
             raise OpenPGPError(f"gpg could not be started ({self.gpg_binary}); is GnuPG installed?")
+
+    @property
+    def timed_out(self) -> bool:
+        return self.broken or (self._gpg is not None and self._gpg.timed_out)
 
     @property
     def gpg(self) -> _TimedGPG:
@@ -284,6 +313,143 @@ def _passphrase(passphrase: str | None) -> str | None:
     if any(c in passphrase for c in "\r\n\x00"):
         raise OpenPGPError("A passphrase cannot contain line breaks or NUL characters")
     return passphrase
+
+
+# --------------------------------------------------------------------------------------------------
+# The signer's home: one secret key, imported once per process
+
+# Importing a secret key (show-keys, import, listing, an agent start, the first S2K unlock) costs far
+# more than the signature itself, and Accord signs every mail with the same key. So a home holding
+# exactly that one secret key is kept for the life of the process, per (gpg binary, key bytes,
+# passphrase), and lent to one call at a time. Between calls it holds nothing else: a recipient key
+# is never imported (gpg reads it from a file), and the pinned keys a decrypt_verify imports are
+# deleted before the home is given back; if that fails, the home is discarded.
+MAX_SIGNER_KEYS = 1  # a new key or passphrase (accord keys generate --replace) drops the old key's homes
+_SALT = os.urandom(16)  # the cache key is a salted hash: it must not be a test for the passphrase
+
+
+class _PassphraseError(OpenPGPError):
+    """A wrong or missing passphrase: the home made for it is not kept."""
+
+
+@dataclass(eq=False)
+class _Signer:
+    home: _Home
+    fingerprint: str  # the secret key's primary fingerprint
+    key: bytes  # the cache key
+
+
+class _Signers:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.idle: OrderedDict[bytes, list[_Signer]] = OrderedDict()  # least recently used first
+        self.live: set[_Signer] = set()  # idle or lent out, closed at exit
+        self.imports = 0  # secret keys imported so far (tests count them)
+
+    def take(self, key: bytes) -> _Signer | None:
+        with self.lock:
+            homes = self.idle.get(key)
+            if homes is None:
+                return None
+            self.idle.move_to_end(key)
+            return homes.pop() if homes else None
+
+    def add(self, signer: _Signer) -> None:
+        """A new home, lent out at once; older keys beyond MAX_SIGNER_KEYS lose their homes."""
+        with self.lock:
+            self.imports += 1
+            self.live.add(signer)
+            self.idle.setdefault(signer.key, [])
+            self.idle.move_to_end(signer.key)
+            dropped = []
+            while len(self.idle) > MAX_SIGNER_KEYS:
+                dropped += self.idle.popitem(last=False)[1]
+        self._close(dropped)
+
+    def give_back(self, signer: _Signer, keep: bool) -> None:
+        with self.lock:
+            homes = self.idle.get(signer.key)
+            if keep and homes is not None and signer in self.live:
+                homes.append(signer)
+                return
+        self._close([signer])  # discarded, or its key was dropped while it was lent out
+
+    def close_all(self) -> None:
+        with self.lock:
+            dropped = list(self.live)
+            self.idle.clear()
+        self._close(dropped)
+
+    def _close(self, signers: list[_Signer]) -> None:
+        for signer in signers:
+            with self.lock:
+                self.live.discard(signer)
+            signer.home.close()
+
+
+_SIGNERS = _Signers()
+
+
+def close_signer_homes() -> None:
+    """Stop the kept signers' agents and delete their homes. The next signature imports its key again.
+
+    For tests, and for a process that must stop using a key at once (a replaced key is dropped anyway
+    when a new one is first used). Called at exit.
+    """
+    _SIGNERS.close_all()
+
+
+def _forget_after_fork() -> None:
+    # The child must not share the parent's homes (nor, at its exit, stop the parent's agents).
+    global _SIGNERS
+    _SIGNERS = _Signers()
+
+
+atexit.register(close_signer_homes)
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def _cache_key(gpg_binary: str, raw: bytes, passphrase: str | None) -> bytes:
+    digest = hashlib.sha256(_SALT)
+    for part in (gpg_binary.encode("utf-8", "surrogateescape"), raw, (passphrase or "").encode("utf-8")):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.digest()
+
+
+@contextlib.contextmanager
+def _signer_home(gpg_binary: str, secret_key: str | bytes, passphrase: str | None) -> Iterator[_Signer]:
+    """Lend the home holding this secret key (importing it first if no home holds it yet)."""
+    raw = _to_bytes(secret_key)
+    key = _cache_key(gpg_binary, raw, passphrase)
+    signer = _SIGNERS.take(key)
+    if signer is None:
+        home = _Home(gpg_binary).__enter__()
+        try:
+            signer = _Signer(home, home.import_secret(raw, passphrase), key)
+        except BaseException:
+            home.close()
+            raise
+        _SIGNERS.add(signer)
+    keep = False
+    try:
+        yield signer
+        keep = True
+    except OpenPGPError as error:
+        # A refused message leaves the home as it was; a wrong passphrase or a killed gpg does not.
+        keep = not isinstance(error, _PassphraseError)
+        raise
+    finally:
+        _SIGNERS.give_back(signer, keep and not signer.home.timed_out)
+
+
+def _remove_others(signer: _Signer) -> None:
+    """Delete every public key but the signer's own; if that fails, the home is not used again."""
+    home = signer.home
+    others = [f for f in _primary_fingerprints(home.gpg) if f != signer.fingerprint]
+    if others:
+        home.run(["--yes", "--delete-keys", *others])
+        if set(_primary_fingerprints(home.gpg)) != {signer.fingerprint}:
+            home.broken = True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -428,7 +594,8 @@ def _key_info(cert: _Cert, armored: str, now: datetime) -> KeyInfo:
     )
 
 
-def _inspect_in(home: _Home, data: str | bytes) -> KeyInfo:
+def _inspect_in(home: _Home, data: str | bytes) -> tuple[_Cert, str]:
+    """The one public key in ``data`` as gpg keeps it after import (cleaned), and gpg's armoured export."""
     raw = _to_bytes(data)
     if len(raw) > MAX_KEY_BYTES:
         raise OpenPGPError("The key is larger than 1 MiB, which is far more than any public key needs")
@@ -449,7 +616,34 @@ def _inspect_in(home: _Home, data: str | bytes) -> KeyInfo:
     exported = home.show_keys(armored.encode("ascii"))
     if len(exported) != 1 or exported[0].primary.fingerprint != fingerprint:
         raise OpenPGPError("gpg could not use this key")
-    return _key_info(exported[0], armored, datetime.now(UTC))
+    return exported[0], armored
+
+
+# What gpg makes of the same key bytes does not change, so a successful inspection is remembered: a
+# fan-out encrypts to the same few vendor keys thousands of times. Only the listing is kept; whether
+# the key has expired is worked out again from its dates on every call (``_key_info``).
+_INSPECTED: OrderedDict[bytes, tuple[_Cert, str]] = OrderedDict()
+_INSPECTED_LOCK = threading.Lock()
+_INSPECTED_MAX = 512
+_INSPECTED_MAX_KEY_BYTES = 64 * 1024
+
+
+def _inspected(data: str | bytes, gpg_binary: str) -> KeyInfo:
+    raw = _to_bytes(data)
+    digest = hashlib.sha256(gpg_binary.encode("utf-8", "surrogateescape") + b"\0" + raw).digest()
+    with _INSPECTED_LOCK:
+        found = _INSPECTED.get(digest)
+        if found is not None:
+            _INSPECTED.move_to_end(digest)
+    if found is None:
+        with _Home(gpg_binary) as home:
+            found = _inspect_in(home, raw)
+        if len(raw) <= _INSPECTED_MAX_KEY_BYTES:
+            with _INSPECTED_LOCK:
+                _INSPECTED[digest] = found
+                while len(_INSPECTED) > _INSPECTED_MAX:
+                    _INSPECTED.popitem(last=False)
+    return _key_info(found[0], found[1], datetime.now(UTC))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -461,8 +655,7 @@ def inspect_key(data: str | bytes, *, gpg_binary: str = DEFAULT_GPG) -> KeyInfo:
 
     A secret key is refused without being imported anywhere.
     """
-    with _Home(gpg_binary) as home:
-        return _inspect_in(home, data)
+    return _inspected(data, gpg_binary)
 
 
 def fingerprint_of(data: str | bytes, *, gpg_binary: str = DEFAULT_GPG) -> str:
@@ -662,20 +855,23 @@ def _judge(stderr: str, returncode: int | None, pinned: set[str]) -> Verificatio
 
 
 def _import_pinned(home: _Home, pinned_keys: Iterable[str | bytes]) -> set[str]:
-    """Import the pinned keys (one at a time: armoured and binary ones do not mix in one stream).
+    """Import the pinned keys (one at a time: armoured and binary ones do not mix in one stream), and
+    return the primary fingerprints of those gpg accepted: only keys given here, whatever else the
+    home holds (a signer's home holds its own key).
 
     A pinned entry that is not a usable public key is skipped: it simply pins nothing.
     """
-    imported = False
+    given: set[str] = set()
     for key in pinned_keys:
         blob = _to_bytes(key)
         if not blob.strip():
             continue
-        if any(cert.secret for cert in home.show_keys(blob)):
+        certs = home.show_keys(blob)
+        if any(cert.secret for cert in certs):
             raise OpenPGPError("A pinned key is a secret key; pin public keys only")
+        given |= {cert.primary.fingerprint for cert in certs}
         home.import_public(blob)
-        imported = True
-    return set(_primary_fingerprints(home.gpg)) if imported else set()
+    return given & set(_primary_fingerprints(home.gpg)) if given else set()
 
 
 def verify_clearsigned(
@@ -745,6 +941,45 @@ def _passphrase_problem(stderr: str, passphrase: str | None) -> str | None:
     return None
 
 
+def _with_passphrase(
+    home: _Home, args: list[str], data: bytes, passphrase: str | None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run gpg on ``data`` with its status lines on stderr; the passphrase, if any, goes first on
+    standard input (without one, gpg reports a protected key as such instead of a wrong passphrase)."""
+    args = ["--status-fd", "2", "--pinentry-mode", "loopback", *args]
+    if passphrase is None:
+        return home.run(args, data)
+    return home.run(["--passphrase-fd", "0", *args], passphrase.encode("utf-8") + b"\n" + data)
+
+
+def _encrypt_in(
+    home: _Home, data: bytes, recipient: KeyInfo, signer: str | None, passphrase: str | None
+) -> bytes:
+    # --recipient-file: gpg encrypts to the key in the file without importing it, so the home never
+    # holds a recipient's key and no other key can be picked by mistake.
+    fd, path = tempfile.mkstemp(prefix="recipient-", suffix=".asc", dir=home.path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(recipient.armored.encode("ascii"))
+        args = ["--armor", "--trust-model", "always", "--no-encrypt-to", "--no-default-recipient"]
+        args += ["--recipient-file", path, "--encrypt"]
+        if signer:
+            args += ["--sign", "--local-user", signer]
+        proc = _with_passphrase(home, args, bytes(data), passphrase if signer else None)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    stderr = proc.stderr.decode("utf-8", "replace")
+    keywords = _status_keywords(stderr)
+    if proc.returncode != 0 or "END_ENCRYPTION" not in keywords or (signer and "SIG_CREATED" not in keywords):
+        if problem := _passphrase_problem(stderr, passphrase):
+            raise _PassphraseError(problem)
+        if "INV_SGNR" in keywords:
+            raise OpenPGPError("The signing key cannot sign: it may be expired, revoked or not a signing key")
+        raise OpenPGPError("gpg could not encrypt the message")
+    return proc.stdout
+
+
 def encrypt(
     data: bytes,
     recipient_key: str,
@@ -758,31 +993,26 @@ def encrypt(
     Never several recipients: the key ids in one message would tell each recipient who the others are.
     """
     passphrase = _passphrase(passphrase)
-    with _Home(gpg_binary) as home:
-        info = _inspect_in(home, recipient_key)
-        if info.revoked or info.expired or not info.can_encrypt:
-            reasons = "; ".join(info.problems) or "no usable encryption subkey"
-            raise OpenPGPError(f"Cannot encrypt to key {info.fingerprint}: {reasons}")
-        signer = home.import_secret(sign_with, passphrase) if sign_with else None
-        result = home.gpg.encrypt(
-            bytes(data),
-            [info.fingerprint],
-            armor=True,
-            always_trust=True,  # --trust-model always: the recipient is pinned, and alone in this home
-            sign=signer,
-            passphrase=passphrase,
-            extra_args=["--no-encrypt-to", "--no-default-recipient"],
-        )
-        keywords = _status_keywords(result.stderr or "")
-        if not result.ok or result.returncode != 0 or (signer and "SIG_CREATED" not in keywords):
-            if problem := _passphrase_problem(result.stderr or "", passphrase):
-                raise OpenPGPError(problem)
-            if "INV_SGNR" in keywords:
-                raise OpenPGPError(
-                    "The signing key cannot sign: it may be expired, revoked or not a signing key"
-                )
-            raise OpenPGPError("gpg could not encrypt the message")
-        return bytes(result.data)
+    info = _inspected(recipient_key, gpg_binary)
+    if info.revoked or info.expired or not info.can_encrypt:
+        reasons = "; ".join(info.problems) or "no usable encryption subkey"
+        raise OpenPGPError(f"Cannot encrypt to key {info.fingerprint}: {reasons}")
+    if not sign_with:
+        with _Home(gpg_binary) as home:
+            return _encrypt_in(home, data, info, None, None)
+    with _signer_home(gpg_binary, sign_with, passphrase) as signer:
+        return _encrypt_in(signer.home, data, info, signer.fingerprint, passphrase)
+
+
+def _signed(home: _Home, data: bytes, signer: str, passphrase: str | None, *, clearsign: bool = False) -> Any:
+    result = home.gpg.sign(
+        bytes(data), keyid=signer, detach=not clearsign, clearsign=clearsign, passphrase=passphrase
+    )
+    if not result.fingerprint or result.returncode != 0:
+        if problem := _passphrase_problem(result.stderr or "", passphrase):
+            raise _PassphraseError(problem)
+        raise OpenPGPError("gpg could not sign: the key may be expired, revoked or not a signing key")
+    return result
 
 
 def sign_detached(
@@ -790,13 +1020,8 @@ def sign_detached(
 ) -> str:
     """An ASCII-armoured detached signature over exactly these bytes (binary mode, no newline changes)."""
     passphrase = _passphrase(passphrase)
-    with _Home(gpg_binary) as home:
-        signer = home.import_secret(secret_key, passphrase)
-        result = home.gpg.sign(bytes(data), keyid=signer, detach=True, clearsign=False, passphrase=passphrase)
-        if not result.fingerprint or result.returncode != 0:
-            if problem := _passphrase_problem(result.stderr or "", passphrase):
-                raise OpenPGPError(problem)
-            raise OpenPGPError("gpg could not sign: the key may be expired, revoked or not a signing key")
+    with _signer_home(gpg_binary, secret_key, passphrase) as signer:
+        result = _signed(signer.home, data, signer.fingerprint, passphrase)
         return bytes(result.data).decode("ascii")
 
 
@@ -805,9 +1030,8 @@ def decrypt(
 ) -> bytes:
     """Decrypt an OpenPGP message (armoured or binary) with one secret key. Signatures are not checked."""
     passphrase = _passphrase(passphrase)
-    with _Home(gpg_binary) as home:
-        home.import_secret(secret_key, passphrase)
-        result = home.gpg.decrypt(bytes(data), passphrase=passphrase)
+    with _signer_home(gpg_binary, secret_key, passphrase) as signer:
+        result = signer.home.gpg.decrypt(bytes(data), passphrase=passphrase)
         keywords = _status_keywords(result.stderr or "")
         if result.ok and "DECRYPTION_OKAY" in keywords and "DECRYPTION_FAILED" not in keywords:
             return bytes(result.data)
@@ -835,10 +1059,17 @@ def decrypt_verify(
     encrypt, as mail clients do for PGP/MIME) against exactly the pinned keys, in one gpg run.
     Errors as ``decrypt``."""
     passphrase = _passphrase(passphrase)
-    with _Home(gpg_binary) as home:
-        pinned = _import_pinned(home, pinned_keys)
-        home.import_secret(secret_key, passphrase)
-        result = home.gpg.decrypt(bytes(data), passphrase=passphrase)
+    pinned_keys = list(pinned_keys)
+    with _signer_home(gpg_binary, secret_key, passphrase) as signer:
+        home = signer.home
+        try:
+            pinned = _import_pinned(home, pinned_keys)
+            if signer.fingerprint in pinned:  # merged into the secret key's own: do not keep this home
+                home.broken = True
+            result = home.gpg.decrypt(bytes(data), passphrase=passphrase)
+        finally:
+            if pinned_keys:
+                _remove_others(signer)
         stderr = result.stderr or ""
         keywords = _status_keywords(stderr)
         if not (result.ok and "DECRYPTION_OKAY" in keywords and "DECRYPTION_FAILED" not in keywords):
@@ -852,7 +1083,7 @@ def decrypt_verify(
 
 def _decryption_error(stderr: str, keywords: set[str], passphrase: str | None) -> NoReturn:
     if problem := _passphrase_problem(stderr, passphrase):
-        raise OpenPGPError(problem)
+        raise _PassphraseError(problem)
     if "NO_SECKEY" in keywords:
         raise OpenPGPError("The message is not encrypted to this key")
     if "BEGIN_DECRYPTION" not in keywords and "DECRYPTION_FAILED" not in keywords:
@@ -915,13 +1146,8 @@ def clearsign(
     """The text as an OpenPGP cleartext signed message (RFC 4880 §7), for files read by people and tools
     alike, such as security.txt (RFC 9116 §2.3)."""
     passphrase = _passphrase(passphrase)
-    with _Home(gpg_binary) as home:
-        signer = home.import_secret(secret_key, passphrase)
-        result = home.gpg.sign(text.encode("utf-8"), keyid=signer, clearsign=True, passphrase=passphrase)
-        if not result.fingerprint or result.returncode != 0:
-            if problem := _passphrase_problem(result.stderr or "", passphrase):
-                raise OpenPGPError(problem)
-            raise OpenPGPError("gpg could not sign: the key may be expired, revoked or not a signing key")
+    with _signer_home(gpg_binary, secret_key, passphrase) as signer:
+        result = _signed(signer.home, text.encode("utf-8"), signer.fingerprint, passphrase, clearsign=True)
         return bytes(result.data).decode("utf-8")
 
 
@@ -934,11 +1160,7 @@ class MimeSignature:
 
 
 def _sign_in(home: _Home, data: bytes, signer: str, passphrase: str | None) -> MimeSignature:
-    result = home.gpg.sign(bytes(data), keyid=signer, detach=True, clearsign=False, passphrase=passphrase)
-    if not result.fingerprint or result.returncode != 0:
-        if problem := _passphrase_problem(result.stderr or "", passphrase):
-            raise OpenPGPError(problem)
-        raise OpenPGPError("gpg could not sign: the key may be expired, revoked or not a signing key")
+    result = _signed(home, data, signer, passphrase)
     micalg = _MICALG.get(str(result.hash_algo))
     if micalg is None:
         raise OpenPGPError(f"gpg signed with hash algorithm {result.hash_algo}, which has no RFC 3156 name")
@@ -950,9 +1172,8 @@ def sign_mime(
 ) -> MimeSignature:
     """A detached signature over exactly these bytes (the canonical, CRLF MIME entity of RFC 3156 §5)."""
     passphrase = _passphrase(passphrase)
-    with _Home(gpg_binary) as home:
-        signer = home.import_secret(secret_key, passphrase)
-        return _sign_in(home, data, signer, passphrase)
+    with _signer_home(gpg_binary, secret_key, passphrase) as signer:
+        return _sign_in(signer.home, data, signer.fingerprint, passphrase)
 
 
 @dataclass(frozen=True)
