@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -170,8 +173,7 @@ def tricky_signature(keys: Keys) -> str:
 
 
 def packets(data: bytes | str, tmp_path: Path) -> str:
-    home = tmp_path / "listing"
-    home.mkdir(mode=0o700)
+    home = Path(tempfile.mkdtemp(prefix="listing-", dir=tmp_path))
     raw = data.encode() if isinstance(data, str) else data
     proc = subprocess.run(
         [GPG, "--homedir", str(home), "--batch", "--list-packets"],
@@ -687,7 +689,30 @@ def test_gpg_that_hangs_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert time.monotonic() - started < 10
 
 
-def test_temporary_homes_are_removed_and_agents_stopped(keys: Keys, monkeypatch: pytest.MonkeyPatch) -> None:
+def agents_in(homes: list[str]) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "gpg-agent" in cmdline and any(home in cmdline for home in homes):
+            found.append(cmdline)
+    return found
+
+
+def assert_no_agents(homes: list[str]) -> None:
+    deadline = time.monotonic() + 5
+    while agents_in(homes) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert agents_in(homes) == []
+
+
+@pytest.fixture
+def recorded_homes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The paths of the homes made during the test, which starts without kept signer homes."""
+    openpgp.close_signer_homes()
+    monkeypatch.setattr(openpgp, "_INSPECTED", OrderedDict())
     homes: list[str] = []
     enter = openpgp._Home.__enter__
 
@@ -698,24 +723,164 @@ def test_temporary_homes_are_removed_and_agents_stopped(keys: Keys, monkeypatch:
         return home
 
     monkeypatch.setattr(openpgp._Home, "__enter__", recording_enter)
+    yield homes
+    openpgp.close_signer_homes()
+
+
+def kept_signers() -> list[openpgp._Signer]:
+    return [signer for homes in openpgp._SIGNERS.idle.values() for signer in homes]
+
+
+def public_keys_in(home: openpgp._Home) -> list[str]:
+    listing = subprocess.run(
+        [GPG, "--homedir", home.path, "--batch", "--with-colons", "--list-keys"],
+        capture_output=True,
+        timeout=30,
+        check=True,
+    ).stdout.decode()
+    return re.findall(r"^pub:.*\nfpr:+([0-9A-F]+):", listing, re.M)
+
+
+def recipient_key_ids(ciphertext: bytes, tmp_path: Path) -> list[str]:
+    return re.findall(
+        r":pubkey enc packet: version \d, algo \d+, keyid ([0-9A-F]{16})", packets(ciphertext, tmp_path)
+    )
+
+
+def encryption_subkey_ids(keys: Keys, key: Key) -> list[str]:
+    listing = keys.ring.gpg("--with-colons", "--list-keys", key.fingerprint).decode()
+    return re.findall(
+        r"^sub:[^:]*:[^:]*:[^:]*:([0-9A-F]{16}):[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:[^:]*:e", listing, re.M
+    )
+
+
+def test_temporary_homes_are_removed_and_agents_stopped(keys: Keys, recorded_homes: list[str]) -> None:
     signature = openpgp.sign_detached(b"data", keys.a.secret)
-    openpgp.decrypt(openpgp.encrypt(b"data", keys.a.public, sign_with=keys.b.secret), keys.a.secret)
+    openpgp.decrypt(openpgp.encrypt(b"data", keys.a.public), keys.a.secret)
     openpgp.verify_detached(b"data", signature, [keys.a.public])
-    assert len(homes) == 4
-    assert not any(os.path.exists(home) for home in homes)
+    # a's signer home (kept, used twice), the recipient's inspection, the unsigned encryption, the check.
+    assert len(recorded_homes) == 4
+    kept = [signer.home.path for signer in kept_signers()]
+    assert kept == [recorded_homes[0]]
+    assert not any(os.path.exists(home) for home in recorded_homes[1:])
+    assert_no_agents(recorded_homes[1:])
+    openpgp.close_signer_homes()
+    assert not os.path.exists(kept[0]) and kept_signers() == []
+    assert_no_agents(kept)
 
-    def agents() -> list[str]:
-        found = []
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-            except OSError:
-                continue
-            if "gpg-agent" in cmdline and any(home in cmdline for home in homes):
-                found.append(cmdline)
-        return found
 
-    deadline = time.monotonic() + 5
-    while agents() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert agents() == []
+# ------------------------------------------------------------------------------------------------
+# The signer's home, kept between calls
+
+
+def test_one_signer_imports_its_secret_key_once(
+    keys: Keys, recorded_homes: list[str], tmp_path: Path
+) -> None:
+    signer = keys.no_encryption  # a valid signing key that is nobody's recipient here
+    before = openpgp._SIGNERS.imports
+    first = openpgp.encrypt(b"to A", keys.a.public, sign_with=signer.secret)
+    [home] = kept_signers()
+    assert public_keys_in(home.home) == [signer.fingerprint]
+    second = openpgp.encrypt(b"to B", keys.b.public, sign_with=signer.secret)
+    assert public_keys_in(home.home) == [signer.fingerprint]
+    openpgp.sign_mime(b"signed\r\n", signer.secret)
+    assert openpgp._SIGNERS.imports - before == 1 and kept_signers() == [home]
+    # Each message is for its recipient alone, and names exactly its key.
+    assert openpgp.decrypt(first, keys.a.secret) == b"to A"
+    assert openpgp.decrypt(second, keys.b.secret) == b"to B"
+    with pytest.raises(OpenPGPError, match="not encrypted to this key"):
+        openpgp.decrypt(second, keys.a.secret)
+    assert recipient_key_ids(first, tmp_path) == encryption_subkey_ids(keys, keys.a)
+    assert recipient_key_ids(second, tmp_path) == encryption_subkey_ids(keys, keys.b)
+    out = openpgp.decrypt_verify(second, keys.b.secret, None, [signer.public])
+    assert out.verification.verified and out.verification.fingerprint == signer.fingerprint
+
+
+def test_decrypt_verify_leaves_only_the_secret_key_in_its_home(keys: Keys, recorded_homes: list[str]) -> None:
+    signed = openpgp.encrypt(b"report", keys.a.public, sign_with=keys.b.secret)
+    for _ in range(2):
+        out = openpgp.decrypt_verify(signed, keys.a.secret, None, [keys.b.public, keys.protected.public])
+        assert out.verification.verified and out.verification.fingerprint == keys.b.fingerprint
+        [home] = kept_signers()
+        assert public_keys_in(home.home) == [keys.a.fingerprint]
+    path = home.home.path
+    # The coordinator's own key among the pinned ones: merged into its key, so that home is not kept.
+    out = openpgp.decrypt_verify(signed, keys.a.secret, None, [keys.a.public])
+    assert out.data == b"report" and out.verification.detail == openpgp.NOT_PINNED
+    assert kept_signers() == [] and not os.path.exists(path)
+
+
+def test_failed_deletion_discards_the_home(
+    keys: Keys, recorded_homes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signed = openpgp.encrypt(b"report", keys.a.public, sign_with=keys.b.secret)
+    run = openpgp._Home.run
+
+    def no_delete(
+        self: openpgp._Home, args: list[str], data: bytes = b""
+    ) -> subprocess.CompletedProcess[bytes]:
+        return run(self, ["--list-keys"] if "--delete-keys" in args else args, data)
+
+    monkeypatch.setattr(openpgp._Home, "run", no_delete)
+    out = openpgp.decrypt_verify(signed, keys.a.secret, None, [keys.b.public])
+    assert out.verification.verified
+    assert kept_signers() == []
+    assert not any(os.path.exists(home) for home in recorded_homes)
+    assert_no_agents(recorded_homes)
+
+
+def test_wrong_passphrase_after_a_right_one(keys: Keys, recorded_homes: list[str]) -> None:
+    key = keys.protected
+    assert (
+        openpgp.decrypt(
+            openpgp.encrypt(b"x", keys.a.public, sign_with=key.secret, passphrase=PASSPHRASE), keys.a.secret
+        )
+        == b"x"
+    )
+    # The agent of the kept home has the key unlocked: another passphrase must not ride on that.
+    with pytest.raises(OpenPGPError, match="The passphrase of the secret key is wrong"):
+        openpgp.encrypt(b"x", keys.a.public, sign_with=key.secret, passphrase="wrong")
+    with pytest.raises(OpenPGPError, match="protected by a passphrase, and none was given"):
+        openpgp.sign_mime(b"x", key.secret)
+    with pytest.raises(OpenPGPError, match="The passphrase of the secret key is wrong"):
+        openpgp.decrypt(openpgp.encrypt(b"x", key.public), key.secret, "wrong")
+    assert kept_signers() == []  # the homes of failed passphrases are not kept (and dropped the right one)
+    openpgp.sign_detached(b"x", key.secret, PASSPHRASE)
+    assert len(kept_signers()) == 1
+
+
+def test_a_replaced_key_signs_with_the_new_key(keys: Keys, recorded_homes: list[str]) -> None:
+    old = openpgp.sign_mime(b"data", keys.a.secret)
+    assert openpgp.verify_detached(b"data", old.armored, [keys.a.public]).verified
+    [old_home] = [signer.home.path for signer in kept_signers()]
+    new = openpgp.sign_mime(b"data", keys.b.secret)
+    verified = openpgp.verify_detached(b"data", new.armored, [keys.b.public])
+    assert verified.verified and verified.fingerprint == keys.b.fingerprint
+    assert openpgp.verify_detached(b"data", new.armored, [keys.a.public]).detail == openpgp.NOT_PINNED
+    # The old key's home is gone with its agent.
+    assert [signer.fingerprint for signer in kept_signers()] == [keys.b.fingerprint]
+    assert not os.path.exists(old_home)
+    assert_no_agents([old_home])
+
+
+def test_threads_encrypting_to_different_recipients(
+    keys: Keys, recorded_homes: list[str], tmp_path: Path
+) -> None:
+    recipients = [keys.a, keys.b, keys.protected]
+    jobs = [(i, recipients[i % 3]) for i in range(12)]
+
+    def work(job: tuple[int, Key]) -> bytes:
+        i, key = job
+        return openpgp.encrypt(f"message {i}".encode(), key.public, sign_with=keys.no_encryption.secret)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        messages = list(pool.map(work, jobs))
+    for (i, key), message in zip(jobs, messages, strict=True):
+        passphrase = PASSPHRASE if key is keys.protected else None
+        out = openpgp.decrypt_verify(message, key.secret, passphrase, [keys.no_encryption.public])
+        assert out.data == f"message {i}".encode() and out.verification.verified
+        assert recipient_key_ids(message, tmp_path) == encryption_subkey_ids(keys, key)
+    signers = [s for s in kept_signers() if s.fingerprint == keys.no_encryption.fingerprint] or kept_signers()
+    for signer in kept_signers():
+        assert public_keys_in(signer.home) == [signer.fingerprint]
+    assert 1 <= len(signers) <= 4
