@@ -884,3 +884,13 @@ def test_threads_encrypting_to_different_recipients(
     for signer in kept_signers():
         assert public_keys_in(signer.home) == [signer.fingerprint]
     assert 1 <= len(signers) <= 4
+
+
+def test_closing_waits_for_a_lent_out_home(keys: Keys, recorded_homes: list[str]) -> None:
+    with openpgp._signer_home(GPG, keys.a.secret, None) as signer:
+        openpgp.close_signer_homes()  # another thread's call is not pulled from under it
+        path = signer.home.path
+        assert os.path.isdir(path)
+        assert openpgp._signed(signer.home, b"data", signer.fingerprint, None).fingerprint
+    assert not os.path.exists(path) and kept_signers() == []
+    assert_no_agents([path])

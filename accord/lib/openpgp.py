@@ -374,9 +374,13 @@ class _Signers:
                 return
         self._close([signer])  # discarded, or its key was dropped while it was lent out
 
-    def close_all(self) -> None:
+    def close_all(self, *, lent_out: bool = False) -> None:
+        """Close the idle homes now; a lent-out one is closed when it comes back (or now, at exit)."""
         with self.lock:
-            dropped = list(self.live)
+            dropped = [signer for homes in self.idle.values() for signer in homes]
+            if lent_out:
+                dropped = list(self.live)
+            self.live.clear()
             self.idle.clear()
         self._close(dropped)
 
@@ -394,18 +398,24 @@ def close_signer_homes() -> None:
     """Stop the kept signers' agents and delete their homes. The next signature imports its key again.
 
     For tests, and for a process that must stop using a key at once (a replaced key is dropped anyway
-    when a new one is first used). Called at exit.
+    when a new one is first used). A home lent to a call in another thread is closed when it returns.
     """
     _SIGNERS.close_all()
 
 
+def _at_exit() -> None:
+    _SIGNERS.close_all(lent_out=True)
+
+
 def _forget_after_fork() -> None:
-    # The child must not share the parent's homes (nor, at its exit, stop the parent's agents).
-    global _SIGNERS
+    # The child must not share the parent's homes (nor, at its exit, stop the parent's agents), and
+    # a lock another thread held at the fork would never be released in the child.
+    global _SIGNERS, _INSPECTED_LOCK
     _SIGNERS = _Signers()
+    _INSPECTED_LOCK = threading.Lock()
 
 
-atexit.register(close_signer_homes)
+atexit.register(_at_exit)
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
@@ -442,14 +452,14 @@ def _signer_home(gpg_binary: str, secret_key: str | bytes, passphrase: str | Non
         _SIGNERS.give_back(signer, keep and not signer.home.timed_out)
 
 
-def _remove_others(signer: _Signer) -> None:
-    """Delete every public key but the signer's own; if that fails, the home is not used again."""
+def _remove_imported(signer: _Signer, imported: set[str]) -> None:
+    """Delete the keys a call imported, then check that the home holds only the signer's own key;
+    if it holds anything else, it is not used again."""
     home = signer.home
-    others = [f for f in _primary_fingerprints(home.gpg) if f != signer.fingerprint]
-    if others:
+    if others := sorted(imported - {signer.fingerprint}):
         home.run(["--yes", "--delete-keys", *others])
-        if set(_primary_fingerprints(home.gpg)) != {signer.fingerprint}:
-            home.broken = True
+    if set(_primary_fingerprints(home.gpg)) != {signer.fingerprint}:
+        home.broken = True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -949,7 +959,9 @@ def _with_passphrase(
     args = ["--status-fd", "2", "--pinentry-mode", "loopback", *args]
     if passphrase is None:
         return home.run(args, data)
-    return home.run(["--passphrase-fd", "0", *args], passphrase.encode("utf-8") + b"\n" + data)
+    # Encoded as python-gnupg encodes it for the other operations on the same home.
+    line = passphrase.encode(home.gpg.encoding) + b"\n"
+    return home.run(["--passphrase-fd", "0", *args], line + data)
 
 
 def _encrypt_in(
@@ -1062,6 +1074,7 @@ def decrypt_verify(
     pinned_keys = list(pinned_keys)
     with _signer_home(gpg_binary, secret_key, passphrase) as signer:
         home = signer.home
+        pinned: set[str] = set()
         try:
             pinned = _import_pinned(home, pinned_keys)
             if signer.fingerprint in pinned:  # merged into the secret key's own: do not keep this home
@@ -1069,7 +1082,7 @@ def decrypt_verify(
             result = home.gpg.decrypt(bytes(data), passphrase=passphrase)
         finally:
             if pinned_keys:
-                _remove_others(signer)
+                _remove_imported(signer, pinned)
         stderr = result.stderr or ""
         keywords = _status_keywords(stderr)
         if not (result.ok and "DECRYPTION_OKAY" in keywords and "DECRYPTION_FAILED" not in keywords):
