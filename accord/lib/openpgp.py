@@ -271,9 +271,11 @@ class _Home:
         proc = self.run(["--show-keys"], data)
         return _parse_colons(proc.stdout.decode("utf-8", "replace"))
 
-    def import_public(self, data: bytes) -> None:
-        """Import public keys (the caller has checked that the data holds no secret key)."""
-        self.gpg.import_keys(data)
+    def import_public(self, data: bytes) -> set[str]:
+        """Import public keys (the caller has checked that the data holds no secret key), and return
+        the primary fingerprints gpg reports as imported (IMPORT_OK: new or already there)."""
+        result = self.gpg.import_keys(data)
+        return {str(fingerprint).upper() for fingerprint in result.fingerprints}
 
     def import_secret(self, secret_key: str | bytes, passphrase: str | None) -> str:
         """Import one secret key into this home and return its primary fingerprint."""
@@ -872,6 +874,7 @@ def _import_pinned(home: _Home, pinned_keys: Iterable[str | bytes]) -> set[str]:
     A pinned entry that is not a usable public key is skipped: it simply pins nothing.
     """
     given: set[str] = set()
+    accepted: set[str] = set()
     for key in pinned_keys:
         blob = _to_bytes(key)
         if not blob.strip():
@@ -880,8 +883,8 @@ def _import_pinned(home: _Home, pinned_keys: Iterable[str | bytes]) -> set[str]:
         if any(cert.secret for cert in certs):
             raise OpenPGPError("A pinned key is a secret key; pin public keys only")
         given |= {cert.primary.fingerprint for cert in certs}
-        home.import_public(blob)
-    return given & set(_primary_fingerprints(home.gpg)) if given else set()
+        accepted |= home.import_public(blob)
+    return given & accepted
 
 
 def verify_clearsigned(
