@@ -192,7 +192,8 @@ class _Home:
         self.s2k_count = s2k_count
         self._gpg: _TimedGPG | None = None
         self._agent_started = False
-        self.broken = False  # a gpg process was killed here: the home may hold a stale lock
+        # Not to be used again: a gpg process was killed here (a stale lock), or a key may be left over.
+        self.broken = False
         self.path = ""
 
     def __enter__(self) -> _Home:
@@ -201,7 +202,7 @@ class _Home:
         self.path = tempfile.mkdtemp(prefix="accord-gpg-")
         os.chmod(self.path, 0o700)
         # The agent re-protects an imported secret key on first use. Its default calibrates the S2K count
-        # to about 100 ms each time, costing seconds; this home is private and gone within the call.
+        # to about 100 ms each time, costing seconds; this home is private and deleted with its copy.
         # A secret key exported from the home is protected with its s2k_count (STORED_S2K_COUNT).
         with open(os.path.join(self.path, "gpg-agent.conf"), "w", encoding="ascii") as conf:
             conf.write(f"s2k-count {self.s2k_count}\n")
