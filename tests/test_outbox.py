@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import smtplib
 import socket
 from pathlib import Path
 
@@ -251,3 +252,76 @@ def test_cc_and_bcc_recipients_get_their_own_rows() -> None:
         "cc@example.test",
         "to@example.test",
     ]
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made by the openssl command, and its key."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_starttls_delivers_with_tls_settings_made_once(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A real STARTTLS server on 127.0.0.1; the client trusts its certificate through the shared
+    # TLS settings, which are made once for all mail (loading the CA store per mail cost ~20 ms).
+    import ssl
+
+    from accord.mailgate import transport
+
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    collector = Collector()
+    controller = Controller(
+        collector, hostname="127.0.0.1", port=free_port(), tls_context=server_context, require_starttls=True
+    )
+    controller.start()
+    made = []
+    real = ssl.create_default_context
+
+    def trusting() -> ssl.SSLContext:
+        made.append(1)
+        return real(cafile=str(cert))
+
+    monkeypatch.setattr(transport.ssl, "create_default_context", lambda: trusting())
+    transport.tls_context.cache_clear()
+    try:
+        target = transport.parse_smtp_url(f"smtp+starttls://127.0.0.1:{controller.port}")
+        for n in range(3):
+            transport.deliver(
+                target,
+                "cert@accord.test",
+                ["psirt@vendor.test"],
+                b"Subject: %d\r\n\r\nHi\r\n" % n,
+                name="x",
+                timeout=10,
+            )
+    finally:
+        controller.stop()
+        transport.tls_context.cache_clear()
+    assert len(collector.envelopes) == 3 and made == [1]
+    # Without STARTTLS such a server refuses the mail: the TLS path really ran above.
+    strict = Controller(
+        Collector(), hostname="127.0.0.1", port=free_port(), tls_context=server_context, require_starttls=True
+    )
+    strict.start()
+    try:
+        with pytest.raises(smtplib.SMTPException):
+            plain = transport.parse_smtp_url(f"smtp://127.0.0.1:{strict.port}")
+            transport.deliver(
+                plain,
+                "cert@accord.test",
+                ["psirt@vendor.test"],
+                b"Subject: x\r\n\r\nHi\r\n",
+                name="x",
+                timeout=10,
+            )
+    finally:
+        strict.stop()
