@@ -5,8 +5,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Sequence
-from functools import cache
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
