@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,10 @@ def test_every_published_archive_note_validates_and_vu854306_lists_285_vendors()
     assert len(big.snapshot["vendors"]) == 285
     assert len(status_ids(doc)) + len(plan.unknown) == 285
     assert csaf_problems([doc]) == [[]]
+    # The acceptance's own command prints exactly this document.
+    out = io.StringIO()
+    call_command("export", "VU#854306", format="csaf", stdout=out)
+    assert json.loads(out.getvalue()) == doc
     # CSAF 2.1's disclosure history names CERT/CC as the coordinator of an archived note (this
     # instance only republishes it), and a vendor that never answered was only "attempted".
     involvement = csaf21.build(big)["document"]["involvement"]
