@@ -256,3 +256,59 @@ def test_patch_me_never_answers_500(vendor_client: Client, body: Any) -> None:
 def test_patch_me_with_any_bytes_never_answers_500(vendor_client: Client, raw: bytes) -> None:
     response = vendor_client.patch("/api/v1/me", data=raw, content_type="application/json")
     assert response.status_code in (200, 400), (raw, response.content)
+
+
+# --- Vulnerability identifiers and package URLs (accord.lib.vulnids) -----------------------------
+
+
+@given(text=st.text(max_size=300))
+def test_any_identifier_text_gives_ids_or_a_clear_error(text: str) -> None:
+    from accord.lib import vulnids
+    from accord.lib.errors import InvalidInput
+
+    for check, field in (
+        (vulnids.check_euvd, "euvd"),
+        (vulnids.check_gcve, "gcve"),
+        (vulnids.check_purl, "purl"),
+    ):
+        try:
+            value = check(text)
+        except InvalidInput as exc:
+            assert exc.field == field and str(exc)
+            continue
+        if field == "gcve":
+            assert all(vulnids.GCVE.match(v) for v in value) and len(value) == len(set(value)) <= 20
+        elif value:
+            assert value == value.strip() and not any(c.isspace() for c in value if field == "purl")
+
+
+@given(
+    gna=st.integers(0, 10**9 - 1),
+    year=st.integers(1999, 2099),
+    numbers=st.lists(st.integers(0, 10**12), min_size=1, max_size=5),
+    separator=st.sampled_from([" ", ",", ", ", "\n"]),
+)
+def test_gcve_ids_are_read_back_from_text_in_order_without_duplicates(
+    gna: int, year: int, numbers: list[int], separator: str
+) -> None:
+    from accord.lib.vulnids import check_gcve
+
+    ids = [f"gcve-{gna}-{year}-{n}" for n in numbers]
+    expected = list(dict.fromkeys(i.upper() for i in ids))
+    assert check_gcve(separator.join(ids)) == expected
+    assert check_gcve(ids) == expected
+
+
+@given(
+    kind=st.sampled_from(["pypi", "npm", "maven", "golang", "cargo", "generic"]),
+    name=st.from_regex(r"[a-z][a-z0-9_.-]{0,20}", fullmatch=True),
+    version=st.one_of(st.just(""), st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True)),
+)
+def test_well_formed_purls_parse_back_to_their_parts(kind: str, name: str, version: str) -> None:
+    from accord.lib.vulnids import check_purl, parse_purl
+
+    namespace = "org.example/" if kind == "maven" else ""
+    text = f"pkg:{kind}/{namespace}{name}" + (f"@{version}" if version else "")
+    assert check_purl(text) == text
+    parsed = parse_purl(text)
+    assert parsed is not None and parsed.type == kind and (parsed.version or "") == version
