@@ -156,6 +156,8 @@ def test_every_listed_document_verifies_with_sha256sum_sha512sum_and_gpg(
         verified = gpg(home, "--verify", str(folder / (name + ".asc")), str(folder / name))
         assert verified.returncode == 0 and f"VALIDSIG {key.fingerprint}".encode() in verified.stdout
         documents.append(json.loads((folder / name).read_bytes()))
+        # Each document's own "self" reference is where it is served.
+        assert [r["url"] for r in documents[-1]["document"]["references"] if r["category"] == "self"] == [url]
     assert csaf_problems(documents, "csaf") == [[]] * len(documents)
     metadata = json.loads(_get(client, WELL_KNOWN))
     assert all(document["document"]["publisher"] == metadata["publisher"] for document in documents)
@@ -417,6 +419,8 @@ def test_csaf_21_is_served_in_parallel_under_v2_1(settings, key: openpgp.KeyInfo
     assert entry["format"]["version"] == "2.1"
     document = client.get(entry["content"]["src"].removeprefix(SITE)).json()
     assert csaf_problems([document], "csaf21") == [[]]
+    self_urls = [r["url"] for r in document["document"]["references"] if r["category"] == "self"]
+    assert self_urls == [entry["content"]["src"]] and "/v2.1/clear/" in self_urls[0]
     changes = client.get("/.well-known/csaf/v2.1/clear/changes.csv").content.decode()
     assert '"' not in changes and changes.startswith(f"{entry['content']['src'].split('/clear/')[1]},")
     settings.CSAF_21 = False

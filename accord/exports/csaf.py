@@ -345,14 +345,20 @@ def _vendor_notes(plan: Plan) -> list[dict[str, str]]:
     return notes
 
 
-def _references(published: Published) -> list[dict[str, str]]:
+# Where the CSAF provider directory (accord/exports/directory.py) serves each version's documents:
+# 2.0 under TLP:WHITE, 2.1 in parallel under /v2.1/ with TLP:CLEAR (the 2.1 draft's transition).
+FOLDERS = {"2.0": "white", "2.1": "v2.1/clear"}
+
+
+def _references(published: Published, version: str) -> list[dict[str, str]]:
     snapshot, site = published.snapshot, published.site
     year = (published.history[0].published_at if published.history else published.published_at)[:4]
+    folder = FOLDERS[version]
     refs = [
         {
             "category": "self",
             "summary": "This CSAF document",
-            "url": f"{site.url}/.well-known/csaf/white/{year}/{csaf_filename(snapshot['case'])}",
+            "url": f"{site.url}/.well-known/csaf/{folder}/{year}/{csaf_filename(snapshot['case'])}",
         },
         {
             "category": "external",
@@ -669,7 +675,7 @@ def document(plan: Plan, version: str = "2.0") -> dict[str, Any]:
         "lang": "en",
         "notes": notes,
         "publisher": publisher,
-        "references": _references(published),
+        "references": _references(published, version),
         "title": f"{snapshot['case']}: {title}" if title else snapshot["case"],
         "tracking": _tracking(published),
     }
