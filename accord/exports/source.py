@@ -49,7 +49,6 @@ class Published:
     published_at: str  # this revision's publication instant, RFC 3339
     history: list[RevisionInfo]  # the published revisions up to and including this one, oldest first
     site: Site
-    latest: bool = True  # whether this is the note's newest public revision
 
 
 def site() -> Site:
@@ -82,5 +81,4 @@ def published(ref: str, revision: int | None = None) -> Published | None:
         published_at=rfc3339(shown.published_at) or "",
         history=history,
         site=site(),
-        latest=shown.number == note.history[-1].number,
     )
