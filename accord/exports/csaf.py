@@ -17,13 +17,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
-from cvss import CVSS2, CVSS3, CVSS4
-from cvss.exceptions import CVSSError
-
+from accord.exports import facts
 from accord.exports.ids import csaf_filename, product_id
 from accord.exports.source import Published
 from accord.lib.vulnids import parse_purl
@@ -48,8 +44,6 @@ NO_DETAIL = "The vendor reported it is not affected and gave no further detail."
 FIXED_NO_DETAIL = "The vendor reported this product fixed and named no version or release."
 VENDOR_LEVEL = "A product named after its vendor stands for the vendor's answer for all its products."
 _PURL_20 = re.compile(r"^pkg:[A-Za-z.\-+][A-Za-z0-9.\-+]*/.+")  # the CSAF 2.0 schema's pattern
-_URL = re.compile(r"https?://[^\s<>()\[\]\"'`]+")
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)]+)\)")
 _SECTIONS = (  # snapshot section -> (note category, title)
     ("overview", "summary", "Overview"),
     ("description", "description", "Description"),
@@ -109,14 +103,6 @@ def _add(bucket: dict[Any, list[str]], key: Any, pid: str) -> None:
         ids.append(pid)
 
 
-def _http_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
-
-
 def _purl(value: str) -> str:
     value = _clean(value)
     return value if value and parse_purl(value) is not None and _PURL_20.match(value) else ""
@@ -138,7 +124,7 @@ def _remediations(plan: Plan, vuln: Vuln, pid: str, status: StatusItem | None, w
     fixed_version = _clean(status["fixed_version"]) if status else ""
     release = _clean(status["release_reference"]) if status else ""
     if fixed_version or release:
-        url = release if _http_url(release) else ""
+        url = release if facts.is_web_url(release) else ""
         words = [f"Fixed in {fixed_version}." if fixed_version else ""]
         words.append("" if url or not release else f"Release: {release}.")
         details = " ".join(w for w in words if w) or "The vendor published a fix."
@@ -367,14 +353,10 @@ def _references(published: Published, version: str) -> list[dict[str, str]]:
         },
     ]
     seen = {r["url"] for r in refs}
-    text = snapshot["sections"]["references"]
-    labelled = {url: label.strip() for label, url in _MD_LINK.findall(text)}
-    for match in _URL.finditer(text):
-        url = match.group(0).rstrip(".,;:!?*_")
-        if url in seen or not _http_url(url):
-            continue
-        seen.add(url)
-        refs.append({"category": "external", "summary": labelled.get(url) or url, "url": url})
+    for url, label in facts.reference_links(snapshot["sections"]["references"]):
+        if url not in seen:
+            seen.add(url)
+            refs.append({"category": "external", "summary": label or url, "url": url})
     return refs
 
 
@@ -467,28 +449,24 @@ def _product_tree(plan: Plan, version: str) -> dict[str, Any]:
     return tree
 
 
-def _score(vector: str, version: str) -> tuple[str, dict[str, Any]] | None:
-    """("cvss_v3" | "cvss_v2", the CVSS object), computed with the `cvss` library; None when the
-    vector does not parse (it is then given as text only)."""
-    try:
-        if version in ("3.0", "3.1"):
-            c3 = CVSS3(vector)
-            return "cvss_v3", {
-                "version": version,
-                "vectorString": c3.clean_vector(),
-                "baseScore": float(Decimal(c3.base_score)),
-                "baseSeverity": c3.severities()[0].upper(),
-            }
-        if version == "2.0":
-            c2 = CVSS2(vector)
-            return "cvss_v2", {
-                "version": "2.0",
-                "vectorString": c2.clean_vector(),
-                "baseScore": float(c2.base_score),
-            }
-    except (CVSSError, ValueError, KeyError):
+# The CSAF object each CVSS version goes in (2.0 has no base severity).
+_CVSS_KEYS = {"2.0": "cvss_v2", "3.0": "cvss_v3", "3.1": "cvss_v3", "4.0": "cvss_v4"}
+
+
+def _score(vector: str) -> tuple[str, dict[str, Any]] | None:
+    """("cvss_v2" | "cvss_v3" | "cvss_v4", the CVSS object), scored by facts.score (the `cvss`
+    library); None when the vector does not parse (it is then given as text only)."""
+    scored = facts.score(vector)
+    if scored is None:
         return None
-    return None
+    cvss: dict[str, Any] = {
+        "version": scored.version,
+        "vectorString": scored.vector,
+        "baseScore": scored.base_score,
+    }
+    if scored.severity:
+        cvss["baseSeverity"] = scored.severity
+    return _CVSS_KEYS[scored.version], cvss
 
 
 def scored_products(vuln: Vuln) -> list[str]:
@@ -506,7 +484,7 @@ def cvss_entries(plan: Plan, vuln: Vuln, version: str) -> tuple[dict[str, dict[s
         if entry["version"] == "4.0" and version == "2.0":
             text.append(f"CVSS 4.0 vector (CSAF 2.0 cannot carry it): {vector}")
             continue
-        score = _score_v4(vector) if entry["version"] == "4.0" else _score(vector, entry["version"])
+        score = _score(vector)
         if score is None:
             text.append(f"CVSS {entry['version']} vector that does not parse: {vector}")
         elif score[0] in found or not scored_products(vuln):
@@ -514,19 +492,6 @@ def cvss_entries(plan: Plan, vuln: Vuln, version: str) -> tuple[dict[str, dict[s
         else:
             found[score[0]] = score[1]
     return found, text
-
-
-def _score_v4(vector: str) -> tuple[str, dict[str, Any]] | None:
-    try:
-        c4 = CVSS4(vector)
-    except (CVSSError, ValueError, KeyError):
-        return None
-    return "cvss_v4", {
-        "version": "4.0",
-        "vectorString": c4.clean_vector(),
-        "baseScore": float(c4.base_score),
-        "baseSeverity": str(c4.severity).upper(),
-    }
 
 
 def vulnerability_ids(plan: Plan, vuln: Vuln, cve_seen: set[str]) -> tuple[str, list[dict[str, str]]]:

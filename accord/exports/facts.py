@@ -1,4 +1,4 @@
-"""What the CVE, OSV and OpenVEX exporters read from a snapshot in the same way: reference URLs,
+"""What the exporters read from a snapshot in the same way: reference URLs,
 package URLs without their version, CVSS vectors scored by the `cvss` library, and texts cut to a
 format's length limit. Pure functions of their arguments.
 """
@@ -39,21 +39,39 @@ def is_web_url(url: str) -> bool:
     return split.scheme in ("http", "https") and bool(split.hostname)
 
 
-def reference_urls(markdown: str) -> list[str]:
-    """The web addresses in a references section, in order, each once: link targets (autolinks
-    `<https://…>` and `[text](https://…)`) and bare http(s) words in the text. Text that is not a
-    well-formed URL is left out rather than repaired."""
-    found: list[str] = []
+def reference_links(markdown: str) -> list[tuple[str, str]]:
+    """The web addresses in a references section, in order, each once, with the link's text ("" when
+    none): link targets (autolinks `<https://…>` and `[text](https://…)`) and bare http(s) words in
+    the text. Text that is not a well-formed URL is left out rather than repaired."""
+    found: list[tuple[str, str]] = []
     for block in _parser.parse(markdown or ""):
+        link: list[str] | None = None  # the text of the link being read
         for token in block.children or []:
             if token.type == "link_open":
-                found.append(str(token.attrGet("href") or ""))
+                link = []
+                found.append((str(token.attrGet("href") or ""), ""))
+            elif token.type == "link_close" and link is not None:
+                label = "".join(link).strip()
+                if label != found[-1][0]:  # an autolink's text is its address
+                    found[-1] = (found[-1][0], label)
+                link = None
+            elif token.type == "text" and link is not None:
+                link.append(token.content)
             elif token.type == "text":
                 for word in token.content.split():
                     word = word.rstrip(".,;:!?)]}>\"'").lstrip("(<[\"'")
                     if word.startswith(("http://", "https://")):
-                        found.append(_parser.normalizeLink(word))
-    return list(dict.fromkeys(url for url in found if is_web_url(url)))
+                        found.append((_parser.normalizeLink(word), ""))
+    links: dict[str, str] = {}
+    for url, label in found:
+        if is_web_url(url):
+            links[url] = links.get(url) or label
+    return list(links.items())
+
+
+def reference_urls(markdown: str) -> list[str]:
+    """The web addresses of `reference_links`, without their texts."""
+    return [url for url, _ in reference_links(markdown)]
 
 
 def purl_parts(value: str) -> tuple[PackageURL, str] | None:
