@@ -66,7 +66,12 @@ def published(ref: str, revision: int | None = None) -> Published | None:
     """Revision `revision` (default: the newest) of the public note of case `ref`, or None when
     there is none the public may read (never published, withdrawn, or no such revision)."""
     note = public.note_for(ref, revision)
-    if note is None or note.revision is None:
+    return None if note is None else of_note(note)
+
+
+def of_note(note: public.PublicNote) -> Published | None:
+    """The export input of a note the public query layer already loaded (None for a tombstone)."""
+    if note.revision is None:
         return None
     shown = note.revision
     assert shown.number is not None and shown.published_at is not None

@@ -85,7 +85,7 @@ def _exports(found: public.PublicNote, *, revision_page: bool) -> list[dict[str,
     if found.note.withdrawn_at is not None or found.note.state == Note.State.WITHDRAWN:
         return []
     assert found.revision is not None
-    published = source.published(found.note.case.url_ref, found.revision.number)
+    published = source.of_note(found)  # the revision this page already loaded: no second lookup
     if published is None:
         return []
     return views_exports.links(published, found.note.case.url_ref, revision_page=revision_page)
